@@ -1,0 +1,240 @@
+"""Reading MIDI corpora: scanning folders, extracting note events with pretty_midi, caching them.
+
+Unreadable files never raise out of :func:`load_corpus`: each is reported with its reason and skipped.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import warnings
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from .files import atomic_path
+from .notes import Piece, Track, make_notes, sort_notes
+
+log = logging.getLogger(__name__)
+
+MIDI_SUFFIXES = (".mid", ".midi")
+EXTRACTOR_VERSION = "1"
+
+
+class MidiReadError(Exception):
+    """A MIDI file that cannot be used, with the reason in words."""
+
+    def __init__(self, path: str | os.PathLike, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = str(path)
+        self.reason = reason
+
+
+def scan_midi_files(directory: str | os.PathLike, max_files: int | None = None) -> list[str]:
+    """All ``.mid``/``.midi`` files (any case) below ``directory``, recursively, sorted.
+
+    Raises:
+        FileNotFoundError: the directory does not exist.
+        NotADirectoryError: the path is not a directory.
+    """
+    root = Path(directory)
+    if not root.exists():
+        raise FileNotFoundError(f"no such directory: {root}")
+    if not root.is_dir():
+        raise NotADirectoryError(f"not a directory: {root}")
+    files = sorted(str(p) for p in root.rglob("*") if p.suffix.lower() in MIDI_SUFFIXES and p.is_file())
+    if max_files is not None:
+        if max_files < 0:
+            raise ValueError(f"max_files must be >= 0, got {max_files}")
+        files = files[:max_files]
+    return files
+
+
+def _beats_at(times: np.ndarray, tempo_times: np.ndarray, tempi: np.ndarray) -> np.ndarray:
+    """Convert seconds to beats through a piecewise-constant tempo map."""
+    segment_beats = np.diff(tempo_times) * tempi[:-1] / 60.0
+    start_beats = np.concatenate([[0.0], np.cumsum(segment_beats)])
+    segment = np.clip(np.searchsorted(tempo_times, times, side="right") - 1, 0, len(tempi) - 1)
+    return start_beats[segment] + (times - tempo_times[segment]) * tempi[segment] / 60.0
+
+
+def read_midi_notes(path: str | os.PathLike, include_drums: bool = False) -> Piece:
+    """Extract the notes of one MIDI file, per track, times in beats.
+
+    Raises:
+        MidiReadError: the file is missing, empty, not MIDI, truncated, or holds no usable notes.
+    """
+    import pretty_midi  # imported here so that scanning and the CLI's help stay fast
+
+    path = str(path)
+    try:
+        size = os.path.getsize(path)
+    except OSError as error:
+        raise MidiReadError(path, f"cannot open: {error.strerror or error}") from None
+    if size == 0:
+        raise MidiReadError(path, "empty file")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pretty_midi warns about harmless type-0 quirks
+            midi = pretty_midi.PrettyMIDI(path)
+    except Exception as error:  # pretty_midi/mido raise many types for broken data
+        raise MidiReadError(path, _explain_failure(path, error)) from None
+    tempo_times, tempi = midi.get_tempo_changes()
+    if len(tempi) == 0:
+        tempo_times, tempi = np.array([0.0]), np.array([120.0])
+    tracks = []
+    for instrument in midi.instruments:
+        if instrument.is_drum and not include_drums:
+            continue
+        index = len(tracks)
+        if not instrument.notes:
+            continue
+        raw = np.array([(n.pitch, n.velocity, n.start, n.end) for n in instrument.notes], dtype=np.float64)
+        onsets = _beats_at(raw[:, 2], tempo_times, tempi)
+        ends = _beats_at(raw[:, 3], tempo_times, tempi)
+        notes = make_notes(raw[:, 0], raw[:, 1], onsets, np.maximum(ends - onsets, 0.0), index)
+        tracks.append(Track(notes=notes, index=index, program=instrument.program, name=instrument.name))
+    if not tracks:
+        raise MidiReadError(path, "no notes" + ("" if include_drums else " outside drum tracks"))
+    return Piece(path=path, tracks=tuple(tracks))
+
+
+def _explain_failure(path: str, error: Exception) -> str:
+    """Words for why pretty_midi failed; a file mido can read but that holds nothing gets a plain reason."""
+    import mido
+
+    try:
+        midi = mido.MidiFile(path)
+    except Exception:
+        return f"not a readable MIDI file ({type(error).__name__}: {error})"
+    if not midi.tracks:
+        return "no notes: a MIDI header with no tracks"
+    if not any(message.type == "note_on" for track in midi.tracks for message in track):
+        return "no notes"
+    return f"not a readable MIDI file ({type(error).__name__}: {error})"
+
+
+def _cache_key(data: bytes, include_drums: bool) -> str:
+    digest = hashlib.sha256(data)
+    digest.update(f"|extractor={EXTRACTOR_VERSION}|drums={include_drums}".encode())
+    return digest.hexdigest()
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("DJAI_LIVE_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "djai_live")
+    return Path(base) / "notes"
+
+
+def _save_piece(piece: Piece, target: Path) -> None:
+    arrays = {f"track{i}": track.notes for i, track in enumerate(piece.tracks)}
+    meta = np.array([[t.index, t.program] for t in piece.tracks], dtype=np.int64)
+    names = np.array([t.name for t in piece.tracks], dtype=str)
+    with atomic_path(target) as temporary, open(temporary, "wb") as handle:
+        np.savez(handle, meta=meta, names=names, **arrays)
+
+
+def _load_piece(path: str, source: Path) -> Piece:
+    with np.load(source, allow_pickle=False) as data:
+        meta, names = data["meta"], data["names"]
+        tracks = tuple(Track(notes=sort_notes(data[f"track{i}"]), index=int(meta[i, 0]),
+                             program=int(meta[i, 1]), name=str(names[i])) for i in range(len(meta)))
+    return Piece(path=path, tracks=tracks)
+
+
+def read_piece_cached(path: str, include_drums: bool = False, cache_dir: Path | None = None) -> Piece:
+    """:func:`read_midi_notes` through a cache keyed on the file's content.
+
+    Raises:
+        MidiReadError: as read_midi_notes.
+    """
+    if cache_dir is None:
+        return read_midi_notes(path, include_drums)
+    try:
+        data = Path(path).read_bytes()
+    except OSError as error:
+        raise MidiReadError(path, f"cannot open: {error.strerror or error}") from None
+    entry = cache_dir / f"{_cache_key(data, include_drums)}.npz"
+    if entry.exists():
+        try:
+            return _load_piece(path, entry)
+        except Exception as error:  # a damaged cache entry is rebuilt, not fatal
+            log.warning("cache entry %s unreadable (%s); re-reading %s", entry, error, path)
+    piece = read_midi_notes(path, include_drums)
+    try:
+        _save_piece(piece, entry)
+    except OSError as error:
+        log.warning("cannot write note cache %s: %s", entry, error)
+    return piece
+
+
+def _read_or_reason(args: tuple[str, bool, Path | None]) -> Piece | tuple[str, str]:
+    path, include_drums, cache_dir = args
+    try:
+        return read_piece_cached(path, include_drums, cache_dir)
+    except MidiReadError as error:
+        return (error.path, error.reason)
+
+
+@dataclass
+class Corpus:
+    """The pieces that could be read, and the files that could not, with their reasons."""
+
+    pieces: list[Piece] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def note_count(self) -> int:
+        return sum(piece.note_count for piece in self.pieces)
+
+    def report_skipped(self, logger: logging.Logger = log) -> None:
+        for path, reason in self.skipped:
+            logger.warning("skipped %s: %s", path, reason)
+        if self.skipped:
+            logger.warning("skipped %d of %d files", len(self.skipped), len(self.skipped) + len(self.pieces))
+
+
+def load_corpus(files: Iterable[str], include_drums: bool = False, cache_dir: Path | None | str = "default",
+                workers: int | None = None, progress: bool = False) -> Corpus:
+    """Read many MIDI files (in a process pool when there are many), skipping unreadable ones.
+
+    Args:
+        files: paths of MIDI files.
+        include_drums: keep drum tracks.
+        cache_dir: where extracted notes are cached by file content; "default" for
+            :func:`default_cache_dir`, None for no cache.
+        workers: processes to parse with; default: one per CPU, serial for small corpora.
+        progress: show a progress bar on stderr.
+    """
+    files = list(files)
+    if cache_dir == "default":
+        cache_dir = default_cache_dir()
+    elif cache_dir is not None:
+        cache_dir = Path(cache_dir)
+    if workers is None:
+        workers = min(os.cpu_count() or 1, 8) if len(files) >= 32 else 1
+    jobs = [(path, include_drums, cache_dir) for path in files]
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            results: Sequence = _with_progress(pool.map(_read_or_reason, jobs, chunksize=16), len(jobs), progress)
+            results = list(results)
+    else:
+        results = list(_with_progress(map(_read_or_reason, jobs), len(jobs), progress))
+    corpus = Corpus()
+    for result in results:
+        if isinstance(result, Piece):
+            corpus.pieces.append(result)
+        else:
+            corpus.skipped.append(result)
+    return corpus
+
+
+def _with_progress(iterable: Iterable, total: int, enabled: bool) -> Iterable:
+    if not enabled:
+        return iterable
+    from tqdm import tqdm
+
+    return tqdm(iterable, total=total, desc="reading MIDI", unit="file", leave=False)

@@ -1,0 +1,133 @@
+"""The original djalgo ``djai`` API, as a thin layer over the djai_live pipeline.
+
+The notebook calls of the original run unchanged::
+
+    from djai_live import djai
+    files = djai.scan_midi_files("midi/")
+    manager = djai.ModelManager(sequence_length_i=30, sequence_length_o=10, num_instruments=1,
+                                model_type="gru", n_layers=5, n_units=64, dropout=0.1, batch_size=32,
+                                learning_rate=0.005, loss_weights=None)
+    history = manager.fit(files, epochs=5)
+    manager.save("x.keras")
+    manager = djai.ModelManager.load("x.keras")
+    manager.generate(files[0], length=10)   # [[(pitch, duration, offset), ...]] per instrument
+
+Durations and offsets are in quarter notes, as music21 gave them in the original.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .config import DjaiConfig
+from .corpus import load_corpus, read_midi_notes
+from .corpus import scan_midi_files as _scan
+from .encoding import Codec, tokens_to_array
+from .generation import Generator, PromptTooShortError
+from .model import PositionalEncoding, build_model, load_model, save_model
+from .runtime import make_runtime
+from .sampling import SamplingSettings
+from .training import Windows, cut_windows, train
+
+__all__ = ["scan_midi_files", "DataProcessor", "ModelManager", "PositionalEncoding"]
+
+def scan_midi_files(directory: str | os.PathLike, max_files: int | None = None) -> list[str]:
+    """All MIDI files below ``directory`` (recursive, .mid/.midi in any case), sorted."""
+    return _scan(directory, max_files)
+
+class DataProcessor:
+    """Turns MIDI files into the model's training windows, as the original's DataProcessor did."""
+
+    def __init__(self, midi_files: Sequence[str] | None = None, sequence_length_i: int = 30,
+                 sequence_length_o: int = 10, num_instruments: int = 1, n_instruments: int | None = None,
+                 config: DjaiConfig | None = None) -> None:
+        self.midi_files = list(midi_files or [])
+        self.config = config or DjaiConfig(sequence_length_i=sequence_length_i, sequence_length_o=sequence_length_o,
+                                           num_instruments=n_instruments or num_instruments)
+        self.codec = Codec(self.config)
+
+    def extract_features(self, midi_file: str) -> list[np.ndarray]:
+        """The (n, 6) token arrays (pitch, dt, duration, velocity, instrument, interval) of one file."""
+        return [tokens_to_array(seq) for seq in self.codec.sequences(read_midi_notes(midi_file, self.config.include_drums))]
+
+    def process_midi_files(self, midi_files: Sequence[str] | None = None) -> Windows:
+        """Windows of ``sequence_length_i`` notes and their next notes, unreadable files skipped."""
+        corpus = load_corpus(midi_files or self.midi_files, self.config.include_drums)
+        corpus.report_skipped()
+        sequences = [tokens_to_array(seq) for piece in corpus.pieces for seq in self.codec.sequences(piece)]
+        return cut_windows(sequences, self.config.sequence_length_i)
+
+class ModelManager:
+    """Builds, trains, saves, loads and samples a djai_live model with the original's arguments."""
+
+    def __init__(self, sequence_length_i: int = 30, sequence_length_o: int = 10, num_instruments: int = 1,
+                 model_type: str = "gru", n_layers: int = 2, n_units: int = 128, dropout: float = 0.1,
+                 batch_size: int = 32, learning_rate: float = 0.001, n_heads: int = 4,
+                 loss_weights: dict[str, float] | None = None, n_instruments: int | None = None,
+                 config: DjaiConfig | None = None) -> None:
+        self.config = config or DjaiConfig(
+            sequence_length_i=sequence_length_i, sequence_length_o=sequence_length_o,
+            num_instruments=n_instruments or num_instruments, model_type=model_type, n_layers=n_layers,
+            n_units=n_units, dropout=dropout, batch_size=batch_size, learning_rate=learning_rate,
+            n_heads=n_heads, loss_weights=_known_heads(loss_weights))
+        self.model = build_model(self.config)
+        self._generator: Generator | None = None
+
+    def fit(self, midi_files: Sequence[str], epochs: int = 5, validation_split: float = 0.1, seed: int = 0,
+            **kwargs):
+        """Train on MIDI files; returns the Keras History."""
+        with tempfile.TemporaryDirectory() as scratch:
+            result = train(midi_files, self.config, Path(scratch) / "model.keras", epochs=epochs,
+                           validation_split=validation_split, seed=seed, plot=False, **kwargs)
+        self.model = result.model
+        self._generator = None
+        return result.history
+
+    def save(self, path: str | os.PathLike) -> None:
+        save_model(self.model, self.config, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "ModelManager":
+        model, config = load_model(path)
+        manager = cls.__new__(cls)
+        manager.config, manager.model, manager._generator = config, model, None
+        return manager
+
+    def generate(self, midi_file: str, length: int | None = None, temperature: float = 1.0, top_p: float = 0.95,
+                 seed: int | None = None) -> list[list[tuple[int, float, float]]]:
+        """Continue the last ``sequence_length_i`` notes of a MIDI file.
+
+        Returns one list per instrument of ``(pitch, duration, offset)`` tuples, durations and offsets in
+        quarter notes from the start of the prompt file.
+
+        Raises:
+            PromptTooShortError: the prompt has fewer than ``sequence_length_i`` notes.
+        """
+        piece = read_midi_notes(midi_file, self.config.include_drums)
+        notes = piece.merged_notes(self.config.num_instruments) if self.config.num_instruments > 1 \
+            else piece.tracks[0].notes
+        if len(notes) < self.config.sequence_length_i:
+            raise PromptTooShortError(f"{midi_file}: the prompt has {len(notes)} notes; this model needs at least "
+                                      f"sequence_length_i={self.config.sequence_length_i}")
+        if self._generator is None:
+            self._generator = Generator(make_runtime(self.model, self.config), self.config)
+        generated = self._generator.continue_notes(notes, length or self.config.sequence_length_o, seed=seed,
+                                                   settings=SamplingSettings(temperature, top_p))
+        return [[(int(n["pitch"]), float(n["duration"]), float(n["onset"]))
+                 for n in generated[generated["instrument"] == instrument]]
+                for instrument in range(self.config.num_instruments)]
+
+def _known_heads(loss_weights: dict[str, float] | None) -> dict[str, float] | None:
+    """The original's weights named 'offset' and 'time_delta' map to our dt head; 'is_rest' has no head."""
+    if not loss_weights:
+        return None
+    aliases = {"offset": "dt", "time_delta": "dt", "time": "dt"}
+    mapped = {aliases.get(name, name): float(weight) for name, weight in loss_weights.items()}
+    return {name: weight for name, weight in mapped.items()
+            if name in ("pitch", "dt", "duration", "velocity", "instrument")}
+
+_ = MidiReadError  # re-exported for callers catching read errors through this module

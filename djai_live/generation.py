@@ -1,0 +1,84 @@
+"""Continuing a sequence of notes with a trained model, one sampled note at a time."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import DjaiConfig
+from .encoding import FEATURES, Codec, interval_token, tokens_to_array
+from .notes import empty_notes
+from .sampling import SamplingSettings, sample_index
+
+
+class PromptTooShortError(ValueError):
+    """A prompt with fewer notes than generation needs."""
+
+
+@dataclass
+class Generator:
+    """A model's runtime and codec, ready to continue note sequences."""
+
+    runtime: object
+    config: DjaiConfig
+
+    def __post_init__(self) -> None:
+        self.codec = Codec(self.config)
+
+    @classmethod
+    def from_file(cls, path=None) -> "Generator":
+        from .model import load_model
+        from .runtime import make_runtime
+
+        model, config = load_model(path)
+        return cls(make_runtime(model, config), config)
+
+    def context_tokens(self, notes: np.ndarray) -> np.ndarray:
+        """The (n, 6) tokens of the last ``sequence_length_i`` notes, the model's view of a prompt."""
+        window = notes[-self.config.sequence_length_i:]
+        return tokens_to_array(self.codec.encode(window))
+
+    def sample_token(self, logits: dict[str, np.ndarray], rng: np.random.Generator, settings: SamplingSettings,
+                     previous_pitch: int | None, instrument: int | None = None) -> np.ndarray:
+        token = np.zeros(len(FEATURES), np.int64)
+        token[0] = sample_index(logits["pitch"], rng, settings.temperature, settings.top_p, settings.pitch_mask())
+        token[5] = interval_token(int(token[0]), previous_pitch)
+        for column, head in ((1, "dt"), (2, "duration"), (3, "velocity")):
+            token[column] = sample_index(logits[head], rng, settings.temperature, settings.top_p)
+        if instrument is not None:
+            token[4] = instrument
+        elif "instrument" in logits:
+            token[4] = sample_index(logits["instrument"], rng, settings.temperature, settings.top_p)
+        return token
+
+    def continue_from_state(self, logits: dict[str, np.ndarray], state, count: int, rng: np.random.Generator,
+                            settings: SamplingSettings, previous_pitch: int | None, start_onset: float = 0.0,
+                            instrument: int | None = None) -> np.ndarray:
+        """Sample ``count`` notes after a primed state whose last note had ``previous_pitch``; onsets
+        accumulate from ``start_onset`` (beats)."""
+        tokens = np.zeros((count, len(FEATURES)), np.int64)
+        for i in range(count):
+            tokens[i] = self.sample_token(logits, rng, settings, previous_pitch, instrument)
+            previous_pitch = int(tokens[i, 0])
+            if i + 1 < count:
+                logits, state = self.runtime.step(tokens[i], state)
+        return self.codec.decode({name: tokens[:, j] for j, name in enumerate(FEATURES)}, start_onset)
+
+    def continue_notes(self, notes: np.ndarray, count: int, seed: int | None = None,
+                       settings: SamplingSettings | None = None, instrument: int | None = None) -> np.ndarray:
+        """Generate ``count`` notes continuing the last ``sequence_length_i`` of ``notes``.
+
+        Raises:
+            PromptTooShortError: ``notes`` is empty.
+        """
+        if len(notes) == 0:
+            raise PromptTooShortError("the prompt has no notes to continue")
+        if count < 0:
+            raise ValueError(f"length must be >= 0, got {count}")
+        if count == 0:
+            return empty_notes()
+        settings = settings or SamplingSettings()
+        logits, state = self.runtime.prime(self.context_tokens(notes))
+        rng = np.random.default_rng(seed)
+        return self.continue_from_state(logits, state, count, rng, settings, int(notes["pitch"][-1]),
+                                        float(notes["onset"][-1]), instrument)

@@ -1,0 +1,1 @@
+"""The live daemon: engine (no sockets), scheduler, and the OSC and MIDI edges."""

@@ -1,0 +1,220 @@
+"""`djai-live serve`: wires the engine, the scheduler and the OSC/MIDI edges, and runs until a signal."""
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..generation import Generator
+from .engine import Engine, Phrase
+from .midi import MidiSink, open_input, open_output
+from .osc import OscListener, OscReplies
+from .protocol import Command, ProtocolError, parse
+from .queue import DropOldestQueue
+from .scheduler import FanOut, Scheduler
+from .settings import LiveSettings, SettingError
+
+log = logging.getLogger(__name__)
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+NOTE_KINDS = ("note_on", "note_off")
+
+
+@dataclass
+class ServeOptions:
+    model: str = "default"
+    osc: bool = True
+    osc_host: str = "127.0.0.1"
+    osc_port: int = 9000
+    reply_host: str = "127.0.0.1"
+    reply_port: int = 9001
+    midi_in: str | None = None
+    midi_out: str | None = None
+    midi_api: str | None = None
+    queue_size: int = 1024
+    seed: int | None = None
+
+
+class Daemon:
+    """One running co-improviser. ``start()`` returns once it listens; ``stop()`` ends every note."""
+
+    def __init__(self, options: ServeOptions, settings: LiveSettings | None = None,
+                 generator: Generator | None = None) -> None:
+        self.options = options
+        self.generator = generator or Generator.from_file(options.model)
+        self.settings = settings or LiveSettings(length=self.generator.config.sequence_length_o)
+        self.engine = Engine(self.generator, self.settings, seed=options.seed)
+        self.queue = DropOldestQueue(options.queue_size)
+        self.replies = OscReplies(options.reply_host, options.reply_port) if options.osc else None
+        self.rejected = 0
+        self._stop = threading.Event()
+        self._stopped = threading.Event()
+        self.listener = None
+        self.midi_in = self.midi_out = None
+        sinks = [self.replies]
+        if options.midi_out:
+            self.midi_out = open_output(options.midi_out, options.midi_api)
+            sinks.append(MidiSink(self.midi_out))
+        self.scheduler = Scheduler(FanOut(*sinks))
+        self._thread = threading.Thread(target=self._conduct, name="djai-engine", daemon=True)
+
+    # --- life cycle --------------------------------------------------------------------------------
+    def start(self) -> "Daemon":
+        self._warm_up()
+        self.scheduler.start()
+        self._thread.start()
+        if self.options.osc:
+            if self.options.osc_host not in LOOPBACK:
+                log.warning("OSC listens on %s, not only on this machine: anyone who can reach port %d "
+                            "can play through djai-live", self.options.osc_host, self.options.osc_port)
+            self.listener = OscListener(self.options.osc_host, self.options.osc_port, self._on_osc,
+                                        self._reject).start()
+            log.info("OSC in on %s:%d, replies to %s:%d", *self.listener.address, *self.replies.target)
+        if self.options.midi_in:
+            self.midi_in = open_input(self.options.midi_in, self.options.midi_api, self._on_midi)
+            log.info("MIDI in: %s", self.midi_in.name)
+        if self.midi_out is not None:
+            log.info("MIDI out: %s", self.midi_out.name)
+        return self
+
+    def _warm_up(self) -> None:
+        """One throw-away answer so the first real one does not pay for cold caches."""
+        started = time.perf_counter()
+        warm = Engine(self.generator, LiveSettings(mode="manual"), seed=0)
+        for i, pitch in enumerate((60, 64, 67, 72)):
+            warm.note_on(pitch, 80, 1, now=i * 0.25)
+            warm.note_off(pitch, 1, now=i * 0.25 + 0.2)
+        warm.generate(now=1.0)
+        log.info("model warmed up in %.1f ms", (time.perf_counter() - started) * 1000)
+
+    def request_stop(self, *_: object) -> None:
+        self._stop.set()
+
+    def wait(self) -> None:
+        while not self._stop.wait(0.5):
+            pass
+
+    def stop(self) -> int:
+        """Stop listening, send every outstanding note-off, close ports; returns the notes ended."""
+        self._stop.set()
+        if self.listener is not None:
+            self.listener.close()
+        if self.midi_in is not None:
+            self.midi_in.close()
+        self._thread.join(timeout=2.0)
+        ended = self.scheduler.close()
+        if self.midi_out is not None:
+            self.midi_out.close()
+        self._stopped.set()
+        log.info("stopped; %d sounding note(s) ended", ended)
+        return ended
+
+    # --- inbound -------------------------------------------------------------------------------------
+    def _on_osc(self, address: str, args: list, arrival: float) -> None:
+        try:
+            command = parse(address, args)
+        except ProtocolError as error:
+            self._reject(str(error))
+            return
+        self.queue.put((command, arrival), control=command.kind not in NOTE_KINDS)
+
+    def _on_midi(self, command: Command) -> None:
+        self.queue.put((command, time.monotonic()), control=command.kind not in NOTE_KINDS)
+
+    def _reject(self, message: str) -> None:
+        self.rejected += 1
+        log.warning("rejected: %s", message)
+        if self.replies is not None:
+            self.replies.error(message)
+
+    # --- the engine thread ---------------------------------------------------------------------------
+    def _conduct(self) -> None:
+        while not self._stop.is_set():
+            deadline = self.engine.next_deadline()
+            timeout = 0.25 if deadline is None else min(0.25, max(0.0, deadline - time.monotonic()))
+            item = self.queue.get(timeout)
+            try:
+                if item is not None:
+                    self._handle(*item)
+                phrase = self.engine.due()
+                if phrase is not None:
+                    self._play(phrase)
+            except Exception:  # never let one bad event end the concert
+                log.exception("error while handling %r; carrying on", item)
+
+    def _handle(self, command: Command, arrival: float) -> None:
+        kind, args = command.kind, command.args
+        if kind == "note_on":
+            if self.settings.interrupt and self.settings.channel_in in (0, args[2]):
+                self.scheduler.cancel()
+            phrase = self.engine.note_on(*args)
+            if phrase is not None:
+                self._play(phrase)
+        elif kind == "note_off":
+            self.engine.note_off(*args)
+        elif kind == "generate":
+            phrase = self.engine.generate(*args)
+            if phrase is None:
+                self._reject("/djai/generate: nothing to answer yet; play or send some notes first")
+            else:
+                self._play(phrase)
+        elif kind == "set":
+            try:
+                value = self.settings.set(*args)
+                log.info("set %s = %r", args[0], value)
+            except SettingError as error:
+                self._reject(f"/djai/set: {error}")
+        elif kind == "reset":
+            self.engine.reset()
+        elif kind == "panic":
+            ended = self.scheduler.panic()
+            log.info("panic: %d sounding note(s) ended", ended)
+        elif kind == "ping":
+            self._reply("/djai/pong")
+        elif kind == "status":
+            self._reply("/djai/status", *self.status_pairs())
+
+    def _play(self, phrase: Phrase) -> None:
+        if not phrase.notes:
+            return
+        if self.replies is not None:
+            self.replies.phrase(phrase)
+        self.scheduler.play(phrase)
+        log.debug("phrase %d: %d notes, generated in %.2f ms", phrase.phrase_id, len(phrase.notes),
+                  self.engine.counters.generate_ms_last)
+
+    def _reply(self, address: str, *args) -> None:
+        if self.replies is not None:
+            self.replies.send(address, *args)
+
+    def status_pairs(self) -> list:
+        counters = self.engine.counters
+        lateness = list(self.scheduler.lateness_ms)
+        pairs: list = [("model", str(self.options.model))]
+        pairs += [(name, value if not isinstance(value, bool) else int(value)) for name, value in self.settings.items()]
+        pairs += [("notes_in", counters.notes_in), ("phrases_out", counters.phrases_out),
+                  ("notes_out", counters.notes_out), ("buffer", len(self.engine.notes)),
+                  ("held", self.engine.held), ("sounding", self.scheduler.sounding),
+                  ("rejected", self.rejected), ("dropped", self.queue.dropped),
+                  ("generate_ms_last", round(counters.generate_ms_last, 3)),
+                  ("lateness_ms_p99", round(float(np.percentile(lateness, 99)), 3) if lateness else 0.0)]
+        return [item for pair in pairs for item in pair]
+
+
+def serve(options: ServeOptions, settings: LiveSettings) -> int:
+    """Run until SIGINT/SIGTERM; every outstanding note-off is sent before returning 0."""
+    daemon = Daemon(options, settings)
+    signal.signal(signal.SIGINT, daemon.request_stop)
+    signal.signal(signal.SIGTERM, daemon.request_stop)
+    daemon.start()
+    print(f"djai-live ready: model {options.model}, mode {settings.mode}"
+          + (f", OSC in {options.osc_host}:{options.osc_port} -> replies {options.reply_host}:{options.reply_port}"
+             if options.osc else "")
+          + (f", MIDI in '{daemon.midi_in.name}'" if daemon.midi_in else "")
+          + (f", MIDI out '{daemon.midi_out.name}'" if daemon.midi_out else ""), flush=True)
+    daemon.wait()
+    daemon.stop()
+    return 0

@@ -1,0 +1,227 @@
+"""The engine: listens to the performer's notes and decides when and what to answer. No sockets here.
+
+It keeps the performer's last ``sequence_length_i`` notes and the model's state after them, folded in one
+step per note as note-offs complete their durations, so an answer costs only the steps of the notes still
+held plus one step per generated note. Times come from an injectable clock (seconds, monotonic).
+"""
+from __future__ import annotations
+
+import itertools
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from ..encoding import interval_token
+from ..generation import Generator
+from ..sampling import SamplingSettings
+from .settings import LiveSettings
+
+MAX_HOLD_S = 30.0  # a note held longer than this is taken for a lost note-off when waiting for silence
+
+
+@dataclass
+class PerformedNote:
+    pitch: int
+    velocity: int
+    onset: float                  # seconds, engine clock
+    channel: int
+    duration: float | None = None  # None while the key is held
+
+
+@dataclass(frozen=True)
+class AnswerNote:
+    onset_ms: float     # from the moment the phrase is sent
+    pitch: int
+    velocity: int
+    duration_ms: float
+    channel: int
+
+
+@dataclass(frozen=True)
+class Phrase:
+    phrase_id: int
+    notes: tuple[AnswerNote, ...]
+    created_at: float   # engine clock, seconds
+
+
+@dataclass
+class Counters:
+    notes_in: int = 0
+    phrases_out: int = 0
+    notes_out: int = 0
+    generate_ms_last: float = 0.0
+    history: deque = field(default_factory=lambda: deque(maxlen=256))
+
+
+class Engine:
+    """Call-and-response logic over a :class:`Generator`; thread-confined (one caller at a time)."""
+
+    def __init__(self, generator: Generator, settings: LiveSettings | None = None,
+                 clock: Callable[[], float] = time.monotonic, seed: int | None = None) -> None:
+        self.generator = generator
+        self.config = generator.config
+        self.settings = settings or LiveSettings(length=self.config.sequence_length_o)
+        self.clock = clock
+        self.rng = np.random.default_rng(seed)
+        self.counters = Counters()
+        self.reset()
+
+    # --- the performer -------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Forget every note heard (the model state goes back to its start)."""
+        self.notes: deque[PerformedNote] = deque()
+        self.committed = 0            # notes of self.notes folded into self.state, oldest first
+        self.state = None
+        self.logits = None
+        self.steps_since_prime = 0
+        self.last_activity: float | None = None
+        self.answered_since_activity = True
+        self.note_ons_since_answer = 0
+        self.next_phrase_id = getattr(self, "next_phrase_id", 1)
+
+    def note_on(self, pitch: int, velocity: int, channel: int = 1, now: float | None = None) -> Phrase | None:
+        """A performer's note-on; returns a phrase when the mode answers right away ('every')."""
+        if velocity == 0:
+            self.note_off(pitch, channel, now)
+            return None
+        if not self._listening(channel):
+            return None
+        now = self.clock() if now is None else now
+        self._release(pitch, channel, now)  # a repeated key without note-off: close the old note first
+        self.notes.append(PerformedNote(pitch, velocity, now, channel))
+        self._close_lost_notes(now)
+        self.counters.notes_in += 1
+        self.last_activity = now
+        self.answered_since_activity = False
+        self.note_ons_since_answer += 1
+        if self.settings.mode == "every" and self.note_ons_since_answer >= self.settings.every_n:
+            return self.generate(now=now)
+        return None
+
+    def note_off(self, pitch: int, channel: int = 1, now: float | None = None) -> None:
+        if not self._listening(channel):
+            return
+        now = self.clock() if now is None else now
+        if self._release(pitch, channel, now):
+            self.last_activity = now
+        self._commit_completed()
+
+    @property
+    def held(self) -> int:
+        return sum(1 for note in self.notes if note.duration is None)
+
+    def _close_lost_notes(self, now: float) -> None:
+        """Notes whose note-off never came (a dropped packet, an unplugged keyboard) must not block the
+        buffer: once more than ``sequence_length_i`` notes wait behind held ones, the oldest held
+        notes are closed as if released now."""
+        excess = len(self.notes) - self.committed - self.config.sequence_length_i
+        for note in itertools.islice(self.notes, self.committed, self.committed + max(excess, 0)):
+            if note.duration is None:
+                note.duration = max(now - note.onset, 0.0)
+        self._commit_completed()
+
+    def _listening(self, channel: int) -> bool:
+        return self.settings.channel_in in (0, channel)
+
+    def _release(self, pitch: int, channel: int, now: float) -> bool:
+        for note in reversed(self.notes):
+            if note.duration is None and note.pitch == pitch and note.channel == channel:
+                note.duration = max(now - note.onset, 0.0)
+                return True
+        return False
+
+    # --- the model's view ------------------------------------------------------------------------
+    def _token(self, note: PerformedNote, previous: PerformedNote | None, duration: float) -> np.ndarray:
+        beats = self.settings.tempo_bpm / 60.0
+        codec = self.generator.codec
+        dt = 0.0 if previous is None else (note.onset - previous.onset) * beats
+        return np.array([note.pitch, codec.time.encode([dt])[0], codec.time.encode([duration * beats])[0],
+                         codec.velocity.encode([note.velocity])[0], 0,
+                         interval_token(note.pitch, None if previous is None else previous.pitch)], dtype=np.int64)
+
+    def _commit_completed(self) -> None:
+        """Fold finished notes into the model state, in onset order; keep the buffer bounded."""
+        runtime, limit = self.generator.runtime, self.config.sequence_length_i
+        while self.committed < len(self.notes) and self.notes[self.committed].duration is not None:
+            index = self.committed
+            previous = self.notes[index - 1] if index else None
+            note = self.notes[index]
+            if self.state is not None and self.steps_since_prime >= 2 * limit:
+                self._prime(index)  # bound the context to between L and 2L notes, amortized O(1)
+            token = self._token(note, previous if self.state is not None else None, note.duration)
+            self.logits, self.state = runtime.step(token, self.state if self.state is not None
+                                                   else runtime.initial_state())
+            self.steps_since_prime += 1
+            self.committed += 1
+        while self.committed > limit:
+            self.notes.popleft()
+            self.committed -= 1
+
+    def _prime(self, upto: int) -> None:
+        """Rebuild the state from the last ``sequence_length_i`` committed notes before ``upto``."""
+        start = max(0, upto - self.config.sequence_length_i)
+        tokens = [self._token(self.notes[i], self.notes[i - 1] if i > start else None, self.notes[i].duration)
+                  for i in range(start, upto)]
+        self.logits, self.state = self.generator.runtime.prime(np.stack(tokens))
+        self.steps_since_prime = len(tokens)
+
+    # --- answering -------------------------------------------------------------------------------
+    def next_deadline(self) -> float | None:
+        """When the phrase mode will answer if nothing else happens (engine clock), or None."""
+        if self.settings.mode != "phrase" or self.answered_since_activity or self.last_activity is None:
+            return None
+        now = self.clock()
+        if any(n.duration is None and now - n.onset < MAX_HOLD_S for n in self.notes):
+            return None  # a key still down is not silence (unless its note-off was evidently lost)
+        return self.last_activity + self.settings.phrase_gap_ms / 1000.0
+
+    def due(self, now: float | None = None) -> Phrase | None:
+        """The phrase-mode answer, once the performer has been silent for phrase_gap_ms."""
+        deadline = self.next_deadline()
+        now = self.clock() if now is None else now
+        if deadline is None or now < deadline:
+            return None
+        return self.generate(now=now)
+
+    def generate(self, count: int | None = None, now: float | None = None) -> Phrase | None:
+        """Answer now from the current buffer; None when no note has been heard yet."""
+        started = time.perf_counter()
+        now = self.clock() if now is None else now
+        self.answered_since_activity = True
+        self.note_ons_since_answer = 0
+        if not self.notes:
+            return None
+        runtime = self.generator.runtime
+        logits, state = self.logits, self.state
+        previous = self.notes[self.committed - 1] if self.committed else None
+        for note in list(self.notes)[self.committed:]:  # held notes: provisional durations
+            duration = note.duration if note.duration is not None else now - note.onset
+            token = self._token(note, previous if state is not None else None, duration)
+            logits, state = runtime.step(token, state if state is not None else runtime.initial_state())
+            previous = note
+        settings = self.settings
+        sampling = SamplingSettings(settings.temperature, settings.top_p, settings.pitch_min, settings.pitch_max)
+        count = settings.length if count is None else count
+        generated = self.generator.continue_from_state(logits, state, count, self.rng, sampling,
+                                                       previous.pitch if previous is not None else None)
+        phrase = self._to_phrase(generated, now)
+        self.counters.phrases_out += 1
+        self.counters.notes_out += len(phrase.notes)
+        self.counters.generate_ms_last = (time.perf_counter() - started) * 1000.0
+        return phrase
+
+    def _to_phrase(self, generated: np.ndarray, now: float) -> Phrase:
+        ms_per_beat = 60_000.0 / self.settings.tempo_bpm
+        first = float(generated["onset"][0]) if len(generated) else 0.0
+        scale = self.settings.velocity_scale
+        notes = tuple(AnswerNote(onset_ms=(float(n["onset"]) - first) * ms_per_beat, pitch=int(n["pitch"]),
+                                 velocity=int(min(127, max(1, round(int(n["velocity"]) * scale)))),
+                                 duration_ms=max(float(n["duration"]) * ms_per_beat, 10.0),
+                                 channel=self.settings.channel_out)
+                      for n in generated)
+        phrase = Phrase(self.next_phrase_id, notes, now)
+        self.next_phrase_id += 1
+        return phrase

@@ -1,0 +1,112 @@
+"""The OSC edge, with python-osc: a UDP listener that parses datagrams, and the replies."""
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from typing import Callable
+
+from pythonosc.osc_packet import OscPacket, ParseError
+from pythonosc.udp_client import SimpleUDPClient
+
+from .engine import Phrase
+
+log = logging.getLogger(__name__)
+
+
+class OscListener:
+    """Receives datagrams on a thread; every message goes to ``on_message(address, args, arrival)``.
+
+    Undecodable datagrams go to ``on_error(text)``; the listener itself never stops on bad input.
+    """
+
+    def __init__(self, host: str, port: int, on_message: Callable[[str, list, float], None],
+                 on_error: Callable[[str], None]) -> None:
+        self.on_message, self.on_error = on_message, on_error
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+        try:
+            self.socket.bind((host, port))
+        except OSError as error:
+            self.socket.close()
+            raise OSError(f"cannot listen for OSC on {host}:{port}: {error.strerror or error} "
+                          "(is another djai-live or program using that port? try --osc-port)") from None
+        self.socket.settimeout(0.2)
+        self.address = self.socket.getsockname()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="djai-osc", daemon=True)
+
+    def start(self) -> "OscListener":
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2.0)
+        self.socket.close()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                data, sender = self.socket.recvfrom(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                if self._stop.is_set():
+                    return
+                continue
+            arrival = time.monotonic()
+            try:
+                messages = OscPacket(data).messages
+            except (ParseError, Exception) as error:  # python-osc raises more than ParseError on junk
+                self.on_error(f"malformed OSC packet of {len(data)} bytes from {sender[0]}:{sender[1]} "
+                              f"({type(error).__name__}: {error})")
+                continue
+            for timed in messages:
+                self.on_message(timed.message.address, list(timed.message.params), arrival)
+
+
+class OscReplies:
+    """Everything the daemon sends over OSC; also a NoteSink for the scheduler."""
+
+    def __init__(self, host: str, port: int, errors_per_second: float = 20.0) -> None:
+        self.client = SimpleUDPClient(host, port)
+        self.target = (host, port)
+        self._lock = threading.Lock()
+        self._error_budget = errors_per_second
+        self._error_rate = errors_per_second
+        self._error_time = time.monotonic()
+        self.errors_suppressed = 0
+
+    def send(self, address: str, *args) -> None:
+        with self._lock:
+            try:
+                self.client.send_message(address, list(args))
+            except OSError as error:  # nobody listening, network down: never fatal
+                log.debug("OSC send %s failed: %s", address, error)
+
+    def error(self, message: str) -> bool:
+        """Send /djai/error unless over the rate limit; returns whether it was sent."""
+        with self._lock:
+            now = time.monotonic()
+            self._error_budget = min(self._error_rate, self._error_budget + (now - self._error_time) * self._error_rate)
+            self._error_time = now
+            if self._error_budget < 1.0:
+                self.errors_suppressed += 1
+                return False
+            self._error_budget -= 1.0
+        self.send("/djai/error", message[:900])
+        return True
+
+    def phrase(self, phrase: Phrase) -> None:
+        args: list = [phrase.phrase_id, len(phrase.notes)]
+        for note in phrase.notes:
+            args += [round(note.onset_ms, 3), note.pitch, note.velocity, round(note.duration_ms, 3)]
+        self.send("/djai/phrase", *args)
+
+    def note_on(self, pitch: int, velocity: int, duration_ms: float, channel: int) -> None:
+        self.send("/djai/note", pitch, velocity, round(duration_ms, 3), channel)
+
+    def note_off(self, pitch: int, channel: int) -> None:
+        self.send("/djai/note_off", pitch, channel)

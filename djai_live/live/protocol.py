@@ -1,0 +1,89 @@
+"""The public OSC contract: addresses, argument checks, and the commands they become.
+
+Integer arguments also arrive as floats from Pd and Max: integral floats are accepted. Everything else
+that is malformed (wrong type, NaN/inf, out of range, missing or extra arguments, unknown address) raises
+:class:`ProtocolError` with a message that names the address and the problem.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+PREFIX = "/djai/"
+
+INBOUND = {
+    "/djai/note": "pitch velocity [channel]: note-on; velocity 0 is a note-off",
+    "/djai/note_on": "pitch velocity [channel]: note-on",
+    "/djai/note_off": "pitch [channel]: note-off",
+    "/djai/generate": "[count]: answer now from the current buffer",
+    "/djai/set": "name value: change a live parameter",
+    "/djai/reset": "forget the buffer",
+    "/djai/panic": "cancel everything pending and end every sounding note now",
+    "/djai/ping": "answered by /djai/pong",
+    "/djai/status": "answered by /djai/status with name/value pairs",
+}
+OUTBOUND = {
+    "/djai/phrase": "phrase_id count, then per note: onset_ms pitch velocity duration_ms",
+    "/djai/note": "pitch velocity duration_ms channel, at each generated note's onset",
+    "/djai/note_off": "pitch channel, at each generated note's end",
+    "/djai/error": "message, for each rejected message (rate-limited)",
+    "/djai/pong": "the answer to /djai/ping",
+    "/djai/status": "name value pairs: model, mode, parameters, counters",
+}
+
+
+class ProtocolError(ValueError):
+    """A message that breaks the OSC contract."""
+
+
+@dataclass(frozen=True)
+class Command:
+    kind: str                     # note_on, note_off, generate, set, reset, panic, ping, status
+    args: tuple = ()
+
+
+def integer(address: str, name: str, value: Any, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ProtocolError(f"{address}: {name} must be a number, got {type(value).__name__} {value!r}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ProtocolError(f"{address}: {name} must be finite, got {value!r}")
+    if value != int(value):
+        raise ProtocolError(f"{address}: {name} must be an integer, got {value!r}")
+    value = int(value)
+    if not low <= value <= high:
+        raise ProtocolError(f"{address}: {name} must be {low}-{high}, got {value}")
+    return value
+
+
+def _arity(address: str, args: Sequence, low: int, high: int, usage: str) -> None:
+    if not low <= len(args) <= high:
+        raise ProtocolError(f"{address}: expected {usage}, got {len(args)} argument(s)")
+
+
+def parse(address: str, args: Sequence[Any]) -> Command:
+    """Turn one OSC message into a command, or raise ProtocolError."""
+    if address in ("/djai/note", "/djai/note_on"):
+        _arity(address, args, 2, 3, "pitch velocity [channel]")
+        pitch = integer(address, "pitch", args[0], 0, 127)
+        velocity = integer(address, "velocity", args[1], 0, 127)
+        channel = integer(address, "channel", args[2], 1, 16) if len(args) > 2 else 1
+        if velocity == 0:
+            return Command("note_off", (pitch, channel))
+        return Command("note_on", (pitch, velocity, channel))
+    if address == "/djai/note_off":
+        _arity(address, args, 1, 2, "pitch [channel]")
+        return Command("note_off", (integer(address, "pitch", args[0], 0, 127),
+                                    integer(address, "channel", args[1], 1, 16) if len(args) > 1 else 1))
+    if address == "/djai/generate":
+        _arity(address, args, 0, 1, "[count]")
+        return Command("generate", (integer(address, "count", args[0], 1, 128),) if args else ())
+    if address == "/djai/set":
+        _arity(address, args, 2, 2, "name value")
+        if not isinstance(args[0], str):
+            raise ProtocolError(f"{address}: the parameter name must be a string, got {args[0]!r}")
+        return Command("set", (args[0], args[1]))
+    if address in ("/djai/reset", "/djai/panic", "/djai/ping", "/djai/status"):
+        _arity(address, args, 0, 0, "no arguments")
+        return Command(address[len(PREFIX):])
+    raise ProtocolError(f"unknown address {address!r}; known: {', '.join(sorted(INBOUND))}")

@@ -1,0 +1,37 @@
+"""A bounded inbound queue: a flood drops the oldest notes (counted) instead of growing memory.
+
+Control messages (panic, generate, set, ...) travel in their own lane, served first, so a flood of notes
+can never push a panic out of the queue.
+"""
+from __future__ import annotations
+
+import threading
+from collections import deque
+from typing import Any
+
+
+class DropOldestQueue:
+    def __init__(self, capacity: int = 1024, control_capacity: int = 256) -> None:
+        self._notes: deque = deque(maxlen=capacity)
+        self._control: deque = deque(maxlen=control_capacity)
+        self._condition = threading.Condition()
+        self.dropped = 0
+
+    def put(self, item: Any, control: bool = False) -> None:
+        lane = self._control if control else self._notes
+        with self._condition:
+            if len(lane) == lane.maxlen:
+                self.dropped += 1
+            lane.append(item)
+            self._condition.notify()
+
+    def get(self, timeout: float | None) -> Any | None:
+        """The oldest control item, else the oldest note; None after ``timeout`` seconds with nothing."""
+        with self._condition:
+            if not self._condition.wait_for(lambda: bool(self._control or self._notes), timeout):
+                return None
+            return (self._control or self._notes).popleft()
+
+    def __len__(self) -> int:
+        with self._condition:
+            return len(self._notes) + len(self._control)

@@ -1,0 +1,171 @@
+"""Sends each generated note-on at its onset and its note-off at its end, on a monotonic clock.
+
+Invariant: every note-on sent is followed by exactly one note-off for it: at its end, or earlier when a
+newer phrase replaces it, on cancel, on panic, or when the scheduler closes. A note-on for a key that is
+still sounding first ends the older note, so an old note-off never cuts a newer note short.
+"""
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import threading
+import time
+from collections import deque
+from typing import Callable, Protocol
+
+from .engine import Phrase
+
+log = logging.getLogger(__name__)
+
+
+class NoteSink(Protocol):
+    """Where notes go: OSC, a MIDI port, or several (see :class:`FanOut`)."""
+
+    def phrase(self, phrase: Phrase) -> None: ...
+    def note_on(self, pitch: int, velocity: int, duration_ms: float, channel: int) -> None: ...
+    def note_off(self, pitch: int, channel: int) -> None: ...
+
+
+class FanOut:
+    """Sends to several sinks; one failing sink is logged and does not stop the others."""
+
+    def __init__(self, *sinks: NoteSink) -> None:
+        self.sinks = [s for s in sinks if s is not None]
+
+    def _each(self, method: str, *args) -> None:
+        for sink in self.sinks:
+            try:
+                getattr(sink, method)(*args)
+            except Exception as error:  # a dead port must not silence the other outputs
+                log.warning("%s.%s failed: %s", type(sink).__name__, method, error)
+
+    def phrase(self, phrase: Phrase) -> None:
+        self._each("phrase", phrase)
+
+    def note_on(self, pitch: int, velocity: int, duration_ms: float, channel: int) -> None:
+        self._each("note_on", pitch, velocity, duration_ms, channel)
+
+    def note_off(self, pitch: int, channel: int) -> None:
+        self._each("note_off", pitch, channel)
+
+
+class Scheduler:
+    """A thread that plays phrases; all public methods are thread-safe."""
+
+    def __init__(self, sink: NoteSink, clock: Callable[[], float] = time.monotonic, spin_s: float = 0.0015) -> None:
+        self.sink = sink
+        self.clock = clock
+        self.spin_s = spin_s
+        self._events: list = []               # (time, order, kind, pitch, velocity, duration_ms, channel, token)
+        self._order = itertools.count()
+        self._tokens = itertools.count(1)
+        self._sounding: dict[tuple[int, int], int] = {}  # (pitch, channel) -> token of the note-on sent
+        self._condition = threading.Condition()
+        self._running = False
+        self._thread: threading.Thread | None = None
+        self.lateness_ms: deque[float] = deque(maxlen=4096)
+
+    def start(self) -> "Scheduler":
+        with self._condition:
+            if self._running:
+                return self
+            self._running = True
+        self._thread = threading.Thread(target=self._run, name="djai-scheduler", daemon=True)
+        self._thread.start()
+        return self
+
+    def play(self, phrase: Phrase, start: float | None = None) -> None:
+        """Schedule a phrase (onsets relative to ``start``, default now); it replaces what is pending."""
+        start = self.clock() if start is None else start
+        with self._condition:
+            self._cancel_locked()
+            for note in phrase.notes:
+                on = start + note.onset_ms / 1000.0
+                token = next(self._tokens)
+                heapq.heappush(self._events, (on, next(self._order), "on", note.pitch, note.velocity,
+                                              note.duration_ms, note.channel, token))
+                heapq.heappush(self._events, (on + note.duration_ms / 1000.0, next(self._order), "off",
+                                              note.pitch, 0, 0.0, note.channel, token))
+            self._condition.notify()
+
+    def cancel(self) -> int:
+        """Drop everything pending and end every sounding note now; returns how many notes were ended."""
+        with self._condition:
+            return self._cancel_locked()
+
+    panic = cancel
+
+    @property
+    def pending(self) -> int:
+        with self._condition:
+            return len(self._events)
+
+    @property
+    def sounding(self) -> int:
+        with self._condition:
+            return len(self._sounding)
+
+    def close(self) -> int:
+        """Stop the thread after ending every sounding note; returns how many were ended."""
+        with self._condition:
+            ended = self._cancel_locked()
+            self._running = False
+            self._condition.notify()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=2.0)
+        return ended
+
+    def _cancel_locked(self) -> int:
+        self._events.clear()
+        ended = len(self._sounding)
+        for pitch, channel in list(self._sounding):
+            self._send_off(pitch, channel)
+        self._sounding.clear()
+        return ended
+
+    def _send_off(self, pitch: int, channel: int) -> None:
+        try:
+            self.sink.note_off(pitch, channel)
+        except Exception as error:
+            log.warning("note-off %d/%d failed: %s", pitch, channel, error)
+
+    def _run(self) -> None:
+        with self._condition:
+            while self._running:
+                if not self._events:
+                    self._condition.wait()
+                    continue
+                due = self._events[0][0]
+                wait = due - self.clock()
+                if wait > self.spin_s:
+                    self._condition.wait(wait - self.spin_s)
+                    continue
+                if wait > 0:
+                    # The last stretch is spun (releasing the lock) because a timed wait overshoots
+                    # by up to a millisecond; this keeps notes within a fraction of one.
+                    self._condition.release()
+                    try:
+                        while self.clock() < due:
+                            time.sleep(0)
+                    finally:
+                        self._condition.acquire()
+                    continue  # the queue may have changed while the lock was free
+                event = heapq.heappop(self._events)
+                self._fire(event)
+
+    def _fire(self, event) -> None:
+        due, _, kind, pitch, velocity, duration_ms, channel, token = event
+        key = (pitch, channel)
+        try:
+            if kind == "on":
+                if key in self._sounding:
+                    self.sink.note_off(pitch, channel)  # retrigger: end the older note first
+                self._sounding[key] = token
+                self.sink.note_on(pitch, velocity, duration_ms, channel)
+            elif self._sounding.get(key) == token:
+                del self._sounding[key]
+                self.sink.note_off(pitch, channel)
+            self.lateness_ms.append((self.clock() - due) * 1000.0)
+        except Exception as error:  # the show goes on: log, keep the bookkeeping, keep playing
+            log.warning("sending %s %d/%d failed: %s", kind, pitch, channel, error)

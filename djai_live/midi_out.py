@@ -1,0 +1,93 @@
+"""Writing notes to MIDI files, piano-roll pictures and (through FluidSynth) audio."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .files import atomic_path
+
+
+def write_midi(parts: Sequence[tuple[str, np.ndarray]], path: str | os.PathLike, tempo_bpm: float = 120.0,
+               program: int = 0) -> Path:
+    """Write named note arrays (times in beats) as tracks of one MIDI file, atomically."""
+    import pretty_midi
+
+    seconds_per_beat = 60.0 / tempo_bpm
+    midi = pretty_midi.PrettyMIDI(initial_tempo=tempo_bpm)
+    for name, notes in parts:
+        for instrument_id in np.unique(notes["instrument"]) if len(notes) else []:
+            track = pretty_midi.Instrument(program=program, name=name if instrument_id == 0 else f"{name} {instrument_id}")
+            for note in notes[notes["instrument"] == instrument_id]:
+                start = float(note["onset"]) * seconds_per_beat
+                end = start + max(float(note["duration"]), 1e-3) * seconds_per_beat
+                track.notes.append(pretty_midi.Note(int(note["velocity"]), int(note["pitch"]), start, end))
+            midi.instruments.append(track)
+    with atomic_path(path) as temporary:
+        midi.write(str(temporary))
+    return Path(path)
+
+
+def plot_piano_roll(parts: Sequence[tuple[str, np.ndarray]], path: str | os.PathLike, title: str = "") -> Path:
+    """A piano roll PNG, one colour per part (for example the prompt and the continuation)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    figure, axis = plt.subplots(figsize=(12, 4.5))
+    colours = ["#9a9a9a", "#d9480f", "#1971c2", "#2f9e44", "#ae3ec9"]
+    legend = []
+    for (name, notes), colour in zip(parts, colours * 4):
+        if len(notes):
+            for note in notes:
+                axis.add_patch(plt.Rectangle((float(note["onset"]), float(note["pitch"]) - 0.4),
+                                             max(float(note["duration"]), 0.05), 0.8, color=colour))
+        legend.append(Patch(color=colour, label=name))
+    every = np.concatenate([notes for _, notes in parts]) if parts else np.zeros(0)
+    if len(every):
+        axis.set_xlim(float(every["onset"].min()) - 0.5, float((every["onset"] + every["duration"]).max()) + 0.5)
+        axis.set_ylim(int(every["pitch"].min()) - 2, int(every["pitch"].max()) + 2)
+    axis.set(xlabel="beats", ylabel="MIDI pitch", title=title)
+    axis.grid(alpha=0.25)
+    axis.legend(handles=legend, loc="upper right")
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    return Path(path)
+
+
+class FluidSynthMissingError(RuntimeError):
+    pass
+
+
+def bundled_soundfont() -> Path:
+    """pretty_midi's small General MIDI soundfont."""
+    import pretty_midi
+
+    return Path(pretty_midi.__file__).parent / "TimGM6mb.sf2"
+
+
+def render_wav(midi_path: str | os.PathLike, wav_path: str | os.PathLike, soundfont: str | os.PathLike | None = None,
+               sample_rate: int = 44100) -> Path:
+    """Render a MIDI file to WAV with the FluidSynth command line (no audio device needed).
+
+    Raises:
+        FluidSynthMissingError: the fluidsynth program is not installed.
+        RuntimeError: FluidSynth failed.
+    """
+    program = shutil.which("fluidsynth")
+    if program is None:
+        raise FluidSynthMissingError("--wav needs the FluidSynth program: install it (Debian/Ubuntu: "
+                                     "apt-get install fluidsynth; macOS: brew install fluid-synth)")
+    soundfont = Path(soundfont) if soundfont else bundled_soundfont()
+    command = [program, "-ni", "-q", "-r", str(sample_rate), "-F", str(wav_path), str(soundfont), str(midi_path)]
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    if completed.returncode != 0 or not Path(wav_path).exists():
+        raise RuntimeError(f"fluidsynth failed ({completed.returncode}): {completed.stderr.strip()[-500:]}")
+    return Path(wav_path)

@@ -1,0 +1,117 @@
+"""Helpers to run `djai-live serve` as a subprocess and talk to it over real UDP."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager
+
+import pytest
+from pythonosc.osc_packet import OscPacket
+from pythonosc.udp_client import SimpleUDPClient
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class OscPeer:
+    """A host's side of the contract: sends to the daemon, records everything it answers, with times."""
+
+    def __init__(self, daemon_port: int, listen_port: int = 0) -> None:
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.socket.bind(("127.0.0.1", listen_port))
+        self.socket.settimeout(0.05)
+        self.port = self.socket.getsockname()[1]
+        self.client = SimpleUDPClient("127.0.0.1", daemon_port)
+        self.received: list[tuple[float, str, list]] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                data, _ = self.socket.recvfrom(65536)
+            except (socket.timeout, OSError):
+                continue
+            now = time.monotonic()
+            for timed in OscPacket(data).messages:
+                with self._lock:
+                    self.received.append((now, timed.message.address, list(timed.message.params)))
+
+    def send(self, address: str, *args) -> None:
+        self.client.send_message(address, list(args))
+
+    def messages(self, address: str | None = None) -> list[tuple[float, str, list]]:
+        with self._lock:
+            return [m for m in self.received if address is None or m[1] == address]
+
+    def wait_for(self, address: str, count: int = 1, timeout: float = 10.0) -> list:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = self.messages(address)
+            if len(found) >= count:
+                return found
+            time.sleep(0.01)
+        raise AssertionError(f"waited {timeout}s for {count} x {address}; got {self.messages()}")
+
+    def clear(self) -> None:
+        with self._lock:
+            self.received.clear()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(1)
+        self.socket.close()
+
+
+@contextmanager
+def running_daemon(*extra: str, reply_port: int, model: str = "default", ready_timeout: float = 60.0):
+    port = free_udp_port()
+    command = [sys.executable, "-m", "djai_live.cli", "serve", "--model", model, "--osc-port", str(port),
+               "--reply-port", str(reply_port), *extra]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        deadline = time.monotonic() + ready_timeout
+        line = ""
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if "djai-live ready" in line or process.poll() is not None:
+                break
+        if "djai-live ready" not in line:
+            raise AssertionError(f"daemon did not start: {process.stderr.read() if process.poll() is not None else line}")
+        yield process, port
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+@pytest.fixture
+def peer_and_daemon(request):
+    """A running daemon (args from the test's `daemon_args` marker) and a peer listening for its replies."""
+    marker = request.node.get_closest_marker("daemon_args")
+    args = marker.args if marker else ()
+    reply_port = free_udp_port()
+    with running_daemon(*args, reply_port=reply_port) as (process, port):
+        peer = OscPeer(port, listen_port=reply_port)
+        try:
+            yield peer, process
+        finally:
+            peer.close()
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "daemon_args(*args): extra arguments for `djai-live serve`")

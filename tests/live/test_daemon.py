@@ -1,0 +1,126 @@
+"""`djai-live serve` as a subprocess, over real UDP on loopback."""
+import os
+import signal
+import socket
+import time
+
+import pytest
+
+
+def play_phrase(peer, pitches=(60, 62, 64, 65, 67, 65, 64, 62), gap=0.06):
+    for pitch in pitches:
+        peer.send("/djai/note", float(pitch), 90.0)  # as Pd sends them: floats
+        time.sleep(gap)
+        peer.send("/djai/note", pitch, 0)
+        time.sleep(0.01)
+
+
+def note_pairs(peer):
+    ons = [(t, args[0]) for t, _, args in peer.messages("/djai/note")]
+    offs = [(t, args[0]) for t, _, args in peer.messages("/djai/note_off")]
+    return ons, offs
+
+
+@pytest.mark.daemon_args("--phrase-gap-ms", "300", "--seed", "1")
+def test_call_and_response_over_osc(peer_and_daemon):
+    peer, _ = peer_and_daemon
+    peer.send("/djai/ping")
+    peer.wait_for("/djai/pong")
+    play_phrase(peer)
+    (_, _, phrase), = peer.wait_for("/djai/phrase")
+    phrase_id, count = phrase[:2]
+    assert count == 10 and len(phrase) == 2 + 4 * count
+    notes = [phrase[2 + 4 * i: 6 + 4 * i] for i in range(count)]
+    assert notes[0][0] == 0.0 and all(0 <= pitch <= 127 for _, pitch, _, _ in notes)
+    peer.wait_for("/djai/note_off", count, timeout=30)
+    ons, offs = note_pairs(peer)
+    assert [p for _, p in ons] == [n[1] for n in notes]
+    assert sorted(p for _, p in offs) == sorted(p for _, p in ons)
+
+
+@pytest.mark.daemon_args("--mode", "manual", "--length", "4")
+def test_bad_input_gets_errors_and_the_daemon_keeps_serving(peer_and_daemon):
+    peer, _ = peer_and_daemon
+    peer.send("/djai/generate")
+    peer.wait_for("/djai/error")  # nothing heard yet
+    raw = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    raw.sendto(b"\x00\x01garbage", ("127.0.0.1", peer.client._port))
+    raw.sendto(os.urandom(64), ("127.0.0.1", peer.client._port))
+    for address, args in [("/djai/note", (300, 90)), ("/djai/note", (float("nan"), 90)), ("/djai/note", ("x",)),
+                          ("/djai/set", ("mode", "loop")), ("/djai/set", ("tempo", 1)), ("/djai/what", ())]:
+        peer.send(address, *args)
+    errors = peer.wait_for("/djai/error", 8)
+    text = " | ".join(args[0] for _, _, args in errors)
+    for fragment in ("pitch must be 0-127", "finite", "mode must be one of", "unknown parameter",
+                     "unknown address", "malformed OSC packet"):
+        assert fragment in text
+    peer.send("/djai/set", "length", 6.0)
+    play_phrase(peer, (60, 64, 67))
+    peer.send("/djai/generate", 3.0)
+    (_, _, phrase), = peer.wait_for("/djai/phrase")
+    assert phrase[1] == 3
+    peer.send("/djai/status")
+    (_, _, status), = peer.wait_for("/djai/status")
+    values = dict(zip(status[::2], status[1::2]))
+    assert values["mode"] == "manual" and values["length"] == 6 and values["rejected"] >= 8
+    assert values["notes_in"] == 3 and values["phrases_out"] == 1
+
+
+@pytest.mark.daemon_args("--mode", "manual", "--length", "12", "--tempo-bpm", "60")
+def test_sigterm_mid_phrase_ends_every_note_and_exits_zero(peer_and_daemon):
+    peer, process = peer_and_daemon
+    play_phrase(peer, (60, 62, 64))
+    peer.send("/djai/generate")
+    peer.wait_for("/djai/phrase")
+    peer.wait_for("/djai/note", 2, timeout=20)  # mid-phrase: some notes sounded, more to come
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(10) == 0
+    time.sleep(0.2)
+    ons, offs = note_pairs(peer)
+    (_, _, phrase), = peer.messages("/djai/phrase")
+    assert len(ons) < phrase[1], "the whole phrase played before SIGTERM; the test proves nothing"
+    sounding = {}
+    for time_, kind, pitch in sorted([(t, "on", p) for t, p in ons] + [(t, "off", p) for t, p in offs]):
+        sounding[pitch] = sounding.get(pitch, 0) + (1 if kind == "on" else -1)
+        assert sounding[pitch] in (0, 1)
+    assert all(count == 0 for count in sounding.values()), f"stuck notes after SIGTERM: {sounding}"
+
+
+@pytest.mark.daemon_args("--mode", "manual", "--length", "8", "--tempo-bpm", "60")
+def test_panic_and_interrupting_end_sounding_notes(peer_and_daemon):
+    peer, _ = peer_and_daemon
+    play_phrase(peer, (60, 62, 64))
+    peer.send("/djai/generate")
+    peer.wait_for("/djai/note", 1)
+    peer.send("/djai/panic")
+    time.sleep(0.3)
+    ons, offs = note_pairs(peer)
+    assert len(ons) == len(offs) and len(ons) < 8
+    peer.clear()
+    peer.send("/djai/generate")
+    peer.wait_for("/djai/note", 1)
+    play_phrase(peer, (70,))  # the performer plays again: the rest of the answer is dropped
+    time.sleep(0.3)
+    ons, offs = note_pairs(peer)
+    assert len(ons) == len(offs) and len(ons) < 8
+
+
+@pytest.mark.daemon_args("--mode", "manual")
+def test_a_flood_is_absorbed(peer_and_daemon):
+    peer, _ = peer_and_daemon
+    for i in range(6000):
+        peer.send("/djai/note", 40 + i % 40, 0 if i % 2 else 80)
+    for _ in range(40):  # the kernel may drop datagrams of a flood: ask until the daemon answers
+        peer.send("/djai/ping")
+        if peer.messages("/djai/pong"):
+            break
+        time.sleep(0.25)
+    peer.wait_for("/djai/pong", timeout=1)
+    peer.send("/djai/set", "length", 3)
+    peer.send("/djai/generate")
+    (_, _, phrase), = peer.wait_for("/djai/phrase", timeout=20)
+    assert phrase[1] == 3
+    peer.send("/djai/status")
+    (_, _, status), = peer.wait_for("/djai/status", timeout=10)
+    values = dict(zip(status[::2], status[1::2]))
+    assert values["buffer"] <= 2 * 64 + 1

@@ -1,0 +1,151 @@
+"""The engine with a fake clock: when it answers, what it keeps, and that its incremental state is exact."""
+import numpy as np
+import pytest
+
+from djai_live.encoding import tokens_to_array
+from djai_live.generation import Generator
+from djai_live.live.engine import Engine
+from djai_live.live.settings import LiveSettings
+from djai_live.model import logits_to_log_probs
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(scope="module")
+def generator(tiny_model):
+    return Generator.from_file(tiny_model)
+
+
+def play(engine, clock, pitches, step=0.25, hold=0.2):
+    for pitch in pitches:
+        engine.note_on(pitch, 90, 1)
+        clock.now += hold
+        engine.note_off(pitch, 1)
+        clock.now += step - hold
+
+
+def test_phrase_mode_answers_once_after_the_gap(generator):
+    clock = FakeClock()
+    engine = Engine(generator, LiveSettings(phrase_gap_ms=500, length=6), clock=clock, seed=0)
+    play(engine, clock, [60, 62, 64, 67])
+    assert engine.due() is None  # only 50 ms of silence so far
+    clock.now += 0.5
+    phrase = engine.due()
+    assert phrase is not None and len(phrase.notes) == 6
+    assert phrase.notes[0].onset_ms == 0.0
+    assert all(b.onset_ms >= a.onset_ms for a, b in zip(phrase.notes, phrase.notes[1:]))
+    clock.now += 5.0
+    assert engine.due() is None  # no new notes, no new answer
+
+
+def test_a_held_key_is_not_silence(generator):
+    clock = FakeClock()
+    engine = Engine(generator, LiveSettings(phrase_gap_ms=200), clock=clock)
+    engine.note_on(60, 90, 1)
+    clock.now += 5.0
+    assert engine.due() is None
+    phrase = engine.generate()  # but an explicit request answers, the held note counted as sounding so far
+    assert phrase is not None and len(phrase.notes) == engine.settings.length
+
+
+def test_every_mode_answers_every_n_notes(generator):
+    clock = FakeClock()
+    engine = Engine(generator, LiveSettings(mode="every", every_n=3, length=4), clock=clock)
+    answers = [engine.note_on(p, 90, 1) for p in (60, 62, 64, 65, 67, 69)]
+    assert [a is not None for a in answers] == [False, False, True, False, False, True]
+
+
+def test_manual_mode_only_answers_when_asked(generator):
+    clock = FakeClock()
+    engine = Engine(generator, LiveSettings(mode="manual", length=3), clock=clock)
+    play(engine, clock, [60, 62, 64])
+    clock.now += 10
+    assert engine.due() is None
+    assert len(engine.generate(5).notes) == 5
+
+
+def test_nothing_heard_nothing_to_answer_and_reset_forgets(generator):
+    clock = FakeClock()
+    engine = Engine(generator, clock=clock)
+    assert engine.generate() is None
+    play(engine, clock, [60, 62])
+    engine.reset()
+    assert engine.generate() is None and len(engine.notes) == 0
+
+
+def test_settings_shape_the_answer(generator):
+    clock = FakeClock()
+    settings = LiveSettings(pitch_min=70, pitch_max=72, channel_out=5, length=20, temperature=1.5)
+    engine = Engine(generator, settings, clock=clock, seed=1)
+    play(engine, clock, [60, 62, 64, 65])
+    phrase = engine.generate()
+    assert {n.channel for n in phrase.notes} == {5}
+    assert all(70 <= n.pitch <= 72 for n in phrase.notes)
+
+
+def test_channel_filter_ignores_other_channels(generator):
+    clock = FakeClock()
+    engine = Engine(generator, LiveSettings(channel_in=2), clock=clock)
+    engine.note_on(60, 90, 1)
+    engine.note_on(62, 90, 2)
+    assert [n.pitch for n in engine.notes] == [62]
+
+
+def test_buffer_stays_bounded(generator):
+    clock = FakeClock()
+    engine = Engine(generator, clock=clock)
+    limit = generator.config.sequence_length_i
+    play(engine, clock, [60 + i % 12 for i in range(5 * limit)])
+    assert len(engine.notes) <= limit
+    assert engine.steps_since_prime <= 2 * limit
+
+
+def test_incremental_state_equals_priming_the_buffer(generator):
+    """What the engine folds in note by note is exactly what the model sees for the buffer."""
+    clock = FakeClock()
+    engine = Engine(generator, LiveSettings(tempo_bpm=120), clock=clock)
+    play(engine, clock, [60, 64, 62, 67, 65, 64, 62, 60, 59])
+    assert engine.committed == len(engine.notes) == 9
+    notes = np.zeros(9, dtype=[("pitch", "i2"), ("velocity", "i2"), ("onset", "f8"), ("duration", "f8"),
+                                ("instrument", "i2")])
+    notes["pitch"] = [n.pitch for n in engine.notes]
+    notes["velocity"] = 90
+    notes["onset"] = [(n.onset - engine.notes[0].onset) * 2 for n in engine.notes]  # 120 BPM: 2 beats/s
+    notes["duration"] = [n.duration * 2 for n in engine.notes]
+    logits, _ = generator.runtime.prime(tokens_to_array(generator.codec.encode(notes)))
+    for head in logits:
+        assert np.abs(logits_to_log_probs(logits[head]) - logits_to_log_probs(engine.logits[head])).max() < 1e-5
+
+
+def test_velocity_zero_note_on_is_a_note_off(generator):
+    clock = FakeClock()
+    engine = Engine(generator, clock=clock)
+    engine.note_on(60, 90, 1)
+    clock.now += 0.3
+    engine.note_on(60, 0, 1)
+    assert engine.held == 0 and engine.notes[0].duration == pytest.approx(0.3)
+
+
+def test_lost_note_offs_do_not_grow_the_buffer(generator):
+    clock = FakeClock()
+    engine = Engine(generator, clock=clock)
+    limit = generator.config.sequence_length_i
+    for i in range(10 * limit):  # note-ons only: every note-off was lost
+        engine.note_on(40 + i % 50, 90, 1)
+        clock.now += 0.1
+    assert len(engine.notes) <= 2 * limit + 1
+    assert engine.generate() is not None
+
+
+def test_a_note_held_far_too_long_no_longer_blocks_the_answer(generator):
+    clock = FakeClock()
+    engine = Engine(generator, LiveSettings(phrase_gap_ms=100), clock=clock)
+    engine.note_on(60, 90, 1)
+    clock.now += 60.0
+    assert engine.due() is not None

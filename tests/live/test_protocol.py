@@ -1,0 +1,57 @@
+"""The OSC contract: valid messages become commands, anything else a ProtocolError (never a crash)."""
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from djai_live.live.protocol import INBOUND, Command, ProtocolError, parse
+
+
+@pytest.mark.parametrize("address, args, expected", [
+    ("/djai/note", [60, 90], Command("note_on", (60, 90, 1))),
+    ("/djai/note", [60.0, 90.0, 3.0], Command("note_on", (60, 90, 3))),  # Pd and Max send floats
+    ("/djai/note", [60, 0], Command("note_off", (60, 1))),               # Max's notein note-off
+    ("/djai/note_on", [61, 1, 16], Command("note_on", (61, 1, 16))),
+    ("/djai/note_off", [61], Command("note_off", (61, 1))),
+    ("/djai/generate", [], Command("generate", ())),
+    ("/djai/generate", [4.0], Command("generate", (4,))),
+    ("/djai/set", ["mode", "every"], Command("set", ("mode", "every"))),
+    ("/djai/panic", [], Command("panic")),
+    ("/djai/status", [], Command("status")),
+])
+def test_valid_messages(address, args, expected):
+    assert parse(address, args) == expected
+
+
+@pytest.mark.parametrize("address, args, message", [
+    ("/djai/note", [128, 90], "pitch must be 0-127"),
+    ("/djai/note", [60.5, 90], "must be an integer"),
+    ("/djai/note", [math.nan, 90], "finite"),
+    ("/djai/note", [math.inf, 90], "finite"),
+    ("/djai/note", ["C4", 90], "must be a number"),
+    ("/djai/note", [True, 90], "must be a number"),
+    ("/djai/note", [60], "expected pitch velocity"),
+    ("/djai/note", [60, 90, 1, 2], "expected pitch velocity"),
+    ("/djai/note", [60, 90, 17], "channel must be 1-16"),
+    ("/djai/generate", [0], "count must be 1-128"),
+    ("/djai/set", [1, 2], "name must be a string"),
+    ("/djai/ping", [1], "no arguments"),
+    ("/djai/nope", [], "unknown address"),
+])
+def test_invalid_messages_name_the_problem(address, args, message):
+    with pytest.raises(ProtocolError, match=message):
+        parse(address, args)
+
+
+values = st.one_of(st.integers(-10**12, 10**12), st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=8),
+                   st.booleans(), st.binary(max_size=8), st.none())
+
+
+@given(st.one_of(st.sampled_from(sorted(INBOUND)), st.text(max_size=20)), st.lists(values, max_size=6))
+def test_fuzzed_messages_never_escape_as_anything_but_protocol_errors(address, args):
+    try:
+        command = parse(address, args)
+    except ProtocolError:
+        return
+    assert command.kind in {"note_on", "note_off", "generate", "set", "reset", "panic", "ping", "status"}

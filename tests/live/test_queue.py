@@ -1,0 +1,12 @@
+from djai_live.live.queue import DropOldestQueue
+
+
+def test_a_flood_of_notes_drops_the_oldest_notes_only():
+    queue = DropOldestQueue(capacity=10, control_capacity=4)
+    queue.put("panic", control=True)
+    for i in range(1000):
+        queue.put(i)
+    assert len(queue) == 11 and queue.dropped == 990
+    assert queue.get(0) == "panic"  # control first, and never pushed out by notes
+    assert [queue.get(0) for _ in range(10)] == list(range(990, 1000))
+    assert queue.get(0.01) is None

@@ -1,0 +1,111 @@
+"""The scheduler: every note-on gets exactly one note-off, whatever happens."""
+import threading
+import time
+
+from djai_live.live.engine import AnswerNote, Phrase
+from djai_live.live.scheduler import FanOut, Scheduler
+
+
+class RecordingSink:
+    def __init__(self) -> None:
+        self.events = []
+        self.lock = threading.Lock()
+
+    def phrase(self, phrase):
+        pass
+
+    def note_on(self, pitch, velocity, duration_ms, channel):
+        with self.lock:
+            self.events.append(("on", pitch, channel, time.monotonic()))
+
+    def note_off(self, pitch, channel):
+        with self.lock:
+            self.events.append(("off", pitch, channel, time.monotonic()))
+
+
+def phrase(*notes, phrase_id=1):
+    return Phrase(phrase_id, tuple(AnswerNote(onset, pitch, 90, duration, 1) for onset, pitch, duration in notes), 0.0)
+
+
+def assert_balanced(events):
+    """Each note-on is closed by one note-off of its key before that key sounds again."""
+    sounding = set()
+    for kind, pitch, channel, _ in events:
+        key = (pitch, channel)
+        if kind == "on":
+            assert key not in sounding, f"note-on {key} while it still sounds"
+            sounding.add(key)
+        else:
+            assert key in sounding, f"note-off {key} without a note-on"
+            sounding.remove(key)
+    assert not sounding, f"stuck notes: {sounding}"
+
+
+def test_notes_play_in_time_and_all_end():
+    sink = RecordingSink()
+    scheduler = Scheduler(sink).start()
+    start = time.monotonic()
+    scheduler.play(phrase((0, 60, 30), (20, 62, 30), (40, 64, 30)), start=start)
+    time.sleep(0.2)
+    scheduler.close()
+    assert [(k, p) for k, p, _, _ in sink.events] == [("on", 60), ("on", 62), ("off", 60), ("on", 64),
+                                                      ("off", 62), ("off", 64)]
+    assert_balanced(sink.events)
+    first_on = sink.events[0][3]
+    assert first_on - start < 0.05
+
+
+def test_a_newer_phrase_ends_the_older_one():
+    sink = RecordingSink()
+    scheduler = Scheduler(sink).start()
+    scheduler.play(phrase((0, 60, 1000), (500, 62, 100)))
+    time.sleep(0.05)
+    scheduler.play(phrase((0, 70, 20), phrase_id=2))
+    time.sleep(0.1)
+    scheduler.close()
+    pitches = [(k, p) for k, p, _, _ in sink.events]
+    assert pitches == [("on", 60), ("off", 60), ("on", 70), ("off", 70)]
+    assert_balanced(sink.events)
+
+
+def test_panic_and_close_end_every_sounding_note():
+    sink = RecordingSink()
+    scheduler = Scheduler(sink).start()
+    scheduler.play(phrase((0, 60, 5000), (0, 64, 5000), (0, 67, 5000), (3000, 72, 100)))
+    time.sleep(0.05)
+    assert scheduler.sounding == 3
+    assert scheduler.panic() == 3
+    assert scheduler.pending == 0
+    scheduler.play(phrase((0, 48, 5000)))
+    time.sleep(0.05)
+    assert scheduler.close() == 1
+    assert_balanced(sink.events)
+
+
+def test_overlapping_notes_of_one_key_are_retriggered_cleanly():
+    sink = RecordingSink()
+    scheduler = Scheduler(sink).start()
+    scheduler.play(phrase((0, 60, 100), (30, 60, 100), (60, 60, 20)))
+    time.sleep(0.3)
+    scheduler.close()
+    assert [k for k, _, _, _ in sink.events] == ["on", "off", "on", "off", "on", "off"]
+    assert_balanced(sink.events)
+
+
+def test_a_failing_sink_does_not_stop_the_others():
+    class Broken:
+        def phrase(self, phrase):
+            raise OSError("port gone")
+
+        def note_on(self, *args):
+            raise OSError("port gone")
+
+        def note_off(self, *args):
+            raise OSError("port gone")
+
+    sink = RecordingSink()
+    scheduler = Scheduler(FanOut(Broken(), sink)).start()
+    scheduler.play(phrase((0, 60, 10)))
+    time.sleep(0.1)
+    scheduler.close()
+    assert [k for k, _, _, _ in sink.events] == ["on", "off"]

@@ -1,0 +1,71 @@
+"""The djai-live command, run as a user runs it: a subprocess."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import write_bad_midi_files
+
+
+def djai_live(*args, timeout=300):
+    return subprocess.run([sys.executable, "-m", "djai_live.cli", *map(str, args)], capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def test_generate_is_reproducible_and_writes_midi_and_plot(tmp_path, chorale):
+    outputs = []
+    for name in ("a", "b"):
+        result = djai_live("generate", "--prompt", chorale, "--length", 12, "--seed", 5, "--out",
+                           tmp_path / f"{name}.mid", "--plot", tmp_path / f"{name}.png")
+        assert result.returncode == 0, result.stderr
+        assert "12 notes" in result.stdout
+        outputs.append((tmp_path / f"{name}.mid").read_bytes())
+    assert outputs[0] == outputs[1]
+    assert (tmp_path / "a.png").stat().st_size > 1000
+
+    from djai_live.corpus import read_midi_notes
+
+    piece = read_midi_notes(tmp_path / "a.mid")
+    assert [t.name for t in piece.tracks] == ["prompt", "djai_live"]
+    assert len(piece.tracks[1]) == 12
+
+
+def test_train_then_evaluate_json(tmp_path, pattern_dir, corpus_dir):
+    model = tmp_path / "cli.keras"
+    result = djai_live("train", pattern_dir, "-o", model, "--units", 16, "--layers", 1, "--epochs", 2,
+                       "--sequence-length-i", 16, "--batch-size", 16, "--loss-weights", "pitch=1,dt=0.5",
+                       "--transpose", 2, "--no-cache")
+    assert result.returncode == 0, result.stderr
+    assert model.exists() and model.with_name("cli.training.png").exists()
+    result = djai_live("evaluate", corpus_dir / "essen", "--model", model, "--json",
+                       "--baseline-from", corpus_dir / "oneills")
+    assert result.returncode == 0, result.stderr
+    scores = json.loads(result.stdout.strip().splitlines()[-1])
+    assert scores["notes"] > 0 and 0 <= scores["pitch_accuracy"] <= 1 and scores["pitch_nll"] > 0
+    assert "markov3_pitch_accuracy" in scores
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "{bad}", "-o", "{tmp}/m.keras", "--epochs", "1"], "none of the 5 files could be read"),
+    (["train", "{tmp}/missing", "-o", "{tmp}/m.keras"], "no such directory"),
+    (["generate", "--model", "{tmp}/missing.keras", "--prompt", "{chorale}", "--out", "{tmp}/o.mid"],
+     "no such model file"),
+    (["generate", "--prompt", "{bad}/text.mid", "--out", "{tmp}/o.mid"], "not a readable MIDI file"),
+    (["generate", "--prompt", "{chorale}", "--track", "9", "--out", "{tmp}/o.mid"], "no track '9'"),
+])
+def test_bad_input_is_one_line_without_traceback(tmp_path, chorale, args, message):
+    bad = tmp_path / "bad"
+    write_bad_midi_files(bad)
+    args = [a.format(bad=bad, tmp=tmp_path, chorale=chorale) for a in args]
+    result = djai_live(*args)
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if "error:" in line]
+    assert len(errors) == 1
+
+
+def test_argument_errors_use_usage_messages(tmp_path, chorale):
+    result = djai_live("generate", "--prompt", chorale, "--out", tmp_path / "o.mid", "--top-p", "2")
+    assert result.returncode == 2 and "must be in (0, 1]" in result.stderr

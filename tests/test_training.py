@@ -1,0 +1,88 @@
+import numpy as np
+import pytest
+
+from djai_live.config import DjaiConfig
+from djai_live.corpus import load_corpus, scan_midi_files
+from djai_live.evaluation import evaluate_model
+from djai_live.model import load_model
+from djai_live.training import NoUsableDataError, cut_windows, is_validation_file, make_dataset, train
+from tests.conftest import write_bad_midi_files
+
+
+def test_windows_predict_the_next_note_and_mask_padding():
+    tokens = np.arange(10 * 6).reshape(10, 6).astype(np.int32)
+    windows = cut_windows([tokens, tokens[:3]], length=4)
+    for inputs, targets, mask in zip(windows.inputs, windows.targets, windows.mask):
+        real = int(mask.sum())
+        assert np.array_equal(targets[:real - 1], inputs[1:real])
+    assert windows.mask[-1].tolist() == [1, 1, 0, 0]  # the 3-note track: 2 scored positions
+    covered = {int(t[0]) for w, m in zip(windows.targets, windows.mask) for t, k in zip(w, m) if k}
+    assert covered == {int(r[0]) for r in tokens[1:]} | {int(r[0]) for r in tokens[1:3]}
+
+
+def test_split_is_stable_by_file_name():
+    names = [f"/a/piece{i}.mid" for i in range(200)]
+    chosen = [is_validation_file(n, 0.1) for n in names]
+    assert chosen == [is_validation_file("/elsewhere/" + n.split("/")[-1], 0.1) for n in names]
+    assert 5 <= sum(chosen) <= 40
+
+
+def test_transposition_keeps_pitches_in_range_and_shifts_whole_windows():
+    config = DjaiConfig(batch_size=8)
+    tokens = np.zeros((40, 6), np.int32)
+    tokens[:, 0] = np.r_[np.full(20, 120), np.full(20, 3)]
+    windows = cut_windows([tokens[:20], tokens[20:]], length=8)
+    for inputs, targets, _ in make_dataset(windows, config, shuffle=False, transpose=6).as_numpy_iterator():
+        pitches = inputs["pitch"]
+        assert pitches.min() >= 0 and pitches.max() <= 127
+        for row, target in zip(pitches, targets["pitch"]):
+            assert len(set(row)) == 1 and set(target[:-1]) <= set(row)
+
+
+def test_a_tiny_model_learns_a_repeating_pattern(tiny_model, pattern_dir):
+    model, config = load_model(tiny_model)
+    corpus = load_corpus(scan_midi_files(pattern_dir), cache_dir=None)
+    scores = evaluate_model(model, config, corpus).as_dict()
+    assert scores["pitch_accuracy"] > 0.9
+    assert scores["dt_accuracy"] > 0.9
+    assert tiny_model.with_name("tiny.training.png").stat().st_size > 1000
+    assert not tiny_model.with_name("tiny.keras.checkpoint").exists()
+
+
+def test_nothing_usable_stops_training_with_a_clear_error(tmp_path):
+    bad = write_bad_midi_files(tmp_path / "bad")
+    with pytest.raises(NoUsableDataError, match="none of the 5 files"):
+        train(sorted(map(str, bad.values())), DjaiConfig(n_units=8, n_layers=1), tmp_path / "m.keras",
+              epochs=1, cache_dir=None, verbose=0)
+    assert not (tmp_path / "m.keras").exists()
+
+
+def test_interrupt_keeps_the_best_model_and_resume_continues(tmp_path, pattern_dir, monkeypatch):
+    import keras
+
+    config = DjaiConfig(n_layers=1, n_units=16, sequence_length_i=8, batch_size=16)
+    output = tmp_path / "m.keras"
+    files = scan_midi_files(pattern_dir)
+
+    class StopAfterTwoEpochs(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                raise KeyboardInterrupt
+
+    original_fit = keras.Model.fit
+
+    def fit_then_interrupt(self, *args, callbacks=(), **kwargs):
+        return original_fit(self, *args, callbacks=list(callbacks) + [StopAfterTwoEpochs()], **kwargs)
+
+    monkeypatch.setattr(keras.Model, "fit", fit_then_interrupt)
+    result = train(files, config, output, epochs=5, cache_dir=None, verbose=0)
+    assert result.interrupted and output.exists()
+    assert (tmp_path / "m.keras.checkpoint" / "config.json").exists()
+    monkeypatch.setattr(keras.Model, "fit", original_fit)
+
+    resumed = train(files, config.replace(n_units=99), output, epochs=5, resume=True, cache_dir=None, verbose=0)
+    assert resumed.config == config  # the interrupted run's settings win
+    assert resumed.epochs_run == 3  # epochs 3-5: the first two were restored from the checkpoint
+    assert not (tmp_path / "m.keras.checkpoint").exists()
+    rows = (tmp_path / "m.training.csv").read_text().strip().splitlines()
+    assert len(rows) == 1 + 5
