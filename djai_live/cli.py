@@ -299,7 +299,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
 def run_serve(args: argparse.Namespace) -> int:
     from .live.daemon import ServeOptions, serve
     from .live.settings import LiveSettings, SettingError
-    from .model import read_config, resolve_model_path
+    from .model_files import read_config, resolve_model_path
 
     config = read_config(resolve_model_path(args.model))
     settings = LiveSettings(length=config.sequence_length_o)
@@ -342,6 +342,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .generation import PromptTooShortError
     from .live.midi import MidiPortError
     from .midi_out import FluidSynthMissingError
+    from .model_files import ModelFileError
     from .training import NoUsableDataError
 
     try:
@@ -353,13 +354,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             MidiPortError) as error:
         print(f"djai-live {args.command}: error: {error}", file=sys.stderr)
         return 1
-    except Exception as error:
-        from .model import ModelFileError
-
-        if isinstance(error, ModelFileError):
-            print(f"djai-live {args.command}: error: {error}", file=sys.stderr)
-            return 1
-        raise
+    except ModelFileError as error:
+        print(f"djai-live {args.command}: error: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -27,11 +27,17 @@ class Generator:
 
     @classmethod
     def from_file(cls, path=None) -> "Generator":
-        from .model import load_model
+        """Load a model file's weights straight into the NumPy runtime (TensorFlow is not imported).
+
+        Raises:
+            ModelFileError: the file is missing, damaged, or not a djai_live model.
+        """
+        from .model_files import StoredModel, read_config, resolve_model_path
         from .runtime import make_runtime
 
-        model, config = load_model(path)
-        return cls(make_runtime(model, config), config)
+        path = resolve_model_path(path)
+        config = read_config(path)
+        return cls(make_runtime(StoredModel(path), config), config)
 
     def context_tokens(self, notes: np.ndarray) -> np.ndarray:
         """The (n, 6) tokens of the last ``sequence_length_i`` notes, the model's view of a prompt."""

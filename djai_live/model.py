@@ -15,18 +15,12 @@ import numpy as np
 from .config import DjaiConfig
 from .encoding import FEATURES, Codec
 from .files import atomic_path
+from .model_files import (CONFIG_ENTRY, DEFAULT_MODEL, ModelFileError, default_model_path, read_config,  # noqa: F401
+                          resolve_model_path, sinusoidal_table)
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402  (after quieting TensorFlow's start-up chatter)
 from keras import layers, ops  # noqa: E402
-
-CONFIG_ENTRY = "djai_config.json"
-DEFAULT_MODEL = "default"
-
-
-class ModelFileError(Exception):
-    """A model file that is missing, damaged or not a djai_live model."""
-
 
 @keras.saving.register_keras_serializable(package="djai_live")
 class PositionalEncoding(layers.Layer):
@@ -51,14 +45,6 @@ class PositionalEncoding(layers.Layer):
 
     def get_config(self) -> dict:
         return {**super().get_config(), "max_length": self.max_length}
-
-
-def sinusoidal_table(length: int, depth: int) -> np.ndarray:
-    positions = np.arange(length)[:, None]
-    rates = 1.0 / np.power(10000.0, (2 * (np.arange(depth)[None, :] // 2)) / depth)
-    angles = positions * rates
-    table = np.where(np.arange(depth)[None, :] % 2 == 0, np.sin(angles), np.cos(angles))
-    return table.astype(np.float32)
 
 
 @keras.saving.register_keras_serializable(package="djai_live")
@@ -131,17 +117,6 @@ def compile_model(model: keras.Model, config: DjaiConfig) -> None:
                   loss_weights=config.head_loss_weights(), metrics=metrics)
 
 
-def default_model_path() -> Path:
-    return Path(str(resources.files("djai_live") / "data" / "default_model.keras"))
-
-
-def resolve_model_path(model: str | os.PathLike | None) -> Path:
-    """``None`` or ``"default"`` name the bundled model; anything else is a path."""
-    if model is None or str(model) == DEFAULT_MODEL:
-        return default_model_path()
-    return Path(model)
-
-
 def save_model(model: keras.Model, config: DjaiConfig, path: str | os.PathLike) -> Path:
     """Write ``model`` and ``config`` to ``path`` atomically: an interrupted save keeps the old file."""
     target = Path(path)
@@ -157,28 +132,6 @@ def save_model(model: keras.Model, config: DjaiConfig, path: str | os.PathLike) 
         with zipfile.ZipFile(temporary, "a") as archive:
             archive.writestr(CONFIG_ENTRY, config.to_json())
     return target
-
-
-def read_config(path: str | os.PathLike) -> DjaiConfig:
-    """The config stored in a model file.
-
-    Raises:
-        ModelFileError: the file is missing, not a zip, or has no valid djai_live config.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise ModelFileError(f"{path}: no such model file")
-    try:
-        with zipfile.ZipFile(path) as archive:
-            text = archive.read(CONFIG_ENTRY).decode()
-    except zipfile.BadZipFile:
-        raise ModelFileError(f"{path}: not a .keras model file (not a zip archive)") from None
-    except KeyError:
-        raise ModelFileError(f"{path}: a Keras file without a djai_live config; was it saved by djai-live?") from None
-    try:
-        return DjaiConfig.from_json(text)
-    except (ValueError, TypeError) as error:
-        raise ModelFileError(f"{path}: bad djai_live config: {error}") from None
 
 
 def load_model(path: str | os.PathLike | None = None) -> tuple[keras.Model, DjaiConfig]:

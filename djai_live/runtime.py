@@ -16,6 +16,7 @@ import numpy as np
 
 from .config import DjaiConfig
 from .encoding import FEATURES
+from .model_files import sinusoidal_table
 
 Logits = dict[str, np.ndarray]
 
@@ -126,19 +127,16 @@ class TransformerRuntime(_Base):
 
     def __init__(self, model, config: DjaiConfig) -> None:
         super().__init__(model, config)
-        from .model import sinusoidal_table
-
         self.positions = sinusoidal_table(config.sequence_length_i, config.n_units)
         self.heads, self.key_dim = config.n_heads, config.n_units // config.n_heads
         self.blocks = []
         for i in range(config.n_layers):
             attention = model.get_layer(f"attention_{i}")
-            weights = {w.path.split("/")[-2] + "/" + w.name: np.asarray(w, np.float32) for w in attention.weights}
+            parts = {key: [np.asarray(w, np.float32) for w in getattr(attention, attribute).get_weights()]
+                     for key, attribute in (("q", "_query_dense"), ("k", "_key_dense"), ("v", "_value_dense"),
+                                            ("o", "_output_dense"))}
             self.blocks.append({
-                "q": (weights["query/kernel"], weights["query/bias"]),
-                "k": (weights["key/kernel"], weights["key/bias"]),
-                "v": (weights["value/kernel"], weights["value/bias"]),
-                "o": (weights["attention_output/kernel"], weights["attention_output/bias"]),
+                **{key: tuple(value) for key, value in parts.items()},
                 "norm1": _weights(model, f"attention_norm_{i}"),
                 "ffn_in": _weights(model, f"ffn_in_{i}"),
                 "ffn_out": _weights(model, f"ffn_out_{i}"),
@@ -198,7 +196,8 @@ def _layer_norm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, epsilon: flo
 
 
 def make_runtime(model, config: DjaiConfig) -> RecurrentRuntime | TransformerRuntime:
-    """The NumPy step runtime for a Keras model built by :func:`djai_live.model.build_model`."""
+    """The NumPy step runtime for a model built by :func:`djai_live.model.build_model`: a Keras model, or
+    a :class:`djai_live.model_files.StoredModel` read from its file without TensorFlow."""
     if config.model_type == "transformer":
         return TransformerRuntime(model, config)
     return RecurrentRuntime(model, config)

@@ -61,3 +61,35 @@ def test_the_bundled_model_matches_keras_on_a_real_chorale(chorale):
     reference = keras_log_probs(model, tokens[None].astype(np.int32))
     for head in config.head_names:
         assert np.abs(logits_to_log_probs(logits[head].astype(np.float64)) - reference[head][0, -1]).max() < TOLERANCE
+
+
+@pytest.mark.parametrize("model_type", ["gru", "lstm", "transformer"])
+def test_weights_read_without_tensorflow_give_the_same_runtime(tmp_path, model_type):
+    from djai_live.model import save_model
+    from djai_live.model_files import StoredModel
+
+    config = DjaiConfig(model_type=model_type, n_layers=2, n_units=32, n_heads=4, num_instruments=2,
+                        sequence_length_i=8)
+    model = perturbed_model(config, seed=3)
+    path = save_model(model, config, tmp_path / "m.keras")
+    from_keras, from_file = make_runtime(model, config), make_runtime(StoredModel(path), config)
+    tokens = random_windows(config, count=1, length=12, seed=4)[0]
+    state_a, state_b = from_keras.initial_state(), from_file.initial_state()
+    for token in tokens:
+        logits_a, state_a = from_keras.step(token, state_a)
+        logits_b, state_b = from_file.step(token, state_b)
+        for head in config.head_names:
+            assert np.array_equal(logits_a[head], logits_b[head])
+
+
+def test_a_damaged_weights_file_is_a_model_file_error(tmp_path):
+    import zipfile
+
+    from djai_live.model_files import ModelFileError, StoredModel
+
+    broken = tmp_path / "broken.keras"
+    with zipfile.ZipFile(broken, "w") as archive:
+        archive.writestr("config.json", '{"config": {"layers": []}}')
+        archive.writestr("model.weights.h5", b"not hdf5")
+    with pytest.raises(ModelFileError, match="cannot read the weights"):
+        StoredModel(broken)
