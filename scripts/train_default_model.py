@@ -17,7 +17,8 @@ from pathlib import Path
 
 COLLECTIONS = ("bach", "oneills", "essen", "piano")
 DEFAULT_SETTINGS = dict(model_type="gru", n_layers=2, n_units=256, sequence_length_i=64, sequence_length_o=10,
-                        batch_size=128, learning_rate=0.003, dropout=0.1)
+                        batch_size=128, learning_rate=0.003, dropout=0.3)
+TRANSPOSE = 5  # random transposition of each training window by up to +-5 semitones
 
 
 def split_corpus(corpus: Path) -> tuple[list[str], list[str]]:
@@ -49,7 +50,7 @@ def main() -> int:
     manifest.write_text("".join(str(Path(f).relative_to(args.corpus)) + "\n" for f in test_files))
     with tempfile.TemporaryDirectory() as cache:  # a cold cache: the run reproduces from the MIDI files alone
         result = train(train_files, DjaiConfig(**DEFAULT_SETTINGS), args.out, epochs=args.epochs, patience=4,
-                       seed=args.seed, cache_dir=Path(cache), verbose=2)
+                       transpose=TRANSPOSE, seed=args.seed, cache_dir=Path(cache), verbose=2)
     print(f"wrote {result.path} after {result.epochs_run} epochs; held-out files listed in {manifest}")
     return 0
 

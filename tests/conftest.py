@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -85,3 +87,21 @@ def tiny_model(tmp_path_factory, pattern_dir) -> Path:
     train(scan_midi_files(pattern_dir), config, output, epochs=40, patience=40, validation_split=0.2,
           cache_dir=None, verbose=0)
     return output
+
+
+@pytest.fixture(scope="session")
+def jack_server():
+    """A JACK server with the dummy driver: real MIDI ports in user space, no sound card needed.
+
+    CI installs jackd2; the tests that need it are skipped only where it is not installed."""
+    if shutil.which("jackd") is None:
+        pytest.skip("jackd is not installed (apt-get install jackd2)")
+    server = subprocess.Popen(["jackd", "--no-realtime", "-d", "dummy", "-r", "48000", "-p", "128"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        if subprocess.run(["jack_wait", "-w", "-t", "5"], capture_output=True).returncode != 0:
+            pytest.fail("the JACK server did not start")
+        yield server
+    finally:
+        server.terminate()  # stopped by its PID, never by name
+        server.wait(10)

@@ -1,0 +1,60 @@
+"""JACK's own MIDI tools as the third-party peers: jack_midiseq plays, jack_midi_dump listens."""
+import re
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from tests.live.conftest import free_udp_port, running_daemon
+
+pytestmark = pytest.mark.skipif(shutil.which("jack_midiseq") is None, reason="jackd2's tools are not installed")
+
+
+def jack_ports() -> list[str]:
+    return subprocess.run(["jack_lsp"], capture_output=True, text=True).stdout.splitlines()
+
+
+def wait_for_port(fragment: str, timeout: float = 10.0) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        matches = [port for port in jack_ports() if fragment in port]
+        if matches:
+            return matches[-1]
+        time.sleep(0.1)
+    raise AssertionError(f"no JACK port matching {fragment!r}: {jack_ports()}")
+
+
+def test_jack_midiseq_plays_and_jack_midi_dump_hears_every_note_end(jack_server):
+    with running_daemon("--midi-api", "jack", "--midi-in", "virtual", "--midi-out", "virtual", "--mode", "every",
+                        "--every-n", "4", "--length", "5", "--tempo-bpm", "300", reply_port=free_udp_port()):
+        dump = subprocess.Popen(["jack_midi_dump", "-a"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        sequencer = None
+        try:
+            monitor = wait_for_port("midi-monitor")
+            subprocess.run(["jack_connect", wait_for_port("djai_live out"), monitor], check=True)
+            # four notes in a half-second loop at 48 kHz: start, pitch, length in samples (paced, not a flood)
+            sequencer = subprocess.Popen(["jack_midiseq", "djai_test_seq", "24000", "0", "60", "2000", "6000", "62",
+                                          "2000", "12000", "64", "2000", "18000", "65", "2000"],
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.run(["jack_connect", wait_for_port("djai_test_seq"), wait_for_port("djai_live in")], check=True)
+            time.sleep(0.45)  # one loop: four notes, one answer
+            sequencer.terminate()
+            sequencer.wait(5)
+            time.sleep(2.0)  # the answer plays out: 5 notes at 300 BPM
+        finally:
+            if sequencer is not None and sequencer.poll() is None:
+                sequencer.kill()
+            dump.terminate()
+            output, _ = dump.communicate(timeout=10)
+    events = re.findall(r"note (on|off)\s+\(channel\s+\d+\): pitch\s+(\d+), velocity\s+(\d+)", output)
+    sounding: dict[str, int] = {}
+    ons = 0
+    for kind, pitch, velocity in events:
+        if kind == "on" and int(velocity) > 0:
+            ons += 1
+            sounding[pitch] = sounding.get(pitch, 0) + 1
+        else:
+            sounding[pitch] = sounding.get(pitch, 0) - 1
+    assert ons >= 5, output
+    assert all(count == 0 for count in sounding.values()), f"notes without note-off: {sounding}\n{output}"
