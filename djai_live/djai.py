@@ -130,4 +130,3 @@ def _known_heads(loss_weights: dict[str, float] | None) -> dict[str, float] | No
     return {name: weight for name, weight in mapped.items()
             if name in ("pitch", "dt", "duration", "velocity", "instrument")}
 
-_ = MidiReadError  # re-exported for callers catching read errors through this module

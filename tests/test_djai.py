@@ -48,6 +48,6 @@ def test_short_prompt_is_a_clear_error(tmp_path, pattern_dir):
 def test_data_processor_makes_windows(corpus_dir):
     processor = djai.DataProcessor(sequence_length_i=16, sequence_length_o=4)
     windows = processor.process_midi_files(djai.scan_midi_files(corpus_dir / "essen"))
-    assert windows.inputs.shape[1:] == (16, 5) and len(windows) > 0
+    assert windows.inputs.shape[1:] == (16, 6) and len(windows) > 0
     tracks = processor.extract_features(djai.scan_midi_files(corpus_dir / "bach")[0])
     assert len(tracks) >= 4 and tracks[0].shape[1] == 6
