@@ -3,9 +3,11 @@
 Cycling '74's reference), so the shipped .maxpat files are reproducible and lint-clean.
 
     python scripts/build_max_patches.py        # writes max_patches/djai_live.maxpat and djai.live.maxpat
+    python scripts/build_max_patches.py --out-dir /tmp/x
 """
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -39,8 +41,8 @@ class Layout:
         self.patcher.add_line(source, destination, outlet=outlet, inlet=inlet)
 
 
-def build_main() -> Path:
-    path = OUT / "djai_live.maxpat"
+def build_main(out: Path = OUT) -> Path:
+    path = out / "djai_live.maxpat"
     p = Layout(path, 1000, 760)
     p.note("djai_live: play into Max, the daemon answers. Start it first in a terminal: djai-live serve", 20, 10, 620)
 
@@ -126,8 +128,8 @@ def build_main() -> Path:
     return path
 
 
-def build_abstraction() -> Path:
-    path = OUT / "djai.live.maxpat"
+def build_abstraction(out: Path = OUT) -> Path:
+    path = out / "djai.live.maxpat"
     p = Layout(path, 760, 420)
     p.note("[djai.live SEND_PORT REPLY_PORT]: notes in, the daemon's notes out", 20, 5, 520)
     notes_in = p.patcher.add_textbox("inlet", patching_rect=[20, 50, 30, 22], comment="notes: pitch velocity [channel]")
@@ -171,7 +173,11 @@ def build_abstraction() -> Path:
 
 
 def main() -> int:
-    for path in (build_main(), build_abstraction()):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out-dir", type=Path, default=OUT)
+    args = parser.parse_args()
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    for path in (build_main(args.out_dir), build_abstraction(args.out_dir)):
         print(f"wrote {path}")
     return 0
 

@@ -13,16 +13,21 @@ def djai_live(*args, timeout=300):
                           text=True, timeout=timeout)
 
 
-def test_generate_is_reproducible_and_writes_midi_and_plot(tmp_path, chorale):
+def test_generate_is_reproducible_and_writes_midi_plot_and_audio(tmp_path, chorale):
+    import shutil
+
     outputs = []
     for name in ("a", "b"):
+        audio = ["--wav", tmp_path / f"{name}.wav"] if name == "a" and shutil.which("fluidsynth") else []
         result = djai_live("generate", "--prompt", chorale, "--length", 12, "--seed", 5, "--out",
-                           tmp_path / f"{name}.mid", "--plot", tmp_path / f"{name}.png")
+                           tmp_path / f"{name}.mid", "--plot", tmp_path / f"{name}.png", *audio)
         assert result.returncode == 0, result.stderr
         assert "12 notes" in result.stdout
         outputs.append((tmp_path / f"{name}.mid").read_bytes())
     assert outputs[0] == outputs[1]
     assert (tmp_path / "a.png").stat().st_size > 1000
+    if shutil.which("fluidsynth"):
+        assert (tmp_path / "a.wav").read_bytes()[:4] == b"RIFF"
 
     from djai_live.corpus import read_midi_notes
 

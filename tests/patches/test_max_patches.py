@@ -87,6 +87,18 @@ def test_every_osc_address_exists_in_the_daemon(path):
     assert any("/djai/note" in t for t in texts)
 
 
+def test_committed_patches_are_what_the_build_script_makes(tmp_path):
+    import subprocess
+    import sys
+
+    pytest.importorskip("py2max")
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "build_max_patches.py"), "--out-dir", str(tmp_path)],
+                   check=True, capture_output=True)
+    for path in MAX_PATCHES:
+        assert json.loads((tmp_path / path.name).read_text()) == json.loads(path.read_text()), \
+            f"{path.name} differs from scripts/build_max_patches.py's output: rebuild it"
+
+
 def test_pd_patch_addresses_exist_in_the_daemon():
     lines = PD_PATCH.read_text().splitlines()
     sent = {"/djai/" + m for line in lines for m in re.findall(r"oscformat djai (\w+)", line)}
