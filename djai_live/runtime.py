@@ -104,10 +104,10 @@ class RecurrentRuntime(_Base):
             if self.is_gru:
                 h = state[i]
                 inner = h @ recurrent + recurrent_bias
-                z = _sigmoid(x_gates[:u] + inner[:u])
-                r = _sigmoid(x_gates[u:2 * u] + inner[u:2 * u])
-                candidate = np.tanh(x_gates[2 * u:] + r * inner[2 * u:])
-                hidden = z * h + (1.0 - z) * candidate
+                gates = _sigmoid(x_gates[:2 * u] + inner[:2 * u])  # update and reset gates in one pass
+                z = gates[:u]
+                candidate = np.tanh(x_gates[2 * u:] + gates[u:] * inner[2 * u:])
+                hidden = candidate + z * (h - candidate)  # = z*h + (1-z)*candidate
                 new_state.append(hidden)
             else:
                 h, c = state[2 * i], state[2 * i + 1]
@@ -190,9 +190,9 @@ class TransformerRuntime(_Base):
 
 
 def _layer_norm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, epsilon: float = 1e-6) -> np.ndarray:
-    mean = x.mean(axis=-1, keepdims=True)
-    variance = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
-    return (x - mean) / np.sqrt(variance + epsilon) * gamma + beta
+    centred = x - x.mean(axis=-1, keepdims=True)
+    variance = (centred * centred).mean(axis=-1, keepdims=True)
+    return centred * (gamma / np.sqrt(variance + epsilon)) + beta
 
 
 def make_runtime(model, config: DjaiConfig) -> RecurrentRuntime | TransformerRuntime:

@@ -14,11 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+import keras
 import numpy as np
 
 from .config import DjaiConfig
 from .corpus import Corpus, load_corpus
 from .encoding import FEATURES, Codec, tokens_to_array
+from .model import build_model, compile_model, save_model
 
 log = logging.getLogger(__name__)
 
@@ -148,10 +150,6 @@ def train(files: Sequence[str], config: DjaiConfig, output: str | Path, epochs: 
     Raises:
         NoUsableDataError: no file could be read, or the readable ones hold too few notes.
     """
-    import keras
-
-    from .model import build_model, compile_model, save_model
-
     output = Path(output)
     backup = checkpoint_dir(output)
     saved_config = backup / "config.json"
@@ -216,35 +214,24 @@ def train(files: Sequence[str], config: DjaiConfig, output: str | Path, epochs: 
                        epochs_run=saver.epochs_seen, interrupted=interrupted)
 
 
-def _make_save_best():
-    import keras
+class SaveBest(keras.callbacks.Callback):
+    """Writes the model atomically each time the monitored loss improves, and remembers its weights."""
 
-    from .model import save_model
+    def __init__(self, config: DjaiConfig, output: Path, monitor: str) -> None:
+        super().__init__()
+        self.config, self.output, self.monitor = config, output, monitor
+        self.best = np.inf
+        self.best_weights = None
+        self.epochs_seen = 0
 
-    class SaveBestCallback(keras.callbacks.Callback):
-        """Writes the model atomically each time the monitored loss improves, and remembers its weights."""
-
-        def __init__(self, config: DjaiConfig, output: Path, monitor: str) -> None:
-            super().__init__()
-            self.config, self.output, self.monitor = config, output, monitor
-            self.best = np.inf
-            self.best_weights = None
-            self.epochs_seen = 0
-
-        def on_epoch_end(self, epoch, logs=None) -> None:
-            self.epochs_seen += 1
-            value = (logs or {}).get(self.monitor)
-            if value is None or not np.isfinite(value) or value >= self.best:
-                return
-            self.best = value
-            self.best_weights = self.model.get_weights()
-            save_model(self.model, self.config, self.output)
-
-    return SaveBestCallback
-
-
-def SaveBest(config: DjaiConfig, output: Path, monitor: str):  # noqa: N802 (a class factory)
-    return _make_save_best()(config, output, monitor)
+    def on_epoch_end(self, epoch, logs=None) -> None:
+        self.epochs_seen += 1
+        value = (logs or {}).get(self.monitor)
+        if value is None or not np.isfinite(value) or value >= self.best:
+            return
+        self.best = value
+        self.best_weights = self.model.get_weights()
+        save_model(self.model, self.config, self.output)
 
 
 def plot_training_curve(csv_path: Path, png_path: Path) -> Path:
