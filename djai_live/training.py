@@ -186,6 +186,8 @@ def train(files: Sequence[str], config: DjaiConfig, output: str | Path, epochs: 
     monitor = "val_loss" if validation_data is not None else "loss"
     saver = SaveBest(config, output, monitor)
     curve_csv = output.with_name(output.stem + ".training.csv")
+    if resume and curve_csv.exists() and output.exists():
+        saver.best = best_logged(curve_csv, monitor)  # a resumed run only replaces the model if it improves
     callbacks = [
         keras.callbacks.BackupAndRestore(str(backup / "state"), delete_checkpoint=False),
         keras.callbacks.EarlyStopping(monitor=monitor, patience=patience),
@@ -204,6 +206,8 @@ def train(files: Sequence[str], config: DjaiConfig, output: str | Path, epochs: 
         log.warning("interrupted: the best model so far is in %s; continue with --resume", output)
     if saver.best_weights is not None:
         model.set_weights(saver.best_weights)
+    elif np.isfinite(saver.best) and output.exists():
+        model.load_weights(output)  # no epoch beat the best before the interruption: that one stays
     elif not interrupted:
         save_model(model, config, output)
     if not interrupted:
@@ -232,6 +236,14 @@ class SaveBest(keras.callbacks.Callback):
         self.best = value
         self.best_weights = self.model.get_weights()
         save_model(self.model, self.config, self.output)
+
+
+def best_logged(csv_path: Path, monitor: str) -> float:
+    """The best (lowest) value of ``monitor`` in Keras' CSV log, or infinity."""
+    with open(csv_path, newline="") as handle:
+        values = [float(row[monitor]) for row in csv.DictReader(handle) if row.get(monitor)]
+    finite = [v for v in values if np.isfinite(v)]
+    return min(finite) if finite else np.inf
 
 
 def plot_training_curve(csv_path: Path, png_path: Path) -> Path:

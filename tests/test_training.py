@@ -57,7 +57,8 @@ def test_nothing_usable_stops_training_with_a_clear_error(tmp_path):
     assert not (tmp_path / "m.keras").exists()
 
 
-def test_interrupt_keeps_the_best_model_and_resume_continues(tmp_path, pattern_dir, monkeypatch):
+def interrupted_run(tmp_path, pattern_dir, monkeypatch):
+    """Train with a Ctrl-C at the end of the second epoch; returns (config, output, files)."""
     import keras
 
     config = DjaiConfig(n_layers=1, n_units=16, sequence_length_i=8, batch_size=16)
@@ -76,9 +77,22 @@ def test_interrupt_keeps_the_best_model_and_resume_continues(tmp_path, pattern_d
 
     monkeypatch.setattr(keras.Model, "fit", fit_then_interrupt)
     result = train(files, config, output, epochs=5, cache_dir=None, verbose=0)
+    monkeypatch.setattr(keras.Model, "fit", original_fit)
     assert result.interrupted and output.exists()
     assert (tmp_path / "m.keras.checkpoint" / "config.json").exists()
-    monkeypatch.setattr(keras.Model, "fit", original_fit)
+    return config, output, files
+
+
+def test_a_resume_that_does_not_improve_keeps_the_best_model(tmp_path, pattern_dir, monkeypatch):
+    config, output, files = interrupted_run(tmp_path, pattern_dir, monkeypatch)
+    best = output.read_bytes()
+    resumed = train(files, config, output, epochs=2, resume=True, cache_dir=None, verbose=0)  # nothing left to run
+    assert resumed.epochs_run == 0
+    assert output.read_bytes() == best
+
+
+def test_interrupt_keeps_the_best_model_and_resume_continues(tmp_path, pattern_dir, monkeypatch):
+    config, output, files = interrupted_run(tmp_path, pattern_dir, monkeypatch)
 
     resumed = train(files, config.replace(n_units=99), output, epochs=5, resume=True, cache_dir=None, verbose=0)
     assert resumed.config == config  # the interrupted run's settings win
