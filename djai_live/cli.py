@@ -338,12 +338,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _configure_logging(args.verbose, args.quiet)
-    from .corpus import MidiReadError
+    from .corpus import MidiReadError, NoUsableDataError
     from .generation import PromptTooShortError
     from .live.midi import MidiPortError
     from .midi_out import FluidSynthMissingError
     from .model_files import ModelFileError
-    from .training import NoUsableDataError
 
     try:
         return COMMANDS[args.command](args)

@@ -24,6 +24,10 @@ MIDI_SUFFIXES = (".mid", ".midi")
 EXTRACTOR_VERSION = "1"
 
 
+class NoUsableDataError(Exception):
+    """Nothing in the given files could be trained on."""
+
+
 class MidiReadError(Exception):
     """A MIDI file that cannot be used, with the reason in words."""
 

@@ -123,8 +123,9 @@ def save_model(model: keras.Model, config: DjaiConfig, path: str | os.PathLike) 
     if target.suffix != ".keras":
         raise ValueError(f"model files end in .keras, got {target}")
     if getattr(model, "optimizer", None) is not None:
-        # A model file carries weights only: optimizer state is for --resume, kept in the checkpoint.
-        bare = keras.models.clone_model(model)
+        # A model file carries weights only (optimizer state is for --resume, kept in the checkpoint):
+        # an uncompiled twin from the same config gets the weights (clone_model keeps the compile state).
+        bare = build_model(config)
         bare.set_weights(model.get_weights())
         model = bare
     with atomic_path(target, suffix=".tmp.keras") as temporary:

@@ -100,7 +100,7 @@ class RecurrentRuntime(_Base):
         hidden = None
         for i, (kernel, recurrent, input_bias, recurrent_bias) in enumerate(self.layers):
             if i:
-                x_gates = _layer_norm(hidden, *self.norms[i - 1]) @ kernel + input_bias
+                x_gates = _layer_norm_vector(hidden, *self.norms[i - 1]) @ kernel + input_bias
             if self.is_gru:
                 h = state[i]
                 inner = h @ recurrent + recurrent_bias
@@ -115,7 +115,7 @@ class RecurrentRuntime(_Base):
                 c = _sigmoid(gates[u:2 * u]) * c + _sigmoid(gates[:u]) * np.tanh(gates[2 * u:3 * u])
                 hidden = _sigmoid(gates[3 * u:]) * np.tanh(c)
                 new_state.extend((hidden, c))
-        return self._heads(_layer_norm(hidden, *self.norms[-1])), tuple(new_state)
+        return self._heads(_layer_norm_vector(hidden, *self.norms[-1])), tuple(new_state)
 
 
 class TransformerRuntime(_Base):
@@ -187,6 +187,13 @@ class TransformerRuntime(_Base):
             hidden = np.maximum(x @ block["ffn_in"][0] + block["ffn_in"][1], 0.0)
             x = _layer_norm(x + hidden @ block["ffn_out"][0] + block["ffn_out"][1], *block["norm2"])
         return x, new_caches
+
+
+def _layer_norm_vector(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, epsilon: float = 1e-6) -> np.ndarray:
+    """Layer normalization of one vector, in the fewest NumPy calls (ndarray.mean costs 5x a sum)."""
+    centred = x - x.sum() * (1.0 / x.shape[0])
+    variance = np.dot(centred, centred) * (1.0 / x.shape[0])
+    return centred * (gamma * (1.0 / np.sqrt(variance + epsilon))) + beta
 
 
 def _layer_norm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, epsilon: float = 1e-6) -> np.ndarray:

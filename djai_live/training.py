@@ -18,15 +18,11 @@ import keras
 import numpy as np
 
 from .config import DjaiConfig
-from .corpus import Corpus, load_corpus
+from .corpus import Corpus, NoUsableDataError, load_corpus  # noqa: F401 (NoUsableDataError is re-exported)
 from .encoding import FEATURES, Codec, tokens_to_array
 from .model import build_model, compile_model, save_model
 
 log = logging.getLogger(__name__)
-
-
-class NoUsableDataError(Exception):
-    """Nothing in the given files could be trained on."""
 
 
 @dataclass

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import argparse
+import socket
 import statistics
 import sys
 import time
@@ -21,7 +22,10 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.live.conftest import OscPeer, free_udp_port, running_daemon  # noqa: E402
+from pythonosc.osc_packet import OscPacket  # noqa: E402
+from pythonosc.udp_client import SimpleUDPClient  # noqa: E402
+
+from tests.live.conftest import free_udp_port, running_daemon  # noqa: E402
 
 
 def percentiles(values_ms: list[float]) -> str:
@@ -37,19 +41,51 @@ def rss_kib(pid: int) -> int:
     return -1
 
 
-def answer_latencies(peer: OscPeer, count: int) -> list[float]:
+class DirectReceiver:
+    """Receives the daemon's replies on the calling thread, timestamped at recvfrom's return.
+
+    A receiving thread would have to wait for the GIL while the sender spins (up to Python's 5 ms switch
+    interval), and the benchmark would measure its own contention instead of the daemon.
+    """
+
+    def __init__(self, port: int) -> None:
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.socket.bind(("127.0.0.1", port))
+
+    def until(self, address: str, timeout: float = 5.0) -> tuple[float, list]:
+        """Block until a message with ``address`` arrives; (arrival time, arguments)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self.socket.settimeout(max(deadline - time.monotonic(), 0.001))
+            data, _ = self.socket.recvfrom(65536)
+            arrived = time.monotonic()
+            for timed in OscPacket(data).messages:
+                if timed.message.address == address:
+                    return arrived, list(timed.message.params)
+
+    def drain(self, seconds: float) -> list[tuple[float, str, list]]:
+        received = []
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            self.socket.settimeout(max(deadline - time.monotonic(), 0.001))
+            try:
+                data, _ = self.socket.recvfrom(65536)
+            except socket.timeout:
+                break
+            arrived = time.monotonic()
+            received += [(arrived, t.message.address, list(t.message.params)) for t in OscPacket(data).messages]
+        return received
+
+
+def answer_latencies(client: SimpleUDPClient, receiver: DirectReceiver, count: int) -> list[float]:
     latencies = []
     for _ in range(count):
-        before = len(peer.messages("/djai/phrase"))
         sent = time.monotonic()
-        peer.send("/djai/generate")
-        deadline = sent + 5
-        while len(peer.messages("/djai/phrase")) <= before and time.monotonic() < deadline:
-            pass  # spin: sleeping would add the sleep's own latency to the measurement
-        arrived = peer.messages("/djai/phrase")[before][0]
+        client.send_message("/djai/generate", [])
+        arrived, _ = receiver.until("/djai/phrase")
         latencies.append((arrived - sent) * 1000)
-        peer.send("/djai/panic")
-        time.sleep(0.01)
+        client.send_message("/djai/panic", [])
+        receiver.drain(0.02)  # the notes the answer started, and their note-offs
     return latencies
 
 
@@ -89,54 +125,50 @@ def main() -> int:
     reply_port = free_udp_port()
     with running_daemon("--model", args.model, "--mode", "manual", "--length", "10", "--tempo-bpm", "240",
                         reply_port=reply_port) as (process, port):
-        peer = OscPeer(port, listen_port=reply_port)
+        client = SimpleUDPClient("127.0.0.1", port)
+        receiver = DirectReceiver(reply_port)
         for pitch in (60, 62, 64, 65, 67, 69, 71, 72):
-            peer.send("/djai/note", pitch, 90)
+            client.send_message("/djai/note", [pitch, 90])
             time.sleep(0.02)
-            peer.send("/djai/note", pitch, 0)
+            client.send_message("/djai/note", [pitch, 0])
         time.sleep(0.2)
-        answer_latencies(peer, 20)  # warm up both sides
-        latencies = answer_latencies(peer, args.answers)
+        answer_latencies(client, receiver, 20)  # warm up both sides
+        latencies = answer_latencies(client, receiver, args.answers)
         print(f"/djai/generate -> /djai/phrase (10 notes): {percentiles(latencies)}")
 
-        peer.clear()
-        peer.send("/djai/set", "tempo_bpm", 120.0)
+        client.send_message("/djai/set", ["tempo_bpm", 120.0])
         errors = []
         for _ in range(15):
-            before = len(peer.messages("/djai/phrase"))
-            peer.send("/djai/generate")
-            phrase_time, _, phrase = peer.wait_for("/djai/phrase", before + 1)[before]
-            count = phrase[1]
-            announced = [phrase_time + phrase[2 + 4 * i] / 1000 for i in range(count)]
-            deadline = announced[-1] + 0.5
-            while time.monotonic() < deadline:
-                time.sleep(0.01)
-            ons = [t for t, _, _ in peer.messages("/djai/note")][-count:]
+            client.send_message("/djai/generate", [])
+            phrase_time, phrase = receiver.until("/djai/phrase")
+            announced = [phrase_time + phrase[2 + 4 * i] / 1000 for i in range(phrase[1])]
+            ons = [t for t, address, _ in receiver.drain(announced[-1] - time.monotonic() + 0.3)
+                   if address == "/djai/note"]
             errors += [abs(on - due) * 1000 for on, due in zip(ons, announced)]
-            peer.send("/djai/panic")
-            time.sleep(0.05)
+            client.send_message("/djai/panic", [])
+            receiver.drain(0.05)
         print(f"streamed note-on vs announced onset:        {percentiles(errors)}")
 
         rss_before = rss_kib(process.pid)
         total = int(args.flood_rate * args.flood_seconds)
         started = time.monotonic()
         for i in range(total):
-            peer.send("/djai/note", 40 + i % 40, 0 if i % 2 else 90)
+            client.send_message("/djai/note", [40 + i % 40, 0 if i % 2 else 90])
             target = started + (i + 1) / args.flood_rate
             while time.monotonic() < target:
                 pass
         rss_after = rss_kib(process.pid)
-        peer.send("/djai/status")
-        time.sleep(0.3)
-        status = peer.messages("/djai/status")[-1][2]
+        receiver.drain(0.5)
+        client.send_message("/djai/status", [])
+        _, status = receiver.until("/djai/status")
         values = dict(zip(status[::2], status[1::2]))
         print(f"flood: {total} notes in {time.monotonic() - started:.1f} s; daemon VmRSS {rss_before} KiB -> "
               f"{rss_after} KiB ({(rss_after - rss_before) / max(rss_before, 1) * 100:+.1f}%); "
               f"dropped {values['dropped']}, buffer {values['buffer']}")
-        after = answer_latencies(peer, 50)
+        after = answer_latencies(client, receiver, 50)
         print(f"answer latency right after the flood:      {percentiles(after)}")
+        print(f"the daemon's own scheduling lateness, p99:  {values['lateness_ms_p99']} ms")
         alive = process.poll() is None
-        peer.close()
 
     baseline = predict_per_note_ms(args.model, args.baseline_phrases, 10)
     ours = float(np.percentile(latencies, 50))

@@ -41,6 +41,24 @@ def test_predictions_are_causal(model_type):
     assert not np.allclose(a["pitch"][:, 6:], b["pitch"][:, 6:], atol=1e-6)
 
 
+def test_model_files_hold_weights_without_optimizer_state(tmp_path):
+    import io
+
+    import h5py
+
+    from djai_live.model import compile_model
+
+    config = DjaiConfig(n_layers=1, n_units=16)
+    model = build_model(config, seed=0)
+    compile_model(model, config)
+    path = save_model(model, config, tmp_path / "m.keras")
+    with zipfile.ZipFile(path) as archive, h5py.File(io.BytesIO(archive.read("model.weights.h5"))) as weights:
+        assert "optimizer" not in weights
+    loaded, _ = load_model(path)
+    for a, b in zip(model.get_weights(), loaded.get_weights()):
+        assert np.array_equal(a, b)
+
+
 def test_interrupted_save_keeps_the_previous_file(tmp_path, monkeypatch):
     config = DjaiConfig(n_layers=1, n_units=16)
     model = build_model(config, seed=0)

@@ -38,3 +38,11 @@ def test_pitch_range_is_never_left():
 def test_bad_settings_are_refused(kwargs):
     with pytest.raises(ValueError):
         SamplingSettings(**kwargs)
+
+
+def test_a_value_that_fills_the_nucleus_alone_is_always_drawn_and_otherwise_not():
+    rng = np.random.default_rng(3)
+    peaked = np.log(np.array([0.96, 0.02, 0.02]))
+    assert {sample_index(peaked, rng, 1.0, top_p=0.95) for _ in range(200)} == {0}
+    spread = np.log(np.array([0.90, 0.05, 0.05]))  # 0.90 < top_p: the nucleus holds more than the argmax
+    assert len({sample_index(spread, rng, 1.0, top_p=0.95) for _ in range(400)}) > 1
