@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import zipfile
-from importlib import resources
 from pathlib import Path
 
 import numpy as np

@@ -58,10 +58,9 @@ def sample_index(logits: np.ndarray, rng: np.random.Generator, temperature: floa
     if temperature == 0.0:
         return int(logits.argmax())
     weights = np.exp((logits - logits.max()) * (1.0 / temperature), dtype=np.float64)
-    total = weights.sum()
-    if top_p < 1.0 and total * top_p <= 1.0:
-        return int(weights.argmax())  # the most likely value (weight 1) alone reaches top_p: the nucleus is it
     if top_p < 1.0:
+        if weights.sum() * top_p <= 1.0:
+            return int(weights.argmax())  # the most likely value (weight 1) alone reaches top_p: the nucleus is it
         order = np.argsort(-weights, kind="stable")
         cumulative = np.cumsum(weights[order])
         kept = int(np.searchsorted(cumulative, top_p * cumulative[-1])) + 1  # the smallest set reaching top_p
