@@ -1,4 +1,4 @@
-"""The `djai-live` command line: train, generate, evaluate (and, with the live daemon, serve and ports)."""
+"""The `djai-live` command line: prepare, train, generate, evaluate, serve and ports."""
 from __future__ import annotations
 
 import argparse
@@ -64,8 +64,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    prepare = commands.add_parser("prepare", help="extract the notes of a MIDI folder once, into shards to train on",
+                                  description="Parse every MIDI file of MIDI_DIR (in parallel) into compact shards "
+                                  "with a manifest. Run it again after adding files: only new or changed files "
+                                  "are parsed. Then `djai-live train CACHE -o MODEL.keras`.")
+    prepare.add_argument("midi_dir", type=Path, help="folder of .mid/.midi files (searched recursively)")
+    prepare.add_argument("-o", "--output", type=Path, required=True, metavar="CACHE",
+                         help="directory for the shards and manifest (created or updated)")
+    prepare.add_argument("--workers", type=_positive_int, default=None, help="parsing processes (default: CPUs)")
+    prepare.add_argument("--max-files", type=_positive_int, default=None)
+    prepare.add_argument("--include-drums", action="store_true")
+
     train = commands.add_parser("train", help="train a model on a folder of MIDI files")
-    train.add_argument("midi_dir", type=Path, help="folder of .mid/.midi files (searched recursively)")
+    train.add_argument("midi_dir", type=Path,
+                       help="folder of .mid/.midi files (searched recursively), or a folder made by `prepare`")
     train.add_argument("-o", "--output", type=Path, required=True, help="model file to write (.keras)")
     train.add_argument("--sequence-length-i", type=_positive_int, default=64, help="notes of context (default 64)")
     train.add_argument("--sequence-length-o", type=_positive_int, default=10, help="notes per answer (default 10)")
@@ -89,8 +101,16 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--max-files", type=_positive_int, default=None)
     train.add_argument("--include-drums", action="store_true")
-    train.add_argument("--cache-dir", type=Path, default=None, help="note cache (default ~/.cache/djai_live)")
-    train.add_argument("--no-cache", action="store_true", help="parse every file, cache nothing")
+    train.add_argument("--cache-dir", type=Path, default=None,
+                       help="where prepared notes are kept between runs (default ~/.cache/djai_live)")
+    train.add_argument("--no-cache", action="store_true", help="prepare into a temporary folder, keep nothing")
+    train.add_argument("--distribute", choices=("none", "mirrored", "multi-worker"), default="none",
+                       help="tf.distribute: mirrored = every GPU (or logical CPU device) of this machine; "
+                       "multi-worker = the cluster in TF_CONFIG (default none)")
+    train.add_argument("--cpu-devices", type=_positive_int, default=1, metavar="N",
+                       help="show the CPU as N logical devices, to mirror on a machine without GPUs")
+    train.add_argument("--jit", choices=("auto", "on", "off"), default="auto",
+                       help="XLA compilation of the training step (auto: Keras' choice, off on CPUs)")
 
     generate = commands.add_parser("generate", help="continue a MIDI prompt with a model")
     generate.add_argument("--model", default="default", help="model file, or 'default' for the bundled one")
@@ -103,6 +123,11 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--top-p", type=_probability, default=0.95)
     generate.add_argument("--pitch-min", type=_pitch, default=0)
     generate.add_argument("--pitch-max", type=_pitch, default=127)
+    generate.add_argument("--scale", nargs="+", default=None, metavar=("NAME", "ROOT"),
+                          help="keep pitches in a scale: NAME [ROOT] (major, minor, dorian, ..., chromatic), "
+                          "or 'custom' and pitch classes 0-11")
+    generate.add_argument("--max-leap", type=int, default=0, help="largest interval between notes, semitones "
+                          "(0: no limit)")
     generate.add_argument("--seed", type=int, default=None, help="same seed, same output")
     generate.add_argument("--out", type=Path, required=True, help="MIDI file to write")
     generate.add_argument("--plot", type=Path, default=None, help="also write a piano-roll PNG")
@@ -126,7 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_serve_parser(commands) -> None:
-    from .live.settings import MODES, LiveSettings
+    from .live.settings import LiveSettings
+    from .scales import Scale
 
     serve = commands.add_parser("serve", help="run the live co-improviser (OSC and/or MIDI)",
                                 description="Listen to a performer over OSC and/or MIDI and answer in real time. "
@@ -150,8 +176,12 @@ def _add_serve_parser(commands) -> None:
             serve.add_argument(flag, type=_on_off, default=None, metavar="{on,off}",
                                help=f"live parameter {name} (default {'on' if getattr(defaults, name) else 'off'})")
         elif isinstance(kind, tuple):
-            serve.add_argument(flag, choices=MODES, default=None, help=f"live parameter {name} (default "
+            serve.add_argument(flag, choices=kind, default=None, help=f"live parameter {name} (default "
                                f"{getattr(defaults, name)})")
+        elif kind is Scale:
+            serve.add_argument(flag, nargs="+", default=None, metavar="WORD",
+                               help="live parameter scale: NAME [ROOT] (major C, dorian D, ...), or custom and "
+                               "pitch classes 0-11 (default chromatic)")
         else:
             serve.add_argument(flag, type=float if kind is float else int, default=None,
                                help=f"live parameter {name}, {low}-{high} (default {getattr(defaults, name)})")
@@ -169,6 +199,8 @@ def _configure_logging(verbose: int, quiet: bool) -> None:
     level = logging.WARNING if quiet else logging.DEBUG if verbose > 1 else logging.INFO
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if verbose < 2:  # tf.distribute logs every collective at INFO
+        logging.getLogger("tensorflow").setLevel(logging.WARNING)
 
 
 def _files(midi_dir: Path, max_files: int | None, files_from: Path | None = None) -> list[str]:
@@ -183,27 +215,68 @@ def _files(midi_dir: Path, max_files: int | None, files_from: Path | None = None
         raise CommandError(str(error)) from None
 
 
-def run_train(args: argparse.Namespace) -> int:
-    from .config import DjaiConfig
-    from .training import train
+def run_prepare(args: argparse.Namespace) -> int:
+    from .prepared import PreparedCorpus, PreparedCorpusError
 
-    files = _files(args.midi_dir, args.max_files)
+    files = [os.path.abspath(path) for path in _files(args.midi_dir, args.max_files)]
     if not files:
         raise CommandError(f"no .mid or .midi files in {args.midi_dir}")
+    try:
+        store = PreparedCorpus(args.output, include_drums=args.include_drums)
+        report = store.update(files, workers=args.workers, progress=sys.stderr.isatty(), prune=True)
+    except PreparedCorpusError as error:
+        raise CommandError(str(error)) from None
+    for path, reason in report.skipped:
+        log.warning("skipped %s: %s", path, reason)
+    usable = len(store.usable_files)
+    notes = sum(entry.note_count for entry in store.files.values())
+    print(f"prepared {args.output}: {usable} files, {notes} notes ({report.parsed} parsed now, {report.reused} "
+          f"unchanged, {len(report.skipped)} skipped, {report.removed} removed)")
+    if not usable:
+        raise CommandError(f"none of the {len(files)} files in {args.midi_dir} could be read")
+    return 0
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from .config import DjaiConfig
+    from .prepared import PreparedCorpus, PreparedCorpusError
+
     if args.output.suffix != ".keras":
         raise CommandError(f"the model file must end in .keras: {args.output}")
+    prepared, files = None, None
+    if PreparedCorpus.is_prepared(args.midi_dir):
+        try:
+            prepared = PreparedCorpus.open_existing(args.midi_dir)
+        except PreparedCorpusError as error:
+            raise CommandError(str(error)) from None
+        files = sorted(prepared.files)[:args.max_files]
+        include_drums = prepared.include_drums
+    else:
+        files = _files(args.midi_dir, args.max_files)
+        if not files:
+            raise CommandError(f"no .mid or .midi files in {args.midi_dir}")
+        include_drums = args.include_drums
     try:
         config = DjaiConfig(sequence_length_i=args.sequence_length_i, sequence_length_o=args.sequence_length_o,
                             num_instruments=args.instruments, model_type=args.model_type, n_layers=args.layers,
                             n_units=args.units, dropout=args.dropout, n_heads=args.heads,
                             batch_size=args.batch_size, learning_rate=args.learning_rate,
-                            loss_weights=args.loss_weights, include_drums=args.include_drums)
+                            loss_weights=args.loss_weights, include_drums=include_drums)
     except ValueError as error:
         raise CommandError(str(error)) from None
-    cache_dir = None if args.no_cache else (args.cache_dir or "default")
-    result = train(files, config, args.output, epochs=args.epochs, validation_split=args.validation_split,
-                   transpose=args.transpose, patience=args.patience, resume=args.resume, seed=args.seed,
-                   cache_dir=cache_dir)
+    from .distribute import DistributeError, split_cpu
+
+    try:
+        split_cpu(args.cpu_devices)  # before anything starts TensorFlow's runtime
+        from .training import train
+
+        cache_dir = None if args.no_cache else (args.cache_dir or "default")
+        jit = {"auto": "auto", "on": True, "off": False}[args.jit]
+        result = train(files, config, args.output, epochs=args.epochs, validation_split=args.validation_split,
+                       transpose=args.transpose, patience=args.patience, resume=args.resume, seed=args.seed,
+                       cache_dir=cache_dir, prepared=prepared, distribute=args.distribute, jit_compile=jit)
+    except (DistributeError, PreparedCorpusError) as error:
+        raise CommandError(str(error)) from None
     if result.interrupted:
         print(f"interrupted after {result.epochs_run} epoch(s); best model so far: {result.path}")
         return 130
@@ -236,8 +309,12 @@ def run_generate(args: argparse.Namespace) -> int:
     from .midi_out import plot_piano_roll, render_wav, write_midi
     from .sampling import SamplingSettings
 
+    from .scales import parse_scale
+
     try:
-        settings = SamplingSettings(args.temperature, args.top_p, args.pitch_min, args.pitch_max)
+        scale = parse_scale(args.scale) if args.scale else None
+        settings = SamplingSettings(args.temperature, args.top_p, args.pitch_min, args.pitch_max, scale,
+                                    args.max_leap)
     except ValueError as error:
         raise CommandError(str(error)) from None
     generator = Generator.from_file(args.model)
@@ -307,7 +384,7 @@ def run_serve(args: argparse.Namespace) -> int:
         for name in LiveSettings.RANGES:
             value = getattr(args, name)
             if value is not None:
-                settings.set(name, value)
+                settings.set(name, *(value if isinstance(value, list) else [value]))
     except SettingError as error:
         raise CommandError(str(error)) from None
     if args.no_osc and not (args.midi_in or args.midi_out):
@@ -330,7 +407,7 @@ def run_ports(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"train": run_train, "generate": run_generate, "evaluate": run_evaluate, "serve": run_serve,
+COMMANDS = {"prepare": run_prepare, "train": run_train, "generate": run_generate, "evaluate": run_evaluate, "serve": run_serve,
             "ports": run_ports}
 
 
@@ -340,6 +417,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _configure_logging(args.verbose, args.quiet)
     from .corpus import MidiReadError, NoUsableDataError
     from .generation import PromptTooShortError
+    from .live.clock import ClockError
     from .live.midi import MidiPortError
     from .midi_out import FluidSynthMissingError
     from .model_files import ModelFileError
@@ -350,7 +428,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("djai-live: interrupted", file=sys.stderr)
         return 130
     except (CommandError, MidiReadError, NoUsableDataError, PromptTooShortError, FluidSynthMissingError,
-            MidiPortError) as error:
+            MidiPortError, ClockError) as error:
         print(f"djai-live {args.command}: error: {error}", file=sys.stderr)
         return 1
     except ModelFileError as error:

@@ -4,7 +4,6 @@ Unreadable files never raise out of :func:`load_corpus`: each is reported with i
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import warnings
@@ -15,8 +14,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from .files import atomic_path
-from .notes import Piece, Track, make_notes, sort_notes
+from .notes import Piece, Track, make_notes
 
 log = logging.getLogger(__name__)
 
@@ -121,64 +119,24 @@ def _explain_failure(path: str, error: Exception) -> str:
     return f"not a readable MIDI file ({type(error).__name__}: {error})"
 
 
-def _cache_key(data: bytes, include_drums: bool) -> str:
-    digest = hashlib.sha256(data)
-    digest.update(f"|extractor={EXTRACTOR_VERSION}|drums={include_drums}".encode())
-    return digest.hexdigest()
-
-
 def default_cache_dir() -> Path:
+    """Where ``train`` and ``evaluate`` keep prepared notes: $DJAI_LIVE_CACHE, else ~/.cache/djai_live."""
     base = os.environ.get("DJAI_LIVE_CACHE") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "djai_live")
-    return Path(base) / "notes"
+    return Path(base) / "prepared"
 
 
-def _save_piece(piece: Piece, target: Path) -> None:
-    arrays = {f"track{i}": track.notes for i, track in enumerate(piece.tracks)}
-    meta = np.array([[t.index, t.program] for t in piece.tracks], dtype=np.int64)
-    names = np.array([t.name for t in piece.tracks], dtype=str)
-    with atomic_path(target) as temporary, open(temporary, "wb") as handle:
-        np.savez(handle, meta=meta, names=names, **arrays)
+def prepared_store(cache_dir: str | os.PathLike, include_drums: bool):
+    """The shared prepared corpus under ``cache_dir`` for this drum setting."""
+    from .prepared import PreparedCorpus
+
+    return PreparedCorpus(Path(cache_dir) / ("with-drums" if include_drums else "no-drums"), include_drums)
 
 
-def _load_piece(path: str, source: Path) -> Piece:
-    with np.load(source, allow_pickle=False) as data:
-        meta, names = data["meta"], data["names"]
-        tracks = tuple(Track(notes=sort_notes(data[f"track{i}"]), index=int(meta[i, 0]),
-                             program=int(meta[i, 1]), name=str(names[i])) for i in range(len(meta)))
-    return Piece(path=path, tracks=tracks)
-
-
-def read_piece_cached(path: str, include_drums: bool = False, cache_dir: Path | None = None) -> Piece:
-    """:func:`read_midi_notes` through a cache keyed on the file's content.
-
-    Raises:
-        MidiReadError: as read_midi_notes.
-    """
-    if cache_dir is None:
+def _read_or_reason(args: tuple[str, bool]) -> Piece | tuple[str, str]:
+    path, include_drums = args
+    try:
         return read_midi_notes(path, include_drums)
-    try:
-        data = Path(path).read_bytes()
-    except OSError as error:
-        raise MidiReadError(path, f"cannot open: {error.strerror or error}") from None
-    entry = cache_dir / f"{_cache_key(data, include_drums)}.npz"
-    if entry.exists():
-        try:
-            return _load_piece(path, entry)
-        except Exception as error:  # a damaged cache entry is rebuilt, not fatal
-            log.warning("cache entry %s unreadable (%s); re-reading %s", entry, error, path)
-    piece = read_midi_notes(path, include_drums)
-    try:
-        _save_piece(piece, entry)
-    except OSError as error:
-        log.warning("cannot write note cache %s: %s", entry, error)
-    return piece
-
-
-def _read_or_reason(args: tuple[str, bool, Path | None]) -> Piece | tuple[str, str]:
-    path, include_drums, cache_dir = args
-    try:
-        return read_piece_cached(path, include_drums, cache_dir)
     except MidiReadError as error:
         return (error.path, error.reason)
 
@@ -208,26 +166,46 @@ def load_corpus(files: Iterable[str], include_drums: bool = False, cache_dir: Pa
     Args:
         files: paths of MIDI files.
         include_drums: keep drum tracks.
-        cache_dir: where extracted notes are cached by file content; "default" for
-            :func:`default_cache_dir`, None for no cache.
+        cache_dir: where extracted notes are kept as a prepared corpus (see :mod:`djai_live.prepared`);
+            "default" for :func:`default_cache_dir`, None to parse everything and keep nothing.
         workers: processes to parse with; default: one per CPU, serial for small corpora.
         progress: show a progress bar on stderr.
     """
     files = list(files)
     if cache_dir == "default":
         cache_dir = default_cache_dir()
-    elif cache_dir is not None:
-        cache_dir = Path(cache_dir)
+    corpus = Corpus()
+    if cache_dir is not None:
+        from .prepared import PreparedCorpusError
+
+        store = prepared_store(cache_dir, include_drums)
+        absolute = {path: os.path.abspath(path) for path in files}
+        for attempt in range(3):
+            report = store.update(absolute.values(), workers=workers, progress=progress)
+            try:
+                by_absolute = {piece.path: piece for piece in store.pieces(absolute.values())}
+                break
+            except PreparedCorpusError as error:  # a damaged shard is rebuilt, not fatal
+                if error.shard is None or attempt == 2:
+                    raise
+                log.warning("%s; parsing its files again", error)
+                store.forget_shard(error.shard)
+        given = {absolute_path: path for path, absolute_path in absolute.items()}
+        corpus.skipped = [(given.get(path, path), reason) for path, reason in report.skipped]
+        for path in files:
+            piece = by_absolute.get(absolute[path])
+            if piece is not None:
+                corpus.pieces.append(Piece(path=path, tracks=piece.tracks))
+        return corpus
     if workers is None:
         workers = min(os.cpu_count() or 1, 8) if len(files) >= 32 else 1
-    jobs = [(path, include_drums, cache_dir) for path in files]
+    jobs = [(path, include_drums) for path in files]
     if workers > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            results: Sequence = _with_progress(pool.map(_read_or_reason, jobs, chunksize=16), len(jobs), progress)
-            results = list(results)
+            results: Sequence = list(_with_progress(pool.map(_read_or_reason, jobs, chunksize=16), len(jobs),
+                                                    progress))
     else:
         results = list(_with_progress(map(_read_or_reason, jobs), len(jobs), progress))
-    corpus = Corpus()
     for result in results:
         if isinstance(result, Piece):
             corpus.pieces.append(result)

@@ -31,7 +31,8 @@ from .generation import Generator, PromptTooShortError
 from .model import PositionalEncoding, build_model, load_model, save_model
 from .runtime import make_runtime
 from .sampling import SamplingSettings
-from .training import Windows, cut_windows, train
+from .training import train
+from .windows import Windows, cut_windows
 
 __all__ = ["scan_midi_files", "DataProcessor", "ModelManager", "PositionalEncoding"]
 

@@ -47,7 +47,8 @@ class Generator:
     def sample_token(self, logits: dict[str, np.ndarray], rng: np.random.Generator, settings: SamplingSettings,
                      previous_pitch: int | None, instrument: int | None = None) -> np.ndarray:
         token = np.zeros(len(FEATURES), np.int64)
-        token[0] = sample_index(logits["pitch"], rng, settings.temperature, settings.top_p, settings.allowed_pitches)
+        token[0] = sample_index(logits["pitch"], rng, settings.temperature, settings.top_p,
+                                settings.allowed_after(previous_pitch))
         token[5] = interval_token(int(token[0]), previous_pitch)
         for column, head in ((1, "dt"), (2, "duration"), (3, "velocity")):
             token[column] = sample_index(logits[head], rng, settings.temperature, settings.top_p)

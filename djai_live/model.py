@@ -109,11 +109,14 @@ def _transformer_block(x, config: DjaiConfig, index: int):
         layers.Add()([x, layers.Dropout(config.dropout)(hidden)]))
 
 
-def compile_model(model: keras.Model, config: DjaiConfig) -> None:
+def compile_model(model: keras.Model, config: DjaiConfig, jit_compile: bool | str = "auto") -> None:
+    """Losses, metrics and optimizer; ``jit_compile`` as Keras' (its "auto" leaves XLA off on CPUs).
+
+    Build and compile under a tf.distribute strategy's scope to train distributed."""
     losses = {name: keras.losses.SparseCategoricalCrossentropy(from_logits=True) for name in config.head_names}
     metrics = {"pitch": [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]}
     model.compile(optimizer=keras.optimizers.Adam(config.learning_rate, clipnorm=1.0), loss=losses,
-                  loss_weights=config.head_loss_weights(), metrics=metrics)
+                  loss_weights=config.head_loss_weights(), metrics=metrics, jit_compile=jit_compile)
 
 
 def save_model(model: keras.Model, config: DjaiConfig, path: str | os.PathLike) -> Path:

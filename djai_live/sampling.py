@@ -6,6 +6,8 @@ from functools import cached_property
 
 import numpy as np
 
+from .scales import Scale
+
 
 @dataclass
 class SamplingSettings:
@@ -15,6 +17,8 @@ class SamplingSettings:
     top_p: float = 0.95
     pitch_min: int = 0
     pitch_max: int = 127
+    scale: Scale | None = None   # None or chromatic: every pitch class
+    max_leap: int = 0            # semitones from the previous note; 0: no limit
 
     def __post_init__(self) -> None:
         self.validate()
@@ -30,6 +34,12 @@ class SamplingSettings:
                 raise ValueError(f"{name} must be an integer 0-127, got {value!r}")
         if self.pitch_min > self.pitch_max:
             raise ValueError(f"pitch_min ({self.pitch_min}) is above pitch_max ({self.pitch_max})")
+        if isinstance(self.max_leap, bool) or not isinstance(self.max_leap, (int, np.integer)) \
+                or not 0 <= self.max_leap <= 127:
+            raise ValueError(f"max_leap must be an integer 0-127 (0: no limit), got {self.max_leap!r}")
+        mask = self.pitch_mask()
+        if mask is not None and not mask.any():
+            raise ValueError(f"no pitch of {self.scale.describe()} lies in {self.pitch_min}-{self.pitch_max}")
 
     @cached_property
     def allowed_pitches(self) -> np.ndarray | None:
@@ -37,12 +47,26 @@ class SamplingSettings:
         return self.pitch_mask()
 
     def pitch_mask(self) -> np.ndarray | None:
-        """Allowed pitches as a boolean vector, or None when all are allowed."""
-        if self.pitch_min == 0 and self.pitch_max == 127:
+        """Pitches allowed by the range and the scale, as a boolean vector, or None when all are."""
+        constrained_scale = self.scale is not None and not self.scale.is_chromatic
+        if self.pitch_min == 0 and self.pitch_max == 127 and not constrained_scale:
             return None
         mask = np.zeros(128, dtype=bool)
         mask[self.pitch_min:self.pitch_max + 1] = True
+        if constrained_scale:
+            mask &= self.scale.mask()
         return mask
+
+    def allowed_after(self, previous_pitch: int | None) -> np.ndarray | None:
+        """:attr:`allowed_pitches` narrowed to ``max_leap`` around the previous pitch. When no allowed
+        pitch lies that close (a range or scale far away), the leap limit gives way, never the scale."""
+        allowed = self.allowed_pitches
+        if not self.max_leap or previous_pitch is None:
+            return allowed
+        near = np.zeros(128, dtype=bool)
+        near[max(0, previous_pitch - self.max_leap):previous_pitch + self.max_leap + 1] = True
+        narrowed = near if allowed is None else near & allowed
+        return narrowed if narrowed.any() else allowed
 
 
 def sample_index(logits: np.ndarray, rng: np.random.Generator, temperature: float = 1.0, top_p: float = 1.0,

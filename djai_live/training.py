@@ -1,15 +1,19 @@
-"""Training: corpus -> windows -> tf.data -> Keras fit, with checkpoints that survive Ctrl-C and crashes.
+"""Training: prepared corpus -> streamed windows -> tf.data -> Keras fit, with checkpoints that survive
+Ctrl-C and crashes, on one device or distributed with tf.distribute.
 
 While training, the best model so far (by validation loss) is always on disk at the output path, written
 atomically; ``<output>.checkpoint/`` holds the last epoch's full state for ``--resume``.
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import logging
+import os
 import shutil
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -18,110 +22,19 @@ import keras
 import numpy as np
 
 from .config import DjaiConfig
-from .corpus import Corpus, NoUsableDataError, load_corpus  # noqa: F401 (NoUsableDataError is re-exported)
-from .encoding import FEATURES, Codec, tokens_to_array
+from .corpus import NoUsableDataError, default_cache_dir, prepared_store
+from .distribute import fix_keras_multi_worker, is_chief, make_strategy, worker_scratch_dir
 from .model import build_model, compile_model, save_model
+from .prepared import PreparedCorpus
+from .streaming import WindowStream
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Windows:
-    """Training windows: inputs (N, L, 6), next-note targets (N, L, 6) and a (N, L) mask of real notes."""
-
-    inputs: np.ndarray
-    targets: np.ndarray
-    mask: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.inputs)
-
-
-def cut_windows(sequences: Sequence[np.ndarray], length: int, stride: int | None = None) -> Windows:
-    """Cut (n, 6) token sequences into windows of ``length`` inputs plus the next note as target.
-
-    Sequences shorter than a window are padded at the end; padded positions have mask 0.
-    """
-    stride = stride or length
-    inputs, targets, masks = [], [], []
-    for tokens in sequences:
-        n = len(tokens)
-        if n < 2:
-            continue
-        last_start = max(0, n - 1 - length)
-        starts = list(range(0, last_start + 1, stride))
-        if starts[-1] != last_start:
-            starts.append(last_start)
-        for start in starts:
-            chunk = tokens[start:start + length + 1]
-            real = len(chunk) - 1
-            window = np.zeros((length + 1, len(FEATURES)), np.int32)
-            window[:len(chunk)] = chunk
-            mask = np.zeros(length, np.float32)
-            mask[:real] = 1.0
-            inputs.append(window[:-1])
-            targets.append(window[1:])
-            masks.append(mask)
-    if not inputs:
-        empty = np.zeros((0, length, len(FEATURES)), np.int32)
-        return Windows(empty, empty.copy(), np.zeros((0, length), np.float32))
-    return Windows(np.stack(inputs), np.stack(targets), np.stack(masks))
 
 
 def is_validation_file(path: str, fraction: float) -> bool:
     """A stable split by file name, so the same file is in the same split on every run and machine."""
     digest = hashlib.sha1(Path(path).name.encode()).digest()
     return int.from_bytes(digest[:4], "big") / 2**32 < fraction
-
-
-def corpus_sequences(corpus: Corpus, config: DjaiConfig, validation_split: float
-                     ) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    codec = Codec(config)
-    train, validation = [], []
-    for piece in corpus.pieces:
-        target = validation if is_validation_file(piece.path, validation_split) else train
-        target.extend(tokens_to_array(seq) for seq in codec.sequences(piece))
-    if validation_split > 0 and not validation and len(train) > 1:
-        validation.append(train.pop())  # tiny corpora: still keep something to validate on
-    return train, validation
-
-
-def make_dataset(windows: Windows, config: DjaiConfig, shuffle: bool, transpose: int = 0, seed: int = 0):
-    """A tf.data pipeline of (inputs, targets, sample weights) dicts, batched and prefetched."""
-    import tensorflow as tf
-
-    heads = config.head_names
-    data = tf.data.Dataset.from_tensor_slices((windows.inputs, windows.targets, windows.mask))
-    if shuffle:
-        data = data.shuffle(min(len(windows), 50_000), seed=seed, reshuffle_each_iteration=True)
-    data = data.batch(config.batch_size)
-
-    def to_dicts(inputs, targets, mask):
-        if transpose:
-            inputs, targets = _random_transposition(inputs, targets, mask, transpose)
-        x = {name: inputs[:, :, i] for i, name in enumerate(FEATURES)}
-        y = {name: targets[:, :, FEATURES.index(name)] for name in heads}
-        w = {name: mask for name in heads}
-        return x, y, w
-
-    return data.map(to_dicts, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
-
-
-def _random_transposition(inputs, targets, mask, semitones: int):
-    """Shift each window's pitches by a random interval that keeps every real note inside 0-127."""
-    import tensorflow as tf
-
-    real = mask > 0
-    pitches = tf.concat([inputs[:, :, 0], targets[:, :, 0]], axis=1)
-    both = tf.concat([real, real], axis=1)
-    highest = tf.reduce_max(tf.where(both, pitches, 0), axis=1)
-    lowest = tf.reduce_min(tf.where(both, pitches, 127), axis=1)
-    low = tf.maximum(-semitones, -lowest)
-    high = tf.minimum(semitones, 127 - highest)
-    shift = low + tf.cast(tf.floor(tf.random.uniform(tf.shape(low)) * tf.cast(high - low + 1, tf.float32)), tf.int32)
-    shift = tf.minimum(shift, high)[:, None]
-    offset = tf.stack([shift] + [tf.zeros_like(shift)] * (len(FEATURES) - 1), axis=-1)
-    return inputs + offset * tf.cast(real, tf.int32)[:, :, None], targets + offset * tf.cast(real, tf.int32)[:, :, None]
 
 
 def checkpoint_dir(output: Path) -> Path:
@@ -138,15 +51,26 @@ class TrainResult:
     interrupted: bool = False
 
 
-def train(files: Sequence[str], config: DjaiConfig, output: str | Path, epochs: int = 50,
+def train(files: Sequence[str] | None, config: DjaiConfig, output: str | Path, epochs: int = 50,
           validation_split: float = 0.1, transpose: int = 0, patience: int = 5, resume: bool = False,
-          seed: int = 0, cache_dir="default", verbose: int | None = None, plot: bool = True) -> TrainResult:
+          seed: int = 0, cache_dir="default", prepared: PreparedCorpus | None = None, distribute: str = "none",
+          jit_compile: bool | str = "auto", verbose: int | None = None, plot: bool = True) -> TrainResult:
     """Train a model on MIDI files and write the best one (by validation loss) to ``output``.
+
+    The files are prepared first (parsed once, see :mod:`djai_live.prepared`) into ``cache_dir``
+    ("default": :func:`default_cache_dir`; None: a temporary directory), or taken from ``prepared``, a
+    store made by ``djai-live prepare`` (``files`` None: all its usable files). Windows then stream from
+    the shards, so memory does not grow with the corpus. ``distribute`` is "none", "mirrored" or
+    "multi-worker" (see :mod:`djai_live.distribute`).
 
     Raises:
         NoUsableDataError: no file could be read, or the readable ones hold too few notes.
     """
     output = Path(output)
+    strategy = make_strategy(distribute)
+    chief = is_chief(strategy)
+    if not chief:  # other workers write their copies where they cannot clash with the chief's files
+        output = worker_scratch_dir(strategy) / output.name
     backup = checkpoint_dir(output)
     saved_config = backup / "config.json"
     if resume and saved_config.exists():
@@ -159,47 +83,50 @@ def train(files: Sequence[str], config: DjaiConfig, output: str | Path, epochs: 
     elif backup.exists():
         shutil.rmtree(backup)
 
-    corpus = load_corpus(files, include_drums=config.include_drums, cache_dir=cache_dir,
-                         progress=sys.stderr.isatty())
-    corpus.report_skipped(log)
-    if not corpus.pieces:
-        raise NoUsableDataError(f"none of the {len(corpus.skipped)} files could be read")
-    train_sequences, validation_sequences = corpus_sequences(corpus, config, validation_split)
-    train_windows = cut_windows(train_sequences, config.sequence_length_i)
-    validation_windows = cut_windows(validation_sequences, config.sequence_length_i)
-    if len(train_windows) == 0:
-        raise NoUsableDataError(f"the {len(corpus.pieces)} readable files hold no track of two or more notes")
-    log.info("training on %d notes from %d files: %d training windows, %d validation windows",
-             corpus.note_count, len(corpus.pieces), len(train_windows), len(validation_windows))
+    with contextlib.ExitStack() as cleanup:
+        store, usable = _prepare(files, config, cache_dir, prepared, cleanup)
+        train_files, validation_files = split_files(usable, validation_split)
+        train_stream = WindowStream(store, train_files, config, shuffle=True, seed=seed)
+        validation_stream = WindowStream(store, validation_files, config, shuffle=False)
+        if len(train_stream) == 0:
+            raise NoUsableDataError(f"the {len(usable)} readable files hold no track of two or more notes")
+        notes = sum(store.files[path].note_count for path in usable)
+        log.info("training on %d notes from %d files: %d training windows, %d validation windows",
+                 notes, len(usable), len(train_stream), len(validation_stream))
+        if strategy.num_replicas_in_sync > 1:
+            log.info("distributed over %d replicas (%s)", strategy.num_replicas_in_sync, distribute)
 
-    keras.utils.set_random_seed(seed)
-    model = build_model(config)
-    compile_model(model, config)
-    backup.mkdir(parents=True, exist_ok=True)
-    saved_config.write_text(config.to_json())
-    train_data = make_dataset(train_windows, config, shuffle=True, transpose=transpose, seed=seed)
-    validation_data = make_dataset(validation_windows, config, shuffle=False) if len(validation_windows) else None
-    monitor = "val_loss" if validation_data is not None else "loss"
-    saver = SaveBest(config, output, monitor)
-    curve_csv = output.with_name(output.stem + ".training.csv")
-    if resume and curve_csv.exists() and output.exists():
-        saver.best = best_logged(curve_csv, monitor)  # a resumed run only replaces the model if it improves
-    callbacks = [
-        keras.callbacks.BackupAndRestore(str(backup / "state"), delete_checkpoint=False),
-        keras.callbacks.EarlyStopping(monitor=monitor, patience=patience),
-        keras.callbacks.CSVLogger(str(curve_csv), append=resume and curve_csv.exists()),
-        saver,
-    ]
-    if verbose is None:
-        verbose = 1 if sys.stdout.isatty() else 2
-    interrupted = False
-    history = None
-    try:
-        history = model.fit(train_data, validation_data=validation_data, epochs=epochs, callbacks=callbacks,
-                            shuffle=False, verbose=verbose)
-    except KeyboardInterrupt:
-        interrupted = True
-        log.warning("interrupted: the best model so far is in %s; continue with --resume", output)
+        keras.utils.set_random_seed(seed)
+        with strategy.scope():
+            model = build_model(config)
+            compile_model(model, config, jit_compile=jit_compile)
+        if distribute == "multi-worker":
+            fix_keras_multi_worker(model)
+        backup.mkdir(parents=True, exist_ok=True)
+        saved_config.write_text(config.to_json())
+        train_data = train_stream.dataset(transpose=transpose, seed=seed)
+        validation_data = validation_stream.dataset() if len(validation_stream) else None
+        monitor = "val_loss" if validation_data is not None else "loss"
+        saver = SaveBest(config, output, monitor)
+        curve_csv = output.with_name(output.stem + ".training.csv")
+        if resume and curve_csv.exists() and output.exists():
+            saver.best = best_logged(curve_csv, monitor)  # a resumed run only replaces the model if it improves
+        callbacks = [
+            keras.callbacks.BackupAndRestore(str(backup / "state"), delete_checkpoint=False),
+            keras.callbacks.EarlyStopping(monitor=monitor, patience=patience),
+            keras.callbacks.CSVLogger(str(curve_csv), append=resume and curve_csv.exists()),
+            saver,
+        ]
+        if verbose is None:
+            verbose = 1 if sys.stdout.isatty() else 2
+        interrupted = False
+        history = None
+        try:
+            history = model.fit(train_data, validation_data=validation_data, epochs=epochs, callbacks=callbacks,
+                                shuffle=False, verbose=verbose if chief else 0)
+        except KeyboardInterrupt:
+            interrupted = True
+            log.warning("interrupted: the best model so far is in %s; continue with --resume", output)
     if saver.best_weights is not None:
         model.set_weights(saver.best_weights)
     elif np.isfinite(saver.best) and output.exists():
@@ -208,10 +135,53 @@ def train(files: Sequence[str], config: DjaiConfig, output: str | Path, epochs: 
         save_model(model, config, output)
     if not interrupted:
         shutil.rmtree(backup, ignore_errors=True)
-    if plot and curve_csv.exists():
+    if plot and chief and curve_csv.exists():
         plot_training_curve(curve_csv, output.with_name(output.stem + ".training.png"))
     return TrainResult(model=model, config=config, path=output, history=history,
                        epochs_run=saver.epochs_seen, interrupted=interrupted)
+
+
+def _prepare(files: Sequence[str] | None, config: DjaiConfig, cache_dir, prepared: PreparedCorpus | None,
+             cleanup: contextlib.ExitStack) -> tuple[PreparedCorpus, list[str]]:
+    """The store to stream from and the usable files in it, reporting every file that was skipped."""
+    if prepared is not None:
+        if prepared.include_drums != config.include_drums:
+            raise NoUsableDataError(f"{prepared.directory} was prepared with include_drums="
+                                    f"{prepared.include_drums}, the model asks for {config.include_drums}")
+        wanted = list(files) if files is not None else list(prepared.files)
+        missing = [path for path in wanted if path not in prepared.files]
+        if missing:
+            raise NoUsableDataError(f"{len(missing)} files are not in {prepared.directory}, "
+                                    f"for example {missing[0]}; run `djai-live prepare` again")
+        store = prepared
+        skipped = [(path, prepared.files[path].reason or "") for path in wanted if not prepared.files[path].usable]
+        for path, reason in skipped:
+            log.warning("skipped %s: %s", path, reason)
+    else:
+        if cache_dir is None:
+            cache_dir = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="djai_live_prepared_"))
+        elif cache_dir == "default":
+            cache_dir = default_cache_dir()
+        store = prepared_store(cache_dir, config.include_drums)
+        wanted = [os.path.abspath(path) for path in files or []]
+        report = store.update(wanted, progress=sys.stderr.isatty())
+        report.log(log)
+        skipped = report.skipped
+    usable = [path for path in wanted if path in store.files and store.files[path].usable]
+    if not usable:
+        raise NoUsableDataError(f"none of the {len(skipped)} files could be read")
+    if skipped:
+        log.warning("skipped %d of %d files", len(skipped), len(wanted))
+    return store, usable
+
+
+def split_files(files: Sequence[str], validation_split: float) -> tuple[list[str], list[str]]:
+    """Training and validation files, by a stable hash of each file's name."""
+    train_files = [path for path in files if not is_validation_file(path, validation_split)]
+    validation_files = [path for path in files if is_validation_file(path, validation_split)]
+    if validation_split > 0 and not validation_files and len(train_files) > 1:
+        validation_files.append(train_files.pop())  # tiny corpora: still keep something to validate on
+    return train_files, validation_files
 
 
 class SaveBest(keras.callbacks.Callback):

@@ -17,6 +17,11 @@ PATTERN = [60, 62, 64, 67, 65, 64, 62, 59]
 
 
 @pytest.fixture(scope="session")
+def data_dir() -> Path:
+    return DATA
+
+
+@pytest.fixture(scope="session")
 def corpus_dir() -> Path:
     return DATA / "corpus"
 

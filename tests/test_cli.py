@@ -58,11 +58,13 @@ def test_train_then_evaluate_json(tmp_path, pattern_dir, corpus_dir):
      "no such model file"),
     (["generate", "--prompt", "{bad}/text.mid", "--out", "{tmp}/o.mid"], "not a readable MIDI file"),
     (["generate", "--prompt", "{chorale}", "--track", "9", "--out", "{tmp}/o.mid"], "no track '9'"),
+    (["prepare", "{bad}", "-o", "{tmp}/prepared"], "none of the 5 files"),
+    (["train", "{chorale_dir}", "-o", "{tmp}/m.keras", "--distribute", "multi-worker"], "needs TF_CONFIG"),
 ])
 def test_bad_input_is_one_line_without_traceback(tmp_path, chorale, args, message):
     bad = tmp_path / "bad"
     write_bad_midi_files(bad)
-    args = [a.format(bad=bad, tmp=tmp_path, chorale=chorale) for a in args]
+    args = [a.format(bad=bad, tmp=tmp_path, chorale=chorale, chorale_dir=chorale.parent) for a in args]
     result = djai_live(*args)
     assert result.returncode == 1
     assert message in result.stderr

@@ -3,7 +3,7 @@ import logging
 import numpy as np
 import pytest
 
-from djai_live.corpus import MidiReadError, load_corpus, read_midi_notes, read_piece_cached, scan_midi_files
+from djai_live.corpus import MidiReadError, load_corpus, read_midi_notes, scan_midi_files
 from tests.conftest import write_bad_midi_files
 
 
@@ -75,10 +75,9 @@ def test_load_corpus_skips_bad_files_and_reports_each(tmp_path, corpus_dir, capl
     assert f"skipped {len(bad)} of {len(bad) + len(good)} files" in caplog.text
 
 
-def test_cache_is_keyed_on_content_and_serves_second_reads(tmp_path, chorale, monkeypatch):
+def test_cached_reads_parse_once_and_keep_the_given_paths(tmp_path, chorale, monkeypatch):
     cache = tmp_path / "cache"
-    first = read_piece_cached(str(chorale), cache_dir=cache)
-    assert len(list(cache.glob("*.npz"))) == 1
+    first = load_corpus([str(chorale)], cache_dir=cache)
 
     def fail(*args, **kwargs):
         raise AssertionError("parsed again despite the cache")
@@ -86,19 +85,20 @@ def test_cache_is_keyed_on_content_and_serves_second_reads(tmp_path, chorale, mo
     monkeypatch.setattr("djai_live.corpus.read_midi_notes", fail)
     copy = tmp_path / "renamed.mid"
     copy.write_bytes(chorale.read_bytes())
-    second = read_piece_cached(str(copy), cache_dir=cache)
-    assert second.path == str(copy)
-    for a, b in zip(first.tracks, second.tracks):
+    second = load_corpus([str(copy)], cache_dir=cache)
+    assert second.pieces[0].path == str(copy)
+    for a, b in zip(first.pieces[0].tracks, second.pieces[0].tracks):
         assert np.array_equal(a.notes, b.notes) and a.name == b.name and a.program == b.program
 
 
-def test_damaged_cache_entry_is_rebuilt(tmp_path, chorale):
+def test_damaged_cache_shard_is_rebuilt(tmp_path, chorale, caplog):
     cache = tmp_path / "cache"
-    read_piece_cached(str(chorale), cache_dir=cache)
-    entry = next(cache.glob("*.npz"))
-    entry.write_bytes(b"garbage")
-    piece = read_piece_cached(str(chorale), cache_dir=cache)
-    assert piece.note_count > 0
+    expected = load_corpus([str(chorale)], cache_dir=cache).note_count
+    shard = next(cache.rglob("shard-*.npz"))
+    shard.write_bytes(b"garbage")
+    with caplog.at_level(logging.WARNING):
+        assert load_corpus([str(chorale)], cache_dir=cache).note_count == expected > 0
+    assert "unreadable shard" in caplog.text
 
 
 def test_pool_and_serial_reads_agree(corpus_dir):

@@ -58,3 +58,41 @@ def test_default_model_is_not_degenerate(corpus_dir):
     distinct = [len(set(generator.continue_notes(p, 10, seed=i)["pitch"].tolist())) / 10
                 for i, p in enumerate(prompts)]
     assert np.mean(distinct) >= 0.5
+
+
+@pytest.mark.parametrize("scale, root", [("major", "C"), ("dorian", "D"), ("minor_pentatonic", "F#"),
+                                         ("blues", "Bb")])
+def test_every_generated_pitch_is_in_the_scale(chorale, scale, root):
+    from djai_live.scales import Scale
+
+    generator = Generator.from_file("default")
+    notes = read_midi_notes(chorale).tracks[0].notes
+    chosen = Scale.named(scale, root)
+    pitches = []
+    for seed, temperature in enumerate((0.7, 1.0, 1.5, 3.0)):
+        settings = SamplingSettings(temperature=temperature, top_p=1.0, scale=chosen)
+        pitches += generator.continue_notes(notes, 150, seed=seed, settings=settings)["pitch"].tolist()
+    assert len(pitches) == 600
+    assert {p % 12 for p in pitches} <= chosen.pitch_classes
+
+
+def test_leaps_stay_within_max_leap_unless_the_scale_leaves_no_choice(chorale):
+    from djai_live.scales import Scale
+
+    generator = Generator.from_file("default")
+    notes = read_midi_notes(chorale).tracks[0].notes
+    settings = SamplingSettings(temperature=2.0, top_p=1.0, max_leap=2, scale=Scale.named("major", "C"))
+    generated = generator.continue_notes(notes, 200, seed=1, settings=settings)["pitch"]
+    steps = np.abs(np.diff(np.r_[notes["pitch"][-1], generated]))
+    assert steps.max() <= 2
+    assert {int(p) % 12 for p in generated} <= {0, 2, 4, 5, 7, 9, 11}
+    far = SamplingSettings(max_leap=1, pitch_min=90, pitch_max=100)  # the range is far from the prompt
+    first = generator.continue_notes(notes, 3, seed=0, settings=far)["pitch"]
+    assert all(90 <= p <= 100 for p in first)
+
+
+def test_a_scale_with_no_pitch_in_the_range_is_refused():
+    from djai_live.scales import Scale
+
+    with pytest.raises(ValueError, match="no pitch of C# major_pentatonic"):
+        SamplingSettings(pitch_min=60, pitch_max=60, scale=Scale.named("major_pentatonic", "C#"))

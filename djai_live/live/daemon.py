@@ -10,7 +10,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..generation import Generator
+from ..scales import SCALES
+from .clock import ClockError, MidiClock, OscClock, available_sources, make_clock
 from .engine import Engine, Phrase
+from .grid import GRIDS
 from .midi import MidiSink, open_input, open_output
 from .osc import OscListener, OscReplies
 from .protocol import Command, ProtocolError, parse
@@ -47,6 +50,8 @@ class Daemon:
         self.generator = generator or Generator.from_file(options.model)
         self.settings = settings or LiveSettings(length=self.generator.config.sequence_length_o)
         self.engine = Engine(self.generator, self.settings, seed=options.seed)
+        self.engine.host_clock = make_clock(self.settings.clock, lambda: self.settings.beats_per_bar,
+                                            self.settings.tempo_bpm)
         self.queue = DropOldestQueue(options.queue_size)
         self.replies = OscReplies(options.reply_host, options.reply_port) if options.osc else None
         self.rejected = 0
@@ -74,7 +79,8 @@ class Daemon:
                                         self._reject).start()
             log.info("OSC in on %s:%d, replies to %s:%d", *self.listener.address, *self.replies.target)
         if self.options.midi_in:
-            self.midi_in = open_input(self.options.midi_in, self.options.midi_api, self._on_midi)
+            self.midi_in = open_input(self.options.midi_in, self.options.midi_api, self._on_midi,
+                                      self._on_midi_realtime)
             log.info("MIDI in: %s", self.midi_in.name)
         if self.midi_out is not None:
             log.info("MIDI out: %s", self.midi_out.name)
@@ -108,6 +114,7 @@ class Daemon:
         ended = self.scheduler.close()
         if self.midi_out is not None:
             self.midi_out.close()
+        self.engine.host_clock.close()
         self._stopped.set()
         log.info("stopped; %d sounding note(s) ended", ended)
         return ended
@@ -123,6 +130,11 @@ class Daemon:
 
     def _on_midi(self, command: Command) -> None:
         self.queue.put((command, time.monotonic()), control=command.kind not in NOTE_KINDS)
+
+    def _on_midi_realtime(self, kind: str, arrival: float, position: int | None) -> None:
+        clock = self.engine.host_clock  # read once: /djai/set clock may swap it from the engine thread
+        if isinstance(clock, MidiClock):
+            clock.feed(kind, arrival, position)
 
     def _reject(self, message: str) -> None:
         self.rejected += 1
@@ -162,11 +174,17 @@ class Daemon:
             else:
                 self._play(phrase)
         elif kind == "set":
-            try:
-                value = self.settings.set(*args)
-                log.info("set %s = %r", args[0], value)
-            except SettingError as error:
-                self._reject(f"/djai/set: {error}")
+            self._set(args[0], args[1:])
+        elif kind in ("tempo", "beat"):
+            clock = self.engine.host_clock
+            if not isinstance(clock, OscClock):
+                log.debug("/djai/%s ignored: the clock is %s, not osc", kind, clock.source)
+            elif kind == "tempo":
+                clock.set_tempo(args[0], arrival)
+            else:
+                clock.set_beat(args[0], args[1], arrival)
+        elif kind == "capabilities":
+            self._reply("/djai/capabilities", *self.capability_pairs())
         elif kind == "reset":
             self.engine.reset()
         elif kind == "panic":
@@ -177,12 +195,33 @@ class Daemon:
         elif kind == "status":
             self._reply("/djai/status", *self.status_pairs())
 
+    def _set(self, name: str, values: tuple) -> None:
+        previous_clock = self.settings.clock
+        try:
+            value = self.settings.set(name, *values)
+            if name == "clock" and value != previous_clock:
+                self._switch_clock(value, previous_clock)
+            log.info("set %s = %s", name, value.describe() if hasattr(value, "describe") else repr(value))
+        except SettingError as error:
+            self._reject(f"/djai/set: {error}")
+
+    def _switch_clock(self, source: str, previous: str) -> None:
+        try:
+            clock = make_clock(source, lambda: self.settings.beats_per_bar, self.settings.tempo_bpm)
+        except ClockError as error:
+            self.settings.clock = previous
+            raise SettingError(str(error)) from None
+        if source == "midi" and self.midi_in is None:
+            log.warning("clock midi: no MIDI input is open (--midi-in), so no clock will arrive")
+        old, self.engine.host_clock = self.engine.host_clock, clock
+        old.close()
+
     def _play(self, phrase: Phrase) -> None:
         if not phrase.notes:
             return
         if self.replies is not None:
             self.replies.phrase(phrase)
-        self.scheduler.play(phrase)
+        self.scheduler.play(phrase, start=phrase.anchor)
         log.debug("phrase %d: %d notes, generated in %.2f ms", phrase.phrase_id, len(phrase.notes),
                   self.engine.counters.generate_ms_last)
 
@@ -201,6 +240,39 @@ class Daemon:
                   ("rejected", self.rejected), ("dropped", self.queue.dropped),
                   ("generate_ms_last", round(counters.generate_ms_last, 3)),
                   ("lateness_ms_p99", round(float(np.percentile(lateness, 99)), 3) if lateness else 0.0)]
+        pairs += self._clock_pairs()
+        return [item for pair in pairs for item in pair]
+
+    def _clock_pairs(self) -> list[tuple[str, object]]:
+        clock = self.engine.host_clock
+        now = time.monotonic()
+        position = clock.position(now)
+        pairs = [(name, value) for name, value in clock.describe().items() if name != "clock"]
+        pairs += [("tempo", round(self.engine.bpm(now), 3)),
+                  ("beat", round(position.beat, 3) if position is not None else -1.0),
+                  ("sounding_scale", self.engine.sounding_scale().describe())]
+        return pairs
+
+    def capability_pairs(self) -> list:
+        """What a patch needs to configure itself: the model's facts and every parameter's range."""
+        config = self.generator.config
+        pairs: list = [("model", str(self.options.model)), ("model_type", config.model_type),
+                       ("instruments", config.num_instruments), ("sequence_length_i", config.sequence_length_i),
+                       ("sequence_length_o", config.sequence_length_o)]
+        for name, (kind, low, high) in self.settings.RANGES.items():
+            if isinstance(kind, tuple):
+                description = "choice " + " ".join(kind)
+            elif kind is bool:
+                description = "bool 0 1"
+            elif kind in (int, float):
+                description = f"{kind.__name__} {low:g} {high:g}"
+            else:
+                description = "scale NAME [ROOT] | custom PC..."
+            pairs.append((f"param:{name}", description))
+        pairs += [("scales", " ".join(SCALES)), ("grids", " ".join(GRIDS)),
+                  ("clocks", " ".join(available_sources())),
+                  ("midi_in", self.midi_in.name if self.midi_in is not None else ""),
+                  ("midi_out", self.midi_out.name if self.midi_out is not None else "")]
         return [item for pair in pairs for item in pair]
 
 

@@ -3,6 +3,9 @@
 It keeps the performer's last ``sequence_length_i`` notes and the model's state after them, folded in one
 step per note as note-offs complete their durations, so an answer costs only the steps of the notes still
 held plus one step per generated note. Times come from an injectable clock (seconds, monotonic).
+
+With a host clock (:mod:`.clock`), tempo comes from the host, answers start on the next beat or bar and
+their notes snap to a grid (:mod:`.grid`); an answer that would start late moves to the next grid point.
 """
 from __future__ import annotations
 
@@ -17,9 +20,14 @@ import numpy as np
 from ..encoding import interval_token
 from ..generation import Generator
 from ..sampling import SamplingSettings
+from ..scales import Scale, estimate_key
+from .clock import FreeClock
+from .grid import grid_step, snap, start_beat
 from .settings import LiveSettings
 
 MAX_HOLD_S = 30.0  # a note held longer than this is taken for a lost note-off when waiting for silence
+SEND_LEAD_S = 0.003  # a quantized answer starts at least this long after it is ready: time to send it
+KEY_MIN_NOTES = 8    # key auto waits for this many notes before trusting an estimate
 
 
 @dataclass
@@ -45,6 +53,8 @@ class Phrase:
     phrase_id: int
     notes: tuple[AnswerNote, ...]
     created_at: float   # engine clock, seconds
+    anchor: float | None = None  # engine clock time that onset_ms count from; None: when it is played
+    start_beat: float | None = None  # the host beat of the first note, when a host clock placed it
 
 
 @dataclass
@@ -65,9 +75,22 @@ class Engine:
         self.config = generator.config
         self.settings = settings or LiveSettings(length=self.config.sequence_length_o)
         self.clock = clock
+        self.host_clock = FreeClock()
         self.rng = np.random.default_rng(seed)
         self.counters = Counters()
+        self.key_estimate: Scale | None = None
         self.reset()
+
+    def bpm(self, now: float) -> float:
+        """The tempo that converts seconds to the model's beats: the host's when it gives one."""
+        position = self.host_clock.position(now)
+        return position.bpm if position is not None else self.settings.tempo_bpm
+
+    def sounding_scale(self) -> Scale:
+        """The scale answers keep to: the estimated key under key auto (once known), else the set scale."""
+        if self.settings.key == "auto" and self.key_estimate is not None:
+            return self.key_estimate
+        return self.settings.scale
 
     # --- the performer -------------------------------------------------------------------------
     def reset(self) -> None:
@@ -135,7 +158,7 @@ class Engine:
 
     # --- the model's view ------------------------------------------------------------------------
     def _token(self, note: PerformedNote, previous: PerformedNote | None, duration: float) -> np.ndarray:
-        beats = self.settings.tempo_bpm / 60.0
+        beats = self.bpm(note.onset) / 60.0
         codec = self.generator.codec
         dt = 0.0 if previous is None else (note.onset - previous.onset) * beats
         return np.array([note.pitch, codec.time.encode([dt])[0], codec.time.encode([duration * beats])[0],
@@ -203,7 +226,10 @@ class Engine:
             logits, state = runtime.step(token, state if state is not None else runtime.initial_state())
             previous = note
         settings = self.settings
-        sampling = SamplingSettings(settings.temperature, settings.top_p, settings.pitch_min, settings.pitch_max)
+        if settings.key == "auto":
+            self._estimate_key()
+        sampling = SamplingSettings(settings.temperature, settings.top_p, settings.pitch_min, settings.pitch_max,
+                                    self.sounding_scale(), settings.max_leap)
         count = settings.length if count is None else count
         generated = self.generator.continue_from_state(logits, state, count, self.rng, sampling,
                                                        previous.pitch if previous is not None else None)
@@ -213,15 +239,44 @@ class Engine:
         self.counters.generate_ms_last = (time.perf_counter() - started) * 1000.0
         return phrase
 
+    def _estimate_key(self) -> None:
+        """Key auto: the key of the performer's recent notes (kept while too few notes are known, and
+        only taken when its pitch range allows at least one note)."""
+        if len(self.notes) < KEY_MIN_NOTES:
+            return
+        notes = list(self.notes)
+        durations = [n.duration if n.duration is not None else 0.25 for n in notes]
+        scale, _ = estimate_key([n.pitch for n in notes], durations, [n.onset for n in notes])
+        if scale.mask()[self.settings.pitch_min:self.settings.pitch_max + 1].any():
+            self.key_estimate = scale
+
     def _to_phrase(self, generated: np.ndarray, now: float) -> Phrase:
-        ms_per_beat = 60_000.0 / self.settings.tempo_bpm
-        first = float(generated["onset"][0]) if len(generated) else 0.0
         scale = self.settings.velocity_scale
-        notes = tuple(AnswerNote(onset_ms=(float(n["onset"]) - first) * ms_per_beat, pitch=int(n["pitch"]),
-                                 velocity=int(min(127, max(1, round(int(n["velocity"]) * scale)))),
-                                 duration_ms=max(float(n["duration"]) * ms_per_beat, 10.0),
-                                 channel=self.settings.channel_out)
-                      for n in generated)
-        phrase = Phrase(self.next_phrase_id, notes, now)
+        velocities = [int(min(127, max(1, round(int(v) * scale)))) for v in generated["velocity"]]
+        first = float(generated["onset"][0]) if len(generated) else 0.0
+        onsets, durations = generated["onset"] - first, generated["duration"]
+        ready = self.clock()
+        position = self.host_clock.position(ready + SEND_LEAD_S)
+        if position is None:  # free time: the phrase starts as soon as it is played
+            ms_per_beat = 60_000.0 / self.settings.tempo_bpm
+            times = [(float(o) * ms_per_beat, max(float(d) * ms_per_beat, 10.0)) for o, d in zip(onsets, durations)]
+            return self._phrase(generated, velocities, times, now, anchor=None, first_beat=None)
+        settings = self.settings
+        step = grid_step(settings.grid)
+        if step is not None:
+            onsets, durations = snap(onsets, durations, step, settings.swing)
+        first_beat = start_beat(position.beat, settings.quantize_start, settings.beats_per_bar, step)
+        ms_per_beat = 60_000.0 / position.bpm
+        lead_ms = (position.time_of(first_beat, ready + SEND_LEAD_S) - ready) * 1000.0
+        times = [(lead_ms + float(o) * ms_per_beat, max(float(d) * ms_per_beat, 10.0))
+                 for o, d in zip(onsets, durations)]
+        return self._phrase(generated, velocities, times, now, anchor=ready, first_beat=first_beat)
+
+    def _phrase(self, generated: np.ndarray, velocities: list[int], times: list[tuple[float, float]], now: float,
+                anchor: float | None, first_beat: float | None) -> Phrase:
+        notes = tuple(AnswerNote(onset_ms=onset_ms, pitch=int(n["pitch"]), velocity=velocity,
+                                 duration_ms=duration_ms, channel=self.settings.channel_out)
+                      for n, velocity, (onset_ms, duration_ms) in zip(generated, velocities, times))
+        phrase = Phrase(self.next_phrase_id, notes, now, anchor, first_beat)
         self.next_phrase_id += 1
         return phrase

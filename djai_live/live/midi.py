@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Callable
 
 from .engine import Phrase
@@ -73,11 +74,21 @@ def message_to_command(message) -> Command | None:
     return None
 
 
-def open_input(name: str, api: str | None, on_command: Callable[[Command], None]):
-    """Open an input port (``virtual`` creates 'djai_live in'); commands go to ``on_command``."""
+REALTIME = ("clock", "start", "stop", "continue", "songpos")
+
+
+def open_input(name: str, api: str | None, on_command: Callable[[Command], None],
+               on_realtime: Callable[[str, float, int | None], None] | None = None):
+    """Open an input port (``virtual`` creates 'djai_live in'); commands go to ``on_command``, and MIDI
+    clock, Start/Stop/Continue and Song Position to ``on_realtime(kind, arrival, position)``, timestamped
+    on arrival here rather than after a queue."""
     chosen = backend(api)
 
     def callback(message) -> None:
+        if message.type in REALTIME:
+            if on_realtime is not None:
+                on_realtime(message.type, time.monotonic(), getattr(message, "pos", None))
+            return
         try:
             command = message_to_command(message)
         except Exception as error:  # a malformed message from a driver must not kill the callback thread

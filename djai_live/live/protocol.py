@@ -17,7 +17,10 @@ INBOUND = {
     "/djai/note_on": "pitch velocity [channel]: note-on",
     "/djai/note_off": "pitch [channel]: note-off",
     "/djai/generate": "[count]: answer now from the current buffer",
-    "/djai/set": "name value: change a live parameter",
+    "/djai/set": "name value: change a live parameter (scale: NAME [ROOT], or custom and pitch classes)",
+    "/djai/tempo": "bpm: the host's tempo (with clock osc)",
+    "/djai/beat": "bar beat: the host's position, 1-based as Max's transport reports it (with clock osc)",
+    "/djai/capabilities": "answered by /djai/capabilities with the model's facts and every parameter's range",
     "/djai/reset": "forget the buffer",
     "/djai/panic": "cancel everything pending and end every sounding note now",
     "/djai/ping": "answered by /djai/pong",
@@ -29,7 +32,8 @@ OUTBOUND = {
     "/djai/note_off": "pitch channel, at each generated note's end",
     "/djai/error": "message, for each rejected message (rate-limited)",
     "/djai/pong": "the answer to /djai/ping",
-    "/djai/status": "name value pairs: model, mode, parameters, counters",
+    "/djai/status": "name value pairs: model, mode, parameters, counters, clock, tempo, beat, key",
+    "/djai/capabilities": "name value pairs: model facts, parameters with kind and range, scales, grids, clocks",
 }
 
 
@@ -39,7 +43,7 @@ class ProtocolError(ValueError):
 
 @dataclass(frozen=True)
 class Command:
-    kind: str                     # note_on, note_off, generate, set, reset, panic, ping, status
+    kind: str  # note_on, note_off, generate, set, tempo, beat, reset, panic, ping, status, capabilities
     args: tuple = ()
 
 
@@ -54,6 +58,14 @@ def integer(address: str, name: str, value: Any, low: int, high: int) -> int:
     if not low <= value <= high:
         raise ProtocolError(f"{address}: {name} must be {low}-{high}, got {value}")
     return value
+
+
+def number(address: str, name: str, value: Any, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ProtocolError(f"{address}: {name} must be a number, got {type(value).__name__} {value!r}")
+    if not math.isfinite(value) or not low <= value <= high:
+        raise ProtocolError(f"{address}: {name} must be {low:g}-{high:g}, got {value!r}")
+    return float(value)
 
 
 def _arity(address: str, args: Sequence, low: int, high: int, usage: str) -> None:
@@ -79,11 +91,17 @@ def parse(address: str, args: Sequence[Any]) -> Command:
         _arity(address, args, 0, 1, "[count]")
         return Command("generate", (integer(address, "count", args[0], 1, 128),) if args else ())
     if address == "/djai/set":
-        _arity(address, args, 2, 2, "name value")
+        _arity(address, args, 2, 14, "name value (scale: NAME [ROOT] or custom PC...)")
         if not isinstance(args[0], str):
             raise ProtocolError(f"{address}: the parameter name must be a string, got {args[0]!r}")
-        return Command("set", (args[0], args[1]))
-    if address in ("/djai/reset", "/djai/panic", "/djai/ping", "/djai/status"):
+        return Command("set", tuple(args))
+    if address == "/djai/tempo":
+        _arity(address, args, 1, 1, "bpm")
+        return Command("tempo", (number(address, "bpm", args[0], 20.0, 400.0),))
+    if address == "/djai/beat":
+        _arity(address, args, 2, 2, "bar beat")
+        return Command("beat", (number(address, "bar", args[0], -1e6, 1e6), number(address, "beat", args[1], 0.0, 64.0)))
+    if address in ("/djai/reset", "/djai/panic", "/djai/ping", "/djai/status", "/djai/capabilities"):
         _arity(address, args, 0, 0, "no arguments")
         return Command(address[len(PREFIX):])
     raise ProtocolError(f"unknown address {address!r}; known: {', '.join(sorted(INBOUND))}")

@@ -124,3 +124,33 @@ def test_a_flood_is_absorbed(peer_and_daemon):
     (_, _, status), = peer.wait_for("/djai/status", timeout=10)
     values = dict(zip(status[::2], status[1::2]))
     assert values["buffer"] <= 2 * 64 + 1
+
+
+@pytest.mark.daemon_args("--mode", "manual", "--length", "8", "--clock", "osc", "--quantize-start", "beat",
+                         "--grid", "1/16", "--scale", "D", "dorian", "--seed", "2")
+def test_osc_clock_places_answers_on_the_hosts_beats_in_its_scale(peer_and_daemon):
+    peer, _ = peer_and_daemon
+    peer.send("/djai/capabilities")
+    (_, _, capabilities), = peer.wait_for("/djai/capabilities")
+    facts = dict(zip(capabilities[::2], capabilities[1::2]))
+    assert facts["sequence_length_i"] > 0 and "osc" in facts["clocks"].split()
+    assert facts["param:grid"].startswith("choice") and "dorian" in facts["scales"].split()
+    peer.send("/djai/tempo", 100.0)
+    beat_zero = time.monotonic()
+    peer.send("/djai/beat", 1, 1)             # beat 0 now; 600 ms per beat
+    play_phrase(peer, (62, 64, 65, 67))
+    peer.send("/djai/generate")
+    (sent_at, _, phrase), = peer.wait_for("/djai/phrase")
+    onsets = phrase[2::4]
+    pitches = phrase[3::4]
+    assert {p % 12 for p in pitches} <= {2, 4, 5, 7, 9, 11, 0}
+    first = sent_at + onsets[0] / 1000.0 - beat_zero
+    assert abs(first / 0.6 - round(first / 0.6)) < 0.02  # on a beat, give or take the UDP hop
+    for onset in onsets:
+        sixteenths = (onset - onsets[0]) / 150.0
+        assert abs(sixteenths - round(sixteenths)) < 1e-3
+    peer.send("/djai/status")
+    (_, _, status), = peer.wait_for("/djai/status")
+    values = dict(zip(status[::2], status[1::2]))
+    assert values["clock"] == "osc" and values["tempo"] == 100.0 and values["sounding_scale"] == "D dorian"
+    assert values["beat"] > 0

@@ -149,3 +149,61 @@ def test_a_note_held_far_too_long_no_longer_blocks_the_answer(generator):
     engine.note_on(60, 90, 1)
     clock.now += 60.0
     assert engine.due() is not None
+
+
+def clocked_engine(generator, **settings):
+    from djai_live.live.clock import OscClock
+
+    clock = FakeClock()
+    engine = Engine(generator, LiveSettings(mode="manual", **settings), clock=clock, seed=3)
+    host = OscClock(lambda: engine.settings.beats_per_bar)
+    host.set_tempo(120.0, clock.now)
+    host.set_beat(1, 1, clock.now)          # beat 0 at t=100 s; a beat every 0.5 s
+    engine.host_clock = host
+    return engine, clock
+
+
+@pytest.mark.parametrize("quantize, grid", [("beat", "1/16"), ("bar", "1/8"), ("bar", "1/8t"), ("none", "1/16")])
+def test_clocked_answers_start_on_the_beat_and_fall_on_the_grid(generator, quantize, grid):
+    from djai_live.live.grid import grid_step
+
+    engine, clock = clocked_engine(generator, quantize_start=quantize, grid=grid, length=12)
+    play(engine, clock, [60, 62, 64, 67, 65])
+    clock.now += 0.0371                      # somewhere between beats
+    phrase = engine.generate()
+    step = grid_step(grid)
+    beats = [(phrase.anchor + n.onset_ms / 1000 - 100.0) * 2.0 for n in phrase.notes]
+    assert beats[0] == pytest.approx(phrase.start_beat)
+    assert phrase.start_beat >= (clock.now - 100.0) * 2.0
+    unit = {"beat": 1.0, "bar": 4.0, "none": step}[quantize]
+    assert phrase.start_beat / unit == pytest.approx(round(phrase.start_beat / unit))
+    for beat, note in zip(beats, phrase.notes):
+        assert beat / step == pytest.approx(round(beat / step), abs=1e-6)
+        assert (note.duration_ms / 500.0) / step == pytest.approx(round(note.duration_ms / 500.0 / step))
+
+
+def test_an_answer_that_would_be_late_moves_to_the_next_grid_point(generator):
+    engine, clock = clocked_engine(generator, quantize_start="beat", grid="1/16")
+    play(engine, clock, [60, 62, 64, 67])
+    clock.now = 100.0 + 0.5 * 8 - 0.001    # 1 ms before beat 8: too close to send in time
+    phrase = engine.generate()
+    assert phrase.start_beat == 9.0
+    assert phrase.notes[0].onset_ms > 0
+
+
+def test_host_tempo_scales_the_answer(generator):
+    slow, clock = clocked_engine(generator, grid="1/16")
+    slow.host_clock.set_tempo(60.0, clock.now)
+    play(slow, clock, [60, 62, 64, 67])
+    phrase = slow.generate()
+    assert all(abs(n.duration_ms / 1000.0 / 0.25 - round(n.duration_ms / 1000.0 / 0.25)) < 1e-6
+               for n in phrase.notes)  # 1/16 at 60 BPM is 250 ms
+
+
+def test_key_auto_follows_the_performer_into_d_major(generator):
+    engine, clock = clocked_engine(generator, key="auto", length=40, temperature=2.0)
+    d_major = [62, 64, 66, 67, 69, 71, 73, 74, 69, 66, 62]
+    play(engine, clock, d_major)
+    phrase = engine.generate()
+    assert engine.sounding_scale().describe() == "D major"
+    assert {n.pitch % 12 for n in phrase.notes} <= {2, 4, 6, 7, 9, 11, 1}

@@ -19,6 +19,11 @@ from djai_live.live.protocol import INBOUND, Command, ProtocolError, parse
     ("/djai/set", ["mode", "every"], Command("set", ("mode", "every"))),
     ("/djai/panic", [], Command("panic")),
     ("/djai/status", [], Command("status")),
+    ("/djai/set", ["scale", "dorian", "D"], Command("set", ("scale", "dorian", "D"))),
+    ("/djai/set", ["scale", "custom", 0.0, 3.0, 7.0], Command("set", ("scale", "custom", 0.0, 3.0, 7.0))),
+    ("/djai/tempo", [97.5], Command("tempo", (97.5,))),
+    ("/djai/beat", [3, 2.5], Command("beat", (3.0, 2.5))),
+    ("/djai/capabilities", [], Command("capabilities")),
 ])
 def test_valid_messages(address, args, expected):
     assert parse(address, args) == expected
@@ -38,6 +43,10 @@ def test_valid_messages(address, args, expected):
     ("/djai/set", [1, 2], "name must be a string"),
     ("/djai/ping", [1], "no arguments"),
     ("/djai/nope", [], "unknown address"),
+    ("/djai/tempo", [0], "bpm must be 20-400"),
+    ("/djai/tempo", [math.nan], "bpm must be"),
+    ("/djai/beat", [1], "expected bar beat"),
+    ("/djai/set", ["mode"], "expected name value"),
 ])
 def test_invalid_messages_name_the_problem(address, args, message):
     with pytest.raises(ProtocolError, match=message):
@@ -54,4 +63,5 @@ def test_fuzzed_messages_never_escape_as_anything_but_protocol_errors(address, a
         command = parse(address, args)
     except ProtocolError:
         return
-    assert command.kind in {"note_on", "note_off", "generate", "set", "reset", "panic", "ping", "status"}
+    assert command.kind in {"note_on", "note_off", "generate", "set", "reset", "panic", "ping", "status", "tempo",
+                            "beat", "capabilities"}

@@ -1,0 +1,162 @@
+import json
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+import djai_live.prepared as prepared_module
+from djai_live.corpus import read_midi_notes, scan_midi_files
+from djai_live.prepared import MANIFEST, PreparedCorpus, PreparedCorpusError
+from tests.conftest import write_bad_midi_files
+
+
+@pytest.fixture
+def midi_dir(tmp_path, corpus_dir):
+    folder = tmp_path / "midi"
+    shutil.copytree(corpus_dir, folder)
+    return folder
+
+
+@pytest.fixture
+def parse_counter(monkeypatch):
+    """Counts the files really parsed (serial parsing, as for fewer than 32 new files)."""
+    parsed = []
+    original = read_midi_notes
+
+    def counting(path, include_drums=False):
+        parsed.append(str(path))
+        return original(path, include_drums)
+
+    monkeypatch.setattr("djai_live.corpus.read_midi_notes", counting)
+    return parsed
+
+
+def test_prepared_notes_equal_a_direct_read(tmp_path, midi_dir):
+    files = scan_midi_files(midi_dir)
+    store = PreparedCorpus(tmp_path / "store")
+    report = store.update(files)
+    assert report.parsed == len(files) and not report.skipped
+    pieces = {piece.path: piece for piece in store.pieces(files)}
+    assert sorted(pieces) == files
+    for path in files:
+        direct = read_midi_notes(path)
+        assert [t.name for t in pieces[path].tracks] == [t.name for t in direct.tracks]
+        for ours, theirs in zip(pieces[path].tracks, direct.tracks):
+            assert np.array_equal(ours.notes, theirs.notes) and ours.program == theirs.program
+
+
+def test_adding_files_parses_only_the_new_ones(tmp_path, midi_dir, parse_counter):
+    files = scan_midi_files(midi_dir)
+    store_dir = tmp_path / "store"
+    PreparedCorpus(store_dir).update(files[:-3])
+    parse_counter.clear()
+    report = PreparedCorpus(store_dir).update(files)
+    assert sorted(parse_counter) == sorted(files[-3:])
+    assert (report.parsed, report.reused) == (3, len(files) - 3)
+    assert PreparedCorpus(store_dir).usable_files == sorted(files)
+
+
+def test_touched_renamed_or_copied_files_are_not_parsed_again(tmp_path, midi_dir, parse_counter):
+    files = scan_midi_files(midi_dir)
+    store = PreparedCorpus(tmp_path / "store")
+    store.update(files)
+    parse_counter.clear()
+    moved = midi_dir / "moved.mid"
+    shutil.copy(files[0], moved)
+    for path in files[1:3]:
+        stat = os.stat(path)
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # same bytes, new modification time
+    report = store.update(files + [str(moved)])
+    assert parse_counter == []
+    assert report.reused == len(files) + 1
+    assert [t.notes.tolist() for t in next(store.pieces([str(moved)])).tracks] == \
+        [t.notes.tolist() for t in next(store.pieces([files[0]])).tracks]
+
+
+def test_bad_files_are_kept_with_their_reason_and_reported_every_time(tmp_path, midi_dir, parse_counter):
+    bad = write_bad_midi_files(midi_dir / "bad")
+    files = scan_midi_files(midi_dir)
+    store = PreparedCorpus(tmp_path / "store")
+    first = store.update(files)
+    assert {path for path, _ in first.skipped} == {str(p) for p in bad.values()}
+    parse_counter.clear()
+    second = PreparedCorpus(tmp_path / "store").update(files)
+    assert parse_counter == []
+    assert second.skipped == first.skipped
+    assert all(reason for _, reason in second.skipped)
+
+
+def test_prune_forgets_removed_files_and_their_shards(tmp_path, midi_dir, monkeypatch):
+    monkeypatch.setattr(prepared_module, "SHARD_NOTES", 1)  # one shard per file
+    files = scan_midi_files(midi_dir)
+    store = PreparedCorpus(tmp_path / "store")
+    store.update(files)
+    assert len(list(store.directory.glob("shard-*.npz"))) == len(files)
+    report = store.update(files[2:], prune=True)
+    assert report.removed == 2
+    assert store.usable_files == files[2:]
+    assert len(list(store.directory.glob("shard-*.npz"))) == len(files) - 2
+
+
+def test_an_interrupted_prepare_keeps_every_finished_shard(tmp_path, midi_dir, monkeypatch, parse_counter):
+    monkeypatch.setattr(prepared_module, "SHARD_NOTES", 1)
+    files = scan_midi_files(midi_dir)
+    original = prepared_module._extract
+
+    def interrupt_on_fourth(job):
+        if len(parse_counter) == 3:
+            raise KeyboardInterrupt
+        return original(job)
+
+    monkeypatch.setattr(prepared_module, "_extract", interrupt_on_fourth)
+    with pytest.raises(KeyboardInterrupt):
+        PreparedCorpus(tmp_path / "store").update(files)
+    kept = PreparedCorpus(tmp_path / "store")
+    assert kept.usable_files == files[:3]
+    monkeypatch.setattr(prepared_module, "_extract", original)
+    parse_counter.clear()
+    kept.update(files)
+    assert parse_counter == files[3:]
+    assert not list(kept.directory.glob(".*tmp*"))
+
+
+def test_a_damaged_manifest_means_preparing_again_not_a_crash(tmp_path, midi_dir, caplog):
+    files = scan_midi_files(midi_dir)
+    store = PreparedCorpus(tmp_path / "store")
+    store.update(files)
+    (store.directory / MANIFEST).write_text("{not json")
+    again = PreparedCorpus(tmp_path / "store")
+    assert again.files == {}
+    assert "damaged" in caplog.text
+    again.update(files)
+    assert again.usable_files == files
+
+
+def test_a_damaged_shard_is_named_with_what_to_do(tmp_path, midi_dir):
+    files = scan_midi_files(midi_dir)
+    store = PreparedCorpus(tmp_path / "store")
+    store.update(files)
+    shard = next(store.directory.glob("shard-*.npz"))
+    shard.write_bytes(b"PK\x03\x04 broken")
+    with pytest.raises(PreparedCorpusError, match=f"{shard.name}.*prepare"):
+        list(store.pieces(files))
+
+
+def test_drum_settings_are_not_mixed(tmp_path, midi_dir):
+    PreparedCorpus(tmp_path / "store").update(scan_midi_files(midi_dir))
+    with pytest.raises(PreparedCorpusError, match="include_drums"):
+        PreparedCorpus(tmp_path / "store", include_drums=True)
+    assert PreparedCorpus.open_existing(tmp_path / "store").include_drums is False
+    with pytest.raises(PreparedCorpusError, match="not a prepared corpus"):
+        PreparedCorpus.open_existing(tmp_path)
+
+
+def test_manifest_records_hashes_and_track_lengths(tmp_path, midi_dir):
+    files = scan_midi_files(midi_dir)
+    store = PreparedCorpus(tmp_path / "store")
+    store.update(files)
+    manifest = json.loads((store.directory / MANIFEST).read_text())
+    entry = manifest["files"][files[0]]
+    assert len(entry["sha256"]) == 64
+    assert sum(entry["track_lengths"]) == read_midi_notes(files[0]).note_count

@@ -1,0 +1,73 @@
+import numpy as np
+import pytest
+
+import djai_live.prepared as prepared_module
+from djai_live.config import DjaiConfig
+from djai_live.corpus import scan_midi_files
+from djai_live.prepared import PreparedCorpus
+from djai_live.streaming import CHUNK_WINDOWS, WindowStream
+
+
+@pytest.fixture
+def store(tmp_path, corpus_dir, monkeypatch):
+    monkeypatch.setattr(prepared_module, "SHARD_NOTES", 300)  # several shards from the small test corpus
+    prepared = PreparedCorpus(tmp_path / "store")
+    prepared.update(scan_midi_files(corpus_dir))
+    assert len(set(prepared.shards_of(prepared.usable_files))) >= 3
+    return prepared
+
+
+def test_the_stream_holds_every_window_once_per_epoch(store):
+    config = DjaiConfig(sequence_length_i=8, batch_size=16)
+    stream = WindowStream(store, store.usable_files, config, shuffle=True, seed=1)
+    epochs = []
+    for _ in range(2):
+        chunks = list(stream.chunks())
+        assert all(len(chunk[0]) <= CHUNK_WINDOWS for chunk in chunks)
+        inputs = np.concatenate([chunk[0] for chunk in chunks])
+        assert len(inputs) == len(stream)
+        epochs.append(inputs)
+    assert not np.array_equal(epochs[0], epochs[1])  # reshuffled
+    key = lambda a: sorted(map(bytes, a))  # noqa: E731
+    assert key(epochs[0]) == key(epochs[1])  # same windows
+
+
+def test_shards_are_read_one_at_a_time_in_a_new_order_each_epoch(store, monkeypatch):
+    config = DjaiConfig(sequence_length_i=8)
+    stream = WindowStream(store, store.usable_files, config, shuffle=True, seed=3)
+    reads = []
+    original = store.read_shard
+    monkeypatch.setattr(store, "read_shard", lambda shard, paths: reads.append(shard) or original(shard, paths))
+    orders = []
+    for _ in range(4):
+        reads.clear()
+        for _ in stream.chunks():
+            pass
+        assert sorted(reads) == sorted(stream.groups)  # each shard once
+        orders.append(tuple(reads))
+    assert len(set(orders)) > 1
+
+
+def test_the_dataset_has_the_announced_length_and_transposes_whole_windows(store):
+    config = DjaiConfig(sequence_length_i=8, batch_size=16)
+    stream = WindowStream(store, store.usable_files, config, shuffle=True)
+    batches = list(stream.dataset(transpose=6).as_numpy_iterator())
+    assert len(batches) == -(-len(stream) // 16)
+    assert sum(len(x["pitch"]) for x, _, _ in batches) == len(stream)
+    plain = np.concatenate([chunk[0] for chunk in WindowStream(store, store.usable_files, config,
+                                                               shuffle=False).chunks()])
+    for inputs, targets, weights in batches:
+        pitches = inputs["pitch"]
+        assert pitches.min() >= 0 and pitches.max() <= 127
+        for row, target, mask in zip(pitches, targets["pitch"], weights["pitch"]):
+            real = int(mask.sum())
+            intervals = np.diff(row[:real])
+            # a transposed window keeps its melody: some untransposed window has the same intervals
+            assert any(np.array_equal(np.diff(p[:real, 0]), intervals) for p in plain)
+
+
+def test_several_instruments_stream_merged_tracks(store):
+    config = DjaiConfig(sequence_length_i=8, num_instruments=4)
+    stream = WindowStream(store, store.usable_files, config, shuffle=False)
+    instruments = np.concatenate([chunk[0][:, :, 4] for chunk in stream.chunks()])
+    assert instruments.max() == 3 and len(np.unique(instruments)) == 4
