@@ -169,6 +169,14 @@ def _add_serve_parser(commands) -> None:
     serve.add_argument("--midi-api", choices=("alsa", "jack", "coremidi", "windows"), default=None,
                        help="MIDI backend (default: the platform's)")
     serve.add_argument("--seed", type=int, default=None, help="fix the sampling for reproducible sessions")
+    serve.add_argument("--config", type=Path, default=None, metavar="LIVE.toml",
+                       help="read flags from a TOML file: a [serve] table of flag names (flags given here win) "
+                       "and [[instrument]] tables (index, in_channels, out_channel)")
+    serve.add_argument("--instrument-map", default=None, metavar="CH:INST,...",
+                       help="which model instrument each input MIDI channel plays, e.g. 1:0,2:1,10:2")
+    serve.add_argument("--output-map", default=None, metavar="INST:CH,...",
+                       help="the MIDI channel each generated instrument plays on (default: the channel it is "
+                       "heard on, else channel_out)")
     defaults = LiveSettings()
     for name, (kind, low, high) in LiveSettings.RANGES.items():
         flag = "--" + name.replace("_", "-")
@@ -389,9 +397,21 @@ def run_serve(args: argparse.Namespace) -> int:
         raise CommandError(str(error)) from None
     if args.no_osc and not (args.midi_in or args.midi_out):
         raise CommandError("--no-osc needs --midi-in and/or --midi-out, or there is nothing to listen to")
+    from .live.instruments import InstrumentMap, InstrumentMapError
+
+    try:
+        instruments = InstrumentMap.from_tables(args.instrument_tables or [], str(args.config)) \
+            if getattr(args, "instrument_tables", None) else InstrumentMap()
+        flags = InstrumentMap.parse(args.instrument_map, args.output_map)
+    except InstrumentMapError as error:
+        raise CommandError(str(error)) from None
+    instruments.inputs.update(flags.inputs)
+    instruments.outputs.update(flags.outputs)
+    if (instruments.inputs or instruments.outputs) and config.num_instruments < 2:
+        log.warning("the model has one instrument: the instrument map and output map are ignored")
     options = ServeOptions(model=args.model, osc=not args.no_osc, osc_host=args.osc_host, osc_port=args.osc_port,
                            reply_host=args.reply_host, reply_port=args.reply_port, midi_in=args.midi_in,
-                           midi_out=args.midi_out, midi_api=args.midi_api, seed=args.seed)
+                           midi_out=args.midi_out, midi_api=args.midi_api, seed=args.seed, instruments=instruments)
     try:
         return serve(options, settings)
     except OSError as error:
@@ -411,9 +431,65 @@ COMMANDS = {"prepare": run_prepare, "train": run_train, "generate": run_generate
             "ports": run_ports}
 
 
+def _config_file_args(argv: list[str]) -> tuple[list[str], list | None]:
+    """``serve --config FILE``: the file's [serve] table as flags placed before the command line's own
+    (so those win), and its [[instrument]] tables.
+
+    Raises:
+        CommandError: the file is missing, not TOML, or names an unknown flag.
+    """
+    if "serve" not in argv or "--config" not in argv:
+        return argv, None
+    position = argv.index("--config")
+    if position + 1 >= len(argv):
+        return argv, None  # argparse reports the missing value
+    path = Path(argv[position + 1])
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib
+    try:
+        data = tomllib.loads(path.read_text())
+    except OSError as error:
+        raise CommandError(f"{path}: cannot read the config file ({error.strerror or error})") from None
+    except tomllib.TOMLDecodeError as error:
+        raise CommandError(f"{path}: not valid TOML ({error})") from None
+    unknown_tables = set(data) - {"serve", "instrument"}
+    if unknown_tables:
+        raise CommandError(f"{path}: unknown tables {sorted(unknown_tables)}; use [serve] and [[instrument]]")
+    serve_parser = next(action for action in build_parser()._subparsers._group_actions[0].choices.values()
+                        if action.prog.endswith(" serve"))
+    known = {option.lstrip("-").replace("-", "_"): action for action in serve_parser._actions
+             for option in action.option_strings if option.startswith("--")}
+    flags: list[str] = []
+    for key, value in data.get("serve", {}).items():
+        action = known.get(key)
+        if action is None or key in ("config", "help"):
+            raise CommandError(f"{path}: [serve] has no flag {key!r}; see `djai-live serve --help`")
+        flag = action.option_strings[-1]
+        if action.nargs == 0:
+            if value is True:
+                flags.append(flag)
+        elif isinstance(value, list):
+            flags += [flag, *map(str, value)]
+        elif isinstance(value, bool):
+            flags += [flag, "on" if value else "off"]
+        else:
+            flags += [flag, str(value)]
+    command = argv.index("serve")
+    return argv[:command + 1] + flags + argv[command + 1:], data.get("instrument")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        argv, instrument_tables = _config_file_args(argv)
+    except CommandError as error:
+        print(f"djai-live serve: error: {error}", file=sys.stderr)
+        return 1
     args = parser.parse_args(argv)
+    args.instrument_tables = instrument_tables
     _configure_logging(args.verbose, args.quiet)
     from .corpus import MidiReadError, NoUsableDataError
     from .generation import PromptTooShortError

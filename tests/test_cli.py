@@ -60,6 +60,10 @@ def test_train_then_evaluate_json(tmp_path, pattern_dir, corpus_dir):
     (["generate", "--prompt", "{chorale}", "--track", "9", "--out", "{tmp}/o.mid"], "no track '9'"),
     (["prepare", "{bad}", "-o", "{tmp}/prepared"], "none of the 5 files"),
     (["train", "{chorale_dir}", "-o", "{tmp}/m.keras", "--distribute", "multi-worker"], "needs TF_CONFIG"),
+    (["serve", "--config", "{tmp}/missing.toml"], "cannot read the config file"),
+    (["serve", "--config", "{bad}/text.mid"], "not valid TOML"),
+    (["serve", "--scale", "lydian_dominant"], "unknown scale"),
+    (["serve", "--instrument-map", "1:0,33:1"], "channel is 1-16"),
 ])
 def test_bad_input_is_one_line_without_traceback(tmp_path, chorale, args, message):
     bad = tmp_path / "bad"

@@ -21,6 +21,9 @@ CLOCK_SOURCES = ("free", "midi", "osc", "link")
 TICKS_PER_BEAT = 24        # MIDI clock
 FIT_TICKS = 36             # 1.5 beats of ticks in the tempo fit: +-2 ms jitter averages out, a change settles fast
 JUMP_FRACTION = 0.25       # a tick this far (in tick periods) off the fit means the tempo changed: refit from it
+JUMP_CHECK_TICKS = 12      # only a fit of this many ticks is trusted to call a jump (a short one is too noisy)
+JUMP_TICKS = 3             # that many ticks in a row off the fit on the same side: the tempo changed
+LOST_TOLERANCE = 0.2       # a tick a whole number of periods late (within this) after lost ticks
 
 
 @dataclass(frozen=True)
@@ -51,9 +54,11 @@ class FreeClock:
 class MidiClock:
     """Tempo and phase from MIDI clock (0xF8, 24 per beat), Start, Stop, Continue and Song Position.
 
-    Tempo and phase come from a least-squares line through the arrival times of the last FIT_TICKS ticks,
-    so USB-style jitter of a few milliseconds averages out; a tick far off that line (a tempo change)
-    restarts the fit from the recent ticks.
+    Tempo and phase come from a robust least-squares line through the arrival times of the last
+    FIT_TICKS ticks, so USB-style jitter of a few milliseconds averages out. A tick a whole number of
+    periods late means ticks were lost (a busy driver drops some) and is counted in its place; ticks off
+    the line on the same side several times in a row mean the tempo changed, and the fit restarts from
+    them.
     """
 
     source = "midi"
@@ -64,6 +69,8 @@ class MidiClock:
         self._next_tick = 0                      # song position in ticks of the next clock message
         self._ticks: deque[tuple[int, float]] = deque(maxlen=FIT_TICKS)
         self._fit: tuple[float, float] | None = None   # (intercept s, seconds per tick)
+        self._off_fit: list[float] = []                 # signed residuals of the latest ticks off the fit
+        self._pending: tuple[int, float, int] | None = None   # a tick that may follow lost ones
 
     def feed(self, kind: str, when: float, value: int | None = None) -> None:
         """One MIDI real-time message: ``clock``, ``start``, ``continue``, ``stop`` or ``songpos``
@@ -72,32 +79,66 @@ class MidiClock:
             if kind == "clock":
                 self._tick(when)
             elif kind == "start":
-                self.running, self._next_tick = True, 0
+                self.running, self._next_tick, self._pending = True, 0, None
                 self._ticks.clear()
             elif kind == "continue":
-                self.running = True
+                self.running, self._pending = True, None
                 self._ticks.clear()
             elif kind == "stop":
                 self.running = False
             elif kind == "songpos" and value is not None:
-                self._next_tick = int(value) * TICKS_PER_BEAT // 4
+                self._next_tick, self._pending = int(value) * TICKS_PER_BEAT // 4, None
                 self._ticks.clear()
 
     def _tick(self, when: float) -> None:
         index = self._next_tick
-        self._next_tick += 1
-        if self._fit is not None and len(self._ticks) >= 4:
-            intercept, period = self._fit
-            if abs(when - (intercept + period * index)) > JUMP_FRACTION * period:
-                recent = list(self._ticks)[-2:]   # the tempo moved: keep only what follows the change
-                self._ticks.clear()
-                self._ticks.extend(recent)
+        trusted = self._fit is not None and len(self._ticks) >= JUMP_CHECK_TICKS
+        if self._pending is not None:
+            pending_index, pending_when, lost = self._pending
+            self._pending = None
+            if trusted and abs(self._residual(when, pending_index + lost + 1)) < LOST_TOLERANCE:
+                self._place(pending_index + lost, pending_when)  # the next tick confirms: ticks were lost
+                index = pending_index + lost + 1
+            else:
+                self._place(pending_index, pending_when)         # it was the tempo moving, not a loss
+                index = pending_index + 1
+        elif trusted and not self._off_fit:
+            residual = self._residual(when, index)
+            whole = round(residual)
+            if 1 <= whole <= 4 and abs(residual - whole) < LOST_TOLERANCE:
+                self._pending = (index, when, whole)  # a gap of whole periods: wait for the next tick to tell
+                return
+        self._place(index, when)
+
+    def _residual(self, when: float, index: int) -> float:
+        intercept, period = self._fit
+        return (when - (intercept + period * index)) / period
+
+    def _place(self, index: int, when: float) -> None:
+        if self._fit is not None and len(self._ticks) >= JUMP_CHECK_TICKS:
+            residual = self._residual(when, index)
+            if abs(residual) > JUMP_FRACTION:
+                self._off_fit.append(residual)
+                if len(self._off_fit) >= JUMP_TICKS and len({r > 0 for r in self._off_fit}) == 1:
+                    tail = self._off_fit[-2:]  # (an earlier straggler may precede the loss)
+                    lag = round(float(np.mean(tail)))
+                    if lag >= 1 and max(abs(r - lag) for r in tail) < LOST_TOLERANCE:
+                        # a constant lag of whole periods: ticks were lost, not the tempo changed
+                        placed = [self._ticks.pop() for _ in range(len(tail) - 1)][::-1]
+                        self._ticks.extend((i + lag, t) for i, t in placed)
+                        index += lag
+                    else:
+                        # the tempo moved: keep only the ticks since the change (and the one before it)
+                        recent = list(self._ticks)[-JUMP_TICKS:]
+                        self._ticks.clear()
+                        self._ticks.extend(recent)
+                    self._off_fit.clear()
+            else:
+                self._off_fit.clear()
+        self._next_tick = index + 1
         self._ticks.append((index, when))
         if len(self._ticks) >= 3:
-            ticks = np.array(self._ticks, dtype=np.float64)
-            period, intercept = np.polyfit(ticks[:, 0] - ticks[0, 0], ticks[:, 1], 1)
-            if period > 0:
-                self._fit = (intercept - period * ticks[0, 0], period)
+            self._fit = robust_line(np.array(self._ticks, dtype=np.float64)) or self._fit
 
     def position(self, now: float) -> Position | None:
         with self._lock:
@@ -111,6 +152,20 @@ class MidiClock:
 
     def close(self) -> None:
         pass
+
+
+def robust_line(ticks: np.ndarray) -> tuple[float, float] | None:
+    """(intercept, seconds per tick) of tick index -> time: least squares, then again without ticks more
+    than three median deviations off (a late delivery), so one straggler does not tilt the tempo."""
+    index, times = ticks[:, 0] - ticks[0, 0], ticks[:, 1]
+    period, intercept = np.polyfit(index, times, 1)
+    residuals = np.abs(times - (intercept + period * index))
+    keep = residuals <= max(3.0 * float(np.median(residuals)), 1e-4)
+    if 3 <= keep.sum() < len(keep):
+        period, intercept = np.polyfit(index[keep], times[keep], 1)
+    if period <= 0:
+        return None
+    return float(intercept - period * ticks[0, 0]), float(period)
 
 
 class OscClock:

@@ -5,7 +5,7 @@ import logging
 import signal
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -14,6 +14,7 @@ from ..scales import SCALES
 from .clock import ClockError, MidiClock, OscClock, available_sources, make_clock
 from .engine import Engine, Phrase
 from .grid import GRIDS
+from .instruments import InstrumentMap
 from .midi import MidiSink, open_input, open_output
 from .osc import OscListener, OscReplies
 from .protocol import Command, ProtocolError, parse
@@ -39,6 +40,7 @@ class ServeOptions:
     midi_api: str | None = None
     queue_size: int = 1024
     seed: int | None = None
+    instruments: InstrumentMap = field(default_factory=InstrumentMap)
 
 
 class Daemon:
@@ -50,6 +52,7 @@ class Daemon:
         self.generator = generator or Generator.from_file(options.model)
         self.settings = settings or LiveSettings(length=self.generator.config.sequence_length_o)
         self.engine = Engine(self.generator, self.settings, seed=options.seed)
+        self.engine.instruments = options.instruments
         self.engine.host_clock = make_clock(self.settings.clock, lambda: self.settings.beats_per_bar,
                                             self.settings.tempo_bpm)
         self.queue = DropOldestQueue(options.queue_size)

@@ -23,6 +23,7 @@ from ..sampling import SamplingSettings
 from ..scales import Scale, estimate_key
 from .clock import FreeClock
 from .grid import grid_step, snap, start_beat
+from .instruments import InstrumentMap
 from .settings import LiveSettings
 
 MAX_HOLD_S = 30.0  # a note held longer than this is taken for a lost note-off when waiting for silence
@@ -76,6 +77,7 @@ class Engine:
         self.settings = settings or LiveSettings(length=self.config.sequence_length_o)
         self.clock = clock
         self.host_clock = FreeClock()
+        self.instruments = InstrumentMap()
         self.rng = np.random.default_rng(seed)
         self.counters = Counters()
         self.key_estimate: Scale | None = None
@@ -161,8 +163,9 @@ class Engine:
         beats = self.bpm(note.onset) / 60.0
         codec = self.generator.codec
         dt = 0.0 if previous is None else (note.onset - previous.onset) * beats
+        instrument = self.instruments.instrument_of(note.channel, self.config.num_instruments)
         return np.array([note.pitch, codec.time.encode([dt])[0], codec.time.encode([duration * beats])[0],
-                         codec.velocity.encode([note.velocity])[0], 0,
+                         codec.velocity.encode([note.velocity])[0], instrument,
                          interval_token(note.pitch, None if previous is None else previous.pitch)], dtype=np.int64)
 
     def _commit_completed(self) -> None:
@@ -274,8 +277,10 @@ class Engine:
 
     def _phrase(self, generated: np.ndarray, velocities: list[int], times: list[tuple[float, float]], now: float,
                 anchor: float | None, first_beat: float | None) -> Phrase:
-        notes = tuple(AnswerNote(onset_ms=onset_ms, pitch=int(n["pitch"]), velocity=velocity,
-                                 duration_ms=duration_ms, channel=self.settings.channel_out)
+        several = self.config.num_instruments > 1
+        notes = tuple(AnswerNote(onset_ms=onset_ms, pitch=int(n["pitch"]), velocity=velocity, duration_ms=duration_ms,
+                                 channel=self.instruments.channel_of(int(n["instrument"]), self.settings.channel_out)
+                                 if several else self.settings.channel_out)
                       for n, velocity, (onset_ms, duration_ms) in zip(generated, velocities, times))
         phrase = Phrase(self.next_phrase_id, notes, now, anchor, first_beat)
         self.next_phrase_id += 1

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from typing import Callable
 
 from .engine import Phrase
@@ -75,19 +76,40 @@ def message_to_command(message) -> Command | None:
 
 
 REALTIME = ("clock", "start", "stop", "continue", "songpos")
+TIMELINE_WINDOW = 96  # messages (4 beats of clock) over which the least-delayed arrival anchors the timeline
+
+
+class DriverTimeline:
+    """Arrival times of MIDI messages from the driver's own timestamps rather than from when Python got
+    to them: rtmidi passes the time since the previous message, measured in its driver thread (JACK's
+    process cycle, the ALSA sequencer's queue), so a callback delayed by the GIL or a busy CPU keeps
+    its true time. The sum of those deltas is mapped onto ``time.monotonic`` by the least-delayed
+    recent arrival."""
+
+    def __init__(self) -> None:
+        self.elapsed = 0.0
+        self.offsets: deque[float] = deque(maxlen=TIMELINE_WINDOW)
+
+    def stamp(self, delta: float, arrival: float) -> float:
+        self.elapsed += max(float(delta), 0.0)
+        self.offsets.append(arrival - self.elapsed)
+        return self.elapsed + min(self.offsets)
 
 
 def open_input(name: str, api: str | None, on_command: Callable[[Command], None],
                on_realtime: Callable[[str, float, int | None], None] | None = None):
     """Open an input port (``virtual`` creates 'djai_live in'); commands go to ``on_command``, and MIDI
-    clock, Start/Stop/Continue and Song Position to ``on_realtime(kind, arrival, position)``, timestamped
-    on arrival here rather than after a queue."""
+    clock, Start/Stop/Continue and Song Position to ``on_realtime(kind, time, position)`` with the
+    driver's timestamps (see :class:`DriverTimeline`)."""
     chosen = backend(api)
+    timeline = DriverTimeline()
 
-    def callback(message) -> None:
+    def callback(message, delta: float | None = None) -> None:
+        arrival = time.monotonic()
+        when = timeline.stamp(delta, arrival) if delta is not None else arrival
         if message.type in REALTIME:
             if on_realtime is not None:
-                on_realtime(message.type, time.monotonic(), getattr(message, "pos", None))
+                on_realtime(message.type, when, getattr(message, "pos", None))
             return
         try:
             command = message_to_command(message)
@@ -99,12 +121,35 @@ def open_input(name: str, api: str | None, on_command: Callable[[Command], None]
 
     try:
         if name == VIRTUAL:
-            return chosen.open_input(VIRTUAL_IN_NAME, virtual=True, callback=callback, client_name=CLIENT_NAME)
-        return chosen.open_input(_find(chosen.get_input_names(), name, "input"), callback=callback)
+            port = chosen.open_input(VIRTUAL_IN_NAME, virtual=True, callback=callback, client_name=CLIENT_NAME)
+        else:
+            port = chosen.open_input(_find(chosen.get_input_names(), name, "input"), callback=callback)
     except MidiPortError:
         raise
     except Exception as error:
         raise MidiPortError(_explain(error, api)) from None
+    _keep_driver_timestamps(port, callback)
+    return port
+
+
+def _keep_driver_timestamps(port, callback) -> None:
+    """mido drops the delta time rtmidi gives each message; read it from rtmidi directly where the port
+    is an rtmidi one (mido's ``_rt``), else keep mido's callback and arrival times."""
+    import mido
+
+    raw = getattr(port, "_rt", None)
+    if raw is None or not hasattr(raw, "set_callback"):
+        return
+
+    def with_delta(event, data=None) -> None:
+        payload, delta = event
+        try:
+            message = mido.Message.from_bytes(payload)
+        except ValueError:
+            return
+        callback(message, delta)
+
+    raw.set_callback(with_delta)
 
 
 def open_output(name: str, api: str | None):

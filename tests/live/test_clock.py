@@ -102,3 +102,43 @@ def test_start_positions():
     assert start_beat(8.0, "bar", 4, None) == 8.0
     assert start_beat(5.2, "none", 4, 0.25) == pytest.approx(5.25)
     assert start_beat(5.2, "none", 4, None) == 5.2
+
+
+def test_lost_ticks_keep_the_phase():
+    rng = np.random.default_rng(4)
+    clock = MidiClock()
+    clock.feed("start", 0.0)
+    period = 60.0 / 120.0 / 24
+    times = np.arange(24 * 8) * period + rng.uniform(-0.002, 0.002, 24 * 8)
+    lost = set(rng.choice(np.arange(30, 24 * 8), 12, replace=False).tolist())
+    for i, t in enumerate(times):
+        if i not in lost:
+            clock.feed("clock", float(t))
+    end = 24 * 8 * period
+    position = clock.position(end)
+    assert abs(position.beat - 8.0) * 500.0 < 1.5
+    assert abs(position.bpm - 120.0) < 0.5
+
+
+def test_halving_the_tempo_is_a_tempo_change_not_lost_ticks():
+    rng = np.random.default_rng(5)
+    clock = MidiClock()
+    clock.feed("start", 0.0)
+    change = send_ticks(clock, 0.0, 120.0, 24 * 4, rng)
+    end = send_ticks(clock, change, 60.0, 24 * 4, rng)
+    position = clock.position(end)
+    assert abs(position.bpm - 60.0) < 0.5
+    assert abs(position.beat - 8.0) * 1000.0 < 2.0
+
+
+def test_a_tick_lost_right_after_a_late_one_keeps_the_phase():
+    clock = MidiClock()
+    clock.feed("start", 0.0)
+    period = 60.0 / 120.0 / 24
+    times = list(np.arange(24 * 6) * period)
+    times[60] += 0.4 * period          # late enough to be off the fit
+    del times[61]                      # and the next one lost
+    for t in times:
+        clock.feed("clock", float(t))
+    end = 24 * 6 * period
+    assert abs(clock.position(end).beat - 6.0) * 500.0 < 1.0

@@ -154,3 +154,22 @@ def test_osc_clock_places_answers_on_the_hosts_beats_in_its_scale(peer_and_daemo
     values = dict(zip(status[::2], status[1::2]))
     assert values["clock"] == "osc" and values["tempo"] == 100.0 and values["sounding_scale"] == "D dorian"
     assert values["beat"] > 0
+
+
+def test_a_config_file_sets_flags_and_the_command_line_wins(tmp_path):
+    from tests.live.conftest import OscPeer, free_udp_port, running_daemon
+
+    config = tmp_path / "live.toml"
+    config.write_text('[serve]\nmode = "manual"\nlength = 5\nscale = ["dorian", "D"]\ninterrupt = false\n'
+                      'temperature = 0.5\n\n[[instrument]]\nindex = 0\nin_channels = [2]\nout_channel = 3\n')
+    reply_port = free_udp_port()
+    with running_daemon("--config", str(config), "--temperature", "0.7", reply_port=reply_port) as (_, port):
+        peer = OscPeer(port, listen_port=reply_port)
+        try:
+            peer.send("/djai/status")
+            (_, _, status), = peer.wait_for("/djai/status")
+        finally:
+            peer.close()
+    values = dict(zip(status[::2], status[1::2]))
+    assert values["mode"] == "manual" and values["length"] == 5 and values["scale"] == "D dorian"
+    assert values["interrupt"] == 0 and values["temperature"] == pytest.approx(0.7)

@@ -1,0 +1,68 @@
+"""Ableton Link: the daemon joins a session that another Link peer on this machine started, and agrees
+with it on tempo and beat phase (Link discovers peers by multicast, which works on loopback here)."""
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.live.conftest import OscPeer, free_udp_port, running_daemon
+
+pytest.importorskip("link")
+
+PEER = """
+import sys, time, link
+session = link.Link(97.0)
+session.enabled = True
+print("ready", flush=True)
+end = time.monotonic() + float(sys.argv[1])
+while time.monotonic() < end:
+    state = session.captureSessionState()
+    link_now = session.clock().micros()
+    mono = time.monotonic()
+    print(f"{mono!r} {state.tempo()!r} {state.beatAtTime(link_now, 4.0)!r} {session.numPeers()}", flush=True)
+    time.sleep(0.05)
+"""
+
+
+def peer_samples(log) -> list[tuple[float, float, float, float]]:
+    return [tuple(map(float, line.split())) for line in log.read_text().splitlines()[1:] if line.strip()]
+
+
+def test_daemon_joins_a_link_session_and_agrees_on_tempo_and_phase(tmp_path):
+    log = tmp_path / "peer.txt"
+    with open(log, "w") as output:
+        peer = subprocess.Popen([sys.executable, "-c", PEER, "30"], stdout=output, text=True)
+    try:
+        deadline = time.monotonic() + 10
+        while "ready" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        reply_port = free_udp_port()
+        with running_daemon("--clock", "link", "--tempo-bpm", "120", reply_port=reply_port) as (_, port):
+            osc = OscPeer(port, listen_port=reply_port)
+            try:
+                agreed = None
+                deadline = time.monotonic() + 15
+                while agreed is None and time.monotonic() < deadline:  # Link needs a moment to find its peer
+                    time.sleep(0.3)
+                    osc.received.clear()
+                    asked = time.monotonic()
+                    osc.send("/djai/status")
+                    (answered, _, status), = osc.wait_for("/djai/status")[-1:]
+                    values = dict(zip(status[::2], status[1::2]))
+                    latest = peer_samples(log)[-1]
+                    if values["link_peers"] >= 1 and latest[3] >= 1 and abs(values["tempo"] - latest[1]) < 1e-3:
+                        agreed = (asked, answered, values)
+            finally:
+                osc.close()
+        assert agreed is not None, "the daemon and the peer never agreed on a tempo"
+    finally:
+        peer.kill()
+        peer.wait()
+    asked, answered, values = agreed
+    # which tempo wins when sessions meet is Link's choice; both must then share it and the beat phase
+    mono, tempo, beat, _ = min(peer_samples(log), key=lambda sample: abs(sample[0] - asked))
+    assert values["tempo"] == pytest.approx(tempo, abs=1e-3)
+    expected = beat + (asked - mono) * tempo / 60.0   # the peer's beat when the daemon was asked
+    window = (answered - asked) * tempo / 60.0
+    assert expected - 0.01 <= values["beat"] <= expected + window + 0.01
