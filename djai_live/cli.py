@@ -169,6 +169,9 @@ def _add_serve_parser(commands) -> None:
     serve.add_argument("--midi-api", choices=("alsa", "jack", "coremidi", "windows"), default=None,
                        help="MIDI backend (default: the platform's)")
     serve.add_argument("--seed", type=int, default=None, help="fix the sampling for reproducible sessions")
+    serve.add_argument("--prepare-answers", type=_on_off, default=True, metavar="{on,off}",
+                       help="draw the next answer while the performer is between notes, so a request finds it "
+                       "ready (default on)")
     serve.add_argument("--config", type=Path, default=None, metavar="LIVE.toml",
                        help="read flags from a TOML file: a [serve] table of flag names (flags given here win) "
                        "and [[instrument]] tables (index, in_channels, out_channel)")
@@ -411,7 +414,8 @@ def run_serve(args: argparse.Namespace) -> int:
         log.warning("the model has one instrument: the instrument map and output map are ignored")
     options = ServeOptions(model=args.model, osc=not args.no_osc, osc_host=args.osc_host, osc_port=args.osc_port,
                            reply_host=args.reply_host, reply_port=args.reply_port, midi_in=args.midi_in,
-                           midi_out=args.midi_out, midi_api=args.midi_api, seed=args.seed, instruments=instruments)
+                           midi_out=args.midi_out, midi_api=args.midi_api, seed=args.seed, instruments=instruments,
+                           prepare_answers=args.prepare_answers)
     try:
         return serve(options, settings)
     except OSError as error:

@@ -134,11 +134,11 @@
                     "id": "obj-6",
                     "maxclass": "newobj",
                     "numinlets": 2,
-                    "numoutlets": 7,
+                    "numoutlets": 10,
                     "patching_rect": [
                         300,
                         80,
-                        300,
+                        420,
                         22
                     ],
                     "outlettype": [
@@ -148,9 +148,12 @@
                         "",
                         "",
                         "",
+                        "",
+                        "",
+                        "",
                         ""
                     ],
-                    "text": "route set generate reset panic ping status"
+                    "text": "route set generate reset panic ping status capabilities tempo beat"
                 }
             },
             {
@@ -233,9 +236,9 @@
                     "numinlets": 2,
                     "numoutlets": 1,
                     "patching_rect": [
-                        430,
+                        300,
                         190,
-                        75,
+                        85,
                         22
                     ],
                     "text": "/djai/reset",
@@ -251,9 +254,9 @@
                     "numinlets": 2,
                     "numoutlets": 1,
                     "patching_rect": [
-                        510,
+                        390,
                         190,
-                        75,
+                        85,
                         22
                     ],
                     "text": "/djai/panic",
@@ -269,9 +272,9 @@
                     "numinlets": 2,
                     "numoutlets": 1,
                     "patching_rect": [
-                        590,
+                        480,
                         190,
-                        75,
+                        85,
                         22
                     ],
                     "text": "/djai/ping",
@@ -287,9 +290,9 @@
                     "numinlets": 2,
                     "numoutlets": 1,
                     "patching_rect": [
-                        670,
+                        570,
                         190,
-                        75,
+                        85,
                         22
                     ],
                     "text": "/djai/status",
@@ -301,6 +304,60 @@
             {
                 "box": {
                     "id": "obj-15",
+                    "maxclass": "message",
+                    "numinlets": 2,
+                    "numoutlets": 1,
+                    "patching_rect": [
+                        660,
+                        190,
+                        120,
+                        22
+                    ],
+                    "text": "/djai/capabilities",
+                    "outlettype": [
+                        ""
+                    ]
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-16",
+                    "maxclass": "newobj",
+                    "numinlets": 1,
+                    "numoutlets": 1,
+                    "patching_rect": [
+                        560,
+                        230,
+                        120,
+                        22
+                    ],
+                    "outlettype": [
+                        ""
+                    ],
+                    "text": "prepend /djai/tempo"
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-17",
+                    "maxclass": "newobj",
+                    "numinlets": 1,
+                    "numoutlets": 1,
+                    "patching_rect": [
+                        690,
+                        230,
+                        120,
+                        22
+                    ],
+                    "outlettype": [
+                        ""
+                    ],
+                    "text": "prepend /djai/beat"
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-18",
                     "maxclass": "newobj",
                     "numinlets": 1,
                     "numoutlets": 1,
@@ -318,7 +375,7 @@
             },
             {
                 "box": {
-                    "id": "obj-16",
+                    "id": "obj-19",
                     "maxclass": "newobj",
                     "numinlets": 2,
                     "numoutlets": 3,
@@ -338,7 +395,7 @@
             },
             {
                 "box": {
-                    "id": "obj-17",
+                    "id": "obj-20",
                     "maxclass": "outlet",
                     "numinlets": 1,
                     "numoutlets": 0,
@@ -353,7 +410,7 @@
             },
             {
                 "box": {
-                    "id": "obj-18",
+                    "id": "obj-21",
                     "maxclass": "outlet",
                     "numinlets": 1,
                     "numoutlets": 0,
@@ -368,7 +425,7 @@
             },
             {
                 "box": {
-                    "id": "obj-19",
+                    "id": "obj-22",
                     "maxclass": "outlet",
                     "numinlets": 1,
                     "numoutlets": 0,
@@ -383,7 +440,7 @@
             },
             {
                 "box": {
-                    "id": "obj-20",
+                    "id": "obj-23",
                     "maxclass": "comment",
                     "numinlets": 1,
                     "numoutlets": 0,
@@ -398,7 +455,7 @@
             },
             {
                 "box": {
-                    "id": "obj-21",
+                    "id": "obj-24",
                     "maxclass": "comment",
                     "numinlets": 1,
                     "numoutlets": 0,
@@ -408,12 +465,12 @@
                         30,
                         22
                     ],
-                    "text": "messages: set NAME VALUE, generate, reset, panic, ping, status"
+                    "text": "messages: set NAME VALUE..., generate, reset, panic, ping, status, capabilities, tempo BPM, beat BAR BEAT"
                 }
             },
             {
                 "box": {
-                    "id": "obj-22",
+                    "id": "obj-25",
                     "maxclass": "comment",
                     "numinlets": 1,
                     "numoutlets": 0,
@@ -428,7 +485,7 @@
             },
             {
                 "box": {
-                    "id": "obj-23",
+                    "id": "obj-26",
                     "maxclass": "comment",
                     "numinlets": 1,
                     "numoutlets": 0,
@@ -443,7 +500,7 @@
             },
             {
                 "box": {
-                    "id": "obj-24",
+                    "id": "obj-27",
                     "maxclass": "comment",
                     "numinlets": 1,
                     "numoutlets": 0,
@@ -695,8 +752,34 @@
             {
                 "patchline": {
                     "source": [
+                        "obj-6",
+                        6
+                    ],
+                    "destination": [
                         "obj-15",
                         0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-15",
+                        0
+                    ],
+                    "destination": [
+                        "obj-4",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-6",
+                        7
                     ],
                     "destination": [
                         "obj-16",
@@ -710,6 +793,19 @@
                     "source": [
                         "obj-16",
                         0
+                    ],
+                    "destination": [
+                        "obj-4",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-6",
+                        8
                     ],
                     "destination": [
                         "obj-17",
@@ -721,11 +817,11 @@
             {
                 "patchline": {
                     "source": [
-                        "obj-16",
-                        1
+                        "obj-17",
+                        0
                     ],
                     "destination": [
-                        "obj-18",
+                        "obj-4",
                         0
                     ],
                     "order": 0
@@ -734,11 +830,50 @@
             {
                 "patchline": {
                     "source": [
-                        "obj-16",
-                        2
+                        "obj-18",
+                        0
                     ],
                     "destination": [
                         "obj-19",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-19",
+                        0
+                    ],
+                    "destination": [
+                        "obj-20",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-19",
+                        1
+                    ],
+                    "destination": [
+                        "obj-21",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-19",
+                        2
+                    ],
+                    "destination": [
+                        "obj-22",
                         0
                     ],
                     "order": 0

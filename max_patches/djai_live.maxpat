@@ -13,7 +13,7 @@
             80.0,
             80.0,
             1000.0,
-            760.0
+            780.0
         ],
         "bglocked": 0,
         "openinpresentation": 0,
@@ -645,6 +645,493 @@
                     "numinlets": 1,
                     "numoutlets": 0,
                     "patching_rect": [
+                        440,
+                        300,
+                        400,
+                        20
+                    ],
+                    "text": "6. in time and in key: clock, quantize, grid, scale, key"
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-36",
+                    "maxclass": "umenu",
+                    "numinlets": 1,
+                    "numoutlets": 3,
+                    "patching_rect": [
+                        440,
+                        325,
+                        60,
+                        22
+                    ],
+                    "outlettype": [
+                        "int",
+                        "",
+                        ""
+                    ],
+                    "autopopulate": 1,
+                    "depth": 1,
+                    "items": [
+                        "free",
+                        ",",
+                        ",",
+                        ",",
+                        "midi",
+                        ",",
+                        ",",
+                        ",",
+                        "osc",
+                        ",",
+                        ",",
+                        ",",
+                        "link",
+                        ","
+                    ],
+                    "prefix": ""
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-37",
+                    "maxclass": "newobj",
+                    "numinlets": 1,
+                    "numoutlets": 1,
+                    "patching_rect": [
+                        440,
+                        355,
+                        145,
+                        22
+                    ],
+                    "outlettype": [
+                        ""
+                    ],
+                    "text": "prepend /djai/set clock"
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-38",
+                    "maxclass": "umenu",
+                    "numinlets": 1,
+                    "numoutlets": 3,
+                    "patching_rect": [
+                        590,
+                        325,
+                        60,
+                        22
+                    ],
+                    "outlettype": [
+                        "int",
+                        "",
+                        ""
+                    ],
+                    "autopopulate": 1,
+                    "depth": 1,
+                    "items": [
+                        "none",
+                        ",",
+                        ",",
+                        ",",
+                        "beat",
+                        ",",
+                        ",",
+                        ",",
+                        "bar",
+                        ","
+                    ],
+                    "prefix": ""
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-39",
+                    "maxclass": "newobj",
+                    "numinlets": 1,
+                    "numoutlets": 1,
+                    "patching_rect": [
+                        590,
+                        355,
+                        145,
+                        22
+                    ],
+                    "outlettype": [
+                        ""
+                    ],
+                    "text": "prepend /djai/set quantize_start"
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-40",
+                    "maxclass": "umenu",
+                    "numinlets": 1,
+                    "numoutlets": 3,
+                    "patching_rect": [
+                        740,
+                        325,
+                        60,
+                        22
+                    ],
+                    "outlettype": [
+                        "int",
+                        "",
+                        ""
+                    ],
+                    "autopopulate": 1,
+                    "depth": 1,
+                    "items": [
+                        "none",
+                        ",",
+                        ",",
+                        ",",
+                        "1/4",
+                        ",",
+                        ",",
+                        ",",
+                        "1/8",
+                        ",",
+                        ",",
+                        ",",
+                        "1/8t",
+                        ",",
+                        ",",
+                        ",",
+                        "1/16",
+                        ",",
+                        ",",
+                        ",",
+                        "1/16t",
+                        ",",
+                        ",",
+                        ",",
+                        "1/32",
+                        ","
+                    ],
+                    "prefix": ""
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-41",
+                    "maxclass": "newobj",
+                    "numinlets": 1,
+                    "numoutlets": 1,
+                    "patching_rect": [
+                        740,
+                        355,
+                        145,
+                        22
+                    ],
+                    "outlettype": [
+                        ""
+                    ],
+                    "text": "prepend /djai/set grid"
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-42",
+                    "maxclass": "umenu",
+                    "numinlets": 1,
+                    "numoutlets": 3,
+                    "patching_rect": [
+                        440,
+                        385,
+                        110,
+                        22
+                    ],
+                    "outlettype": [
+                        "int",
+                        "",
+                        ""
+                    ],
+                    "autopopulate": 1,
+                    "depth": 1,
+                    "items": [
+                        "major",
+                        ",",
+                        ",",
+                        ",",
+                        "minor",
+                        ",",
+                        ",",
+                        ",",
+                        "harmonic_minor",
+                        ",",
+                        ",",
+                        ",",
+                        "melodic_minor",
+                        ",",
+                        ",",
+                        ",",
+                        "dorian",
+                        ",",
+                        ",",
+                        ",",
+                        "phrygian",
+                        ",",
+                        ",",
+                        ",",
+                        "lydian",
+                        ",",
+                        ",",
+                        ",",
+                        "mixolydian",
+                        ",",
+                        ",",
+                        ",",
+                        "locrian",
+                        ",",
+                        ",",
+                        ",",
+                        "major_pentatonic",
+                        ",",
+                        ",",
+                        ",",
+                        "minor_pentatonic",
+                        ",",
+                        ",",
+                        ",",
+                        "blues",
+                        ",",
+                        ",",
+                        ",",
+                        "whole_tone",
+                        ",",
+                        ",",
+                        ",",
+                        "chromatic",
+                        ","
+                    ],
+                    "prefix": ""
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-43",
+                    "maxclass": "comment",
+                    "numinlets": 1,
+                    "numoutlets": 0,
+                    "patching_rect": [
+                        555,
+                        385,
+                        60,
+                        20
+                    ],
+                    "text": "root 0-11"
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-44",
+                    "maxclass": "number",
+                    "numinlets": 1,
+                    "numoutlets": 2,
+                    "patching_rect": [
+                        615,
+                        385,
+                        40,
+                        22
+                    ],
+                    "outlettype": [
+                        "",
+                        "bang"
+                    ]
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-45",
+                    "maxclass": "newobj",
+                    "numinlets": 2,
+                    "numoutlets": 1,
+                    "patching_rect": [
+                        440,
+                        410,
+                        70,
+                        22
+                    ],
+                    "outlettype": [
+                        ""
+                    ],
+                    "text": "pak s 0"
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-46",
+                    "maxclass": "newobj",
+                    "numinlets": 1,
+                    "numoutlets": 1,
+                    "patching_rect": [
+                        520,
+                        410,
+                        150,
+                        22
+                    ],
+                    "outlettype": [
+                        ""
+                    ],
+                    "text": "prepend /djai/set scale"
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-47",
+                    "maxclass": "message",
+                    "numinlets": 2,
+                    "numoutlets": 1,
+                    "patching_rect": [
+                        680,
+                        385,
+                        125,
+                        22
+                    ],
+                    "text": "/djai/set key auto",
+                    "outlettype": [
+                        ""
+                    ]
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-48",
+                    "maxclass": "message",
+                    "numinlets": 2,
+                    "numoutlets": 1,
+                    "patching_rect": [
+                        810,
+                        385,
+                        125,
+                        22
+                    ],
+                    "text": "/djai/set key off",
+                    "outlettype": [
+                        ""
+                    ]
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-49",
+                    "maxclass": "comment",
+                    "numinlets": 1,
+                    "numoutlets": 0,
+                    "patching_rect": [
+                        700,
+                        410,
+                        290,
+                        34
+                    ],
+                    "text": "with clock osc, Max's transport drives the daemon: every beat, /djai/beat bar beat and /djai/tempo bpm"
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-50",
+                    "maxclass": "newobj",
+                    "numinlets": 2,
+                    "numoutlets": 1,
+                    "patching_rect": [
+                        860,
+                        300,
+                        130,
+                        22
+                    ],
+                    "outlettype": [
+                        ""
+                    ],
+                    "text": "metro 4n @quantize 4n @active 1"
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-51",
+                    "maxclass": "newobj",
+                    "numinlets": 2,
+                    "numoutlets": 9,
+                    "patching_rect": [
+                        860,
+                        440,
+                        80,
+                        22
+                    ],
+                    "outlettype": [
+                        "",
+                        "",
+                        "",
+                        "",
+                        "",
+                        "",
+                        "",
+                        "",
+                        ""
+                    ],
+                    "text": "transport"
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-52",
+                    "maxclass": "newobj",
+                    "numinlets": 2,
+                    "numoutlets": 1,
+                    "patching_rect": [
+                        700,
+                        450,
+                        70,
+                        22
+                    ],
+                    "outlettype": [
+                        ""
+                    ],
+                    "text": "pack 0 0"
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-53",
+                    "maxclass": "newobj",
+                    "numinlets": 1,
+                    "numoutlets": 1,
+                    "patching_rect": [
+                        700,
+                        480,
+                        120,
+                        22
+                    ],
+                    "outlettype": [
+                        ""
+                    ],
+                    "text": "prepend /djai/beat"
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-54",
+                    "maxclass": "newobj",
+                    "numinlets": 1,
+                    "numoutlets": 1,
+                    "patching_rect": [
+                        830,
+                        480,
+                        130,
+                        22
+                    ],
+                    "outlettype": [
+                        ""
+                    ],
+                    "text": "prepend /djai/tempo"
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-55",
+                    "maxclass": "comment",
+                    "numinlets": 1,
+                    "numoutlets": 0,
+                    "patching_rect": [
                         20,
                         420,
                         380,
@@ -655,7 +1142,7 @@
             },
             {
                 "box": {
-                    "id": "obj-36",
+                    "id": "obj-56",
                     "maxclass": "message",
                     "numinlets": 2,
                     "numoutlets": 1,
@@ -673,7 +1160,7 @@
             },
             {
                 "box": {
-                    "id": "obj-37",
+                    "id": "obj-57",
                     "maxclass": "newobj",
                     "numinlets": 1,
                     "numoutlets": 1,
@@ -691,14 +1178,14 @@
             },
             {
                 "box": {
-                    "id": "obj-38",
+                    "id": "obj-58",
                     "maxclass": "newobj",
                     "numinlets": 2,
-                    "numoutlets": 7,
+                    "numoutlets": 8,
                     "patching_rect": [
                         20,
                         515,
-                        520,
+                        560,
                         22
                     ],
                     "outlettype": [
@@ -708,14 +1195,15 @@
                         "",
                         "",
                         "",
+                        "",
                         ""
                     ],
-                    "text": "route /djai/note /djai/note_off /djai/phrase /djai/error /djai/pong /djai/status"
+                    "text": "route /djai/note /djai/note_off /djai/phrase /djai/error /djai/pong /djai/status /djai/key"
                 }
             },
             {
                 "box": {
-                    "id": "obj-39",
+                    "id": "obj-59",
                     "maxclass": "newobj",
                     "numinlets": 1,
                     "numoutlets": 4,
@@ -736,7 +1224,7 @@
             },
             {
                 "box": {
-                    "id": "obj-40",
+                    "id": "obj-60",
                     "maxclass": "comment",
                     "numinlets": 1,
                     "numoutlets": 0,
@@ -751,7 +1239,7 @@
             },
             {
                 "box": {
-                    "id": "obj-41",
+                    "id": "obj-61",
                     "maxclass": "newobj",
                     "numinlets": 3,
                     "numoutlets": 2,
@@ -770,7 +1258,7 @@
             },
             {
                 "box": {
-                    "id": "obj-42",
+                    "id": "obj-62",
                     "maxclass": "newobj",
                     "numinlets": 3,
                     "numoutlets": 0,
@@ -786,7 +1274,7 @@
             },
             {
                 "box": {
-                    "id": "obj-43",
+                    "id": "obj-63",
                     "maxclass": "kslider",
                     "numinlets": 2,
                     "numoutlets": 2,
@@ -804,7 +1292,7 @@
             },
             {
                 "box": {
-                    "id": "obj-44",
+                    "id": "obj-64",
                     "maxclass": "comment",
                     "numinlets": 1,
                     "numoutlets": 0,
@@ -819,7 +1307,7 @@
             },
             {
                 "box": {
-                    "id": "obj-45",
+                    "id": "obj-65",
                     "maxclass": "newobj",
                     "numinlets": 1,
                     "numoutlets": 2,
@@ -838,7 +1326,7 @@
             },
             {
                 "box": {
-                    "id": "obj-46",
+                    "id": "obj-66",
                     "maxclass": "message",
                     "numinlets": 2,
                     "numoutlets": 1,
@@ -856,7 +1344,7 @@
             },
             {
                 "box": {
-                    "id": "obj-47",
+                    "id": "obj-67",
                     "maxclass": "newobj",
                     "numinlets": 3,
                     "numoutlets": 0,
@@ -872,7 +1360,7 @@
             },
             {
                 "box": {
-                    "id": "obj-48",
+                    "id": "obj-68",
                     "maxclass": "newobj",
                     "numinlets": 1,
                     "numoutlets": 0,
@@ -884,6 +1372,57 @@
                     ],
                     "outlettype": [],
                     "text": "print djai"
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-69",
+                    "maxclass": "comment",
+                    "numinlets": 1,
+                    "numoutlets": 0,
+                    "patching_rect": [
+                        760,
+                        640,
+                        200,
+                        20
+                    ],
+                    "text": "the key the answers keep to"
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-70",
+                    "maxclass": "newobj",
+                    "numinlets": 1,
+                    "numoutlets": 1,
+                    "patching_rect": [
+                        760,
+                        665,
+                        80,
+                        22
+                    ],
+                    "outlettype": [
+                        ""
+                    ],
+                    "text": "prepend set"
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-71",
+                    "maxclass": "message",
+                    "numinlets": 2,
+                    "numoutlets": 1,
+                    "patching_rect": [
+                        850,
+                        665,
+                        130,
+                        22
+                    ],
+                    "text": "",
+                    "outlettype": [
+                        ""
+                    ]
                 }
             }
         ],
@@ -1191,7 +1730,7 @@
                 "patchline": {
                     "source": [
                         "obj-36",
-                        0
+                        1
                     ],
                     "destination": [
                         "obj-37",
@@ -1207,7 +1746,7 @@
                         0
                     ],
                     "destination": [
-                        "obj-38",
+                        "obj-5",
                         0
                     ],
                     "order": 0
@@ -1217,7 +1756,7 @@
                 "patchline": {
                     "source": [
                         "obj-38",
-                        0
+                        1
                     ],
                     "destination": [
                         "obj-39",
@@ -1233,6 +1772,19 @@
                         0
                     ],
                     "destination": [
+                        "obj-5",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-40",
+                        1
+                    ],
+                    "destination": [
                         "obj-41",
                         0
                     ],
@@ -1242,103 +1794,38 @@
             {
                 "patchline": {
                     "source": [
-                        "obj-39",
-                        1
-                    ],
-                    "destination": [
-                        "obj-41",
-                        1
-                    ],
-                    "order": 1
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-39",
-                        2
-                    ],
-                    "destination": [
-                        "obj-41",
-                        2
-                    ],
-                    "order": 2
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
                         "obj-41",
                         0
                     ],
                     "destination": [
+                        "obj-5",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
                         "obj-42",
-                        0
-                    ],
-                    "order": 0
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-41",
-                        1
-                    ],
-                    "destination": [
-                        "obj-42",
-                        1
-                    ],
-                    "order": 1
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-39",
-                        3
-                    ],
-                    "destination": [
-                        "obj-42",
-                        2
-                    ],
-                    "order": 0
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-41",
-                        0
-                    ],
-                    "destination": [
-                        "obj-43",
-                        0
-                    ],
-                    "order": 0
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-41",
-                        1
-                    ],
-                    "destination": [
-                        "obj-43",
-                        1
-                    ],
-                    "order": 1
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-38",
                         1
                     ],
                     "destination": [
                         "obj-45",
                         0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-44",
+                        0
+                    ],
+                    "destination": [
+                        "obj-45",
+                        1
                     ],
                     "order": 0
                 }
@@ -1363,7 +1850,7 @@
                         0
                     ],
                     "destination": [
-                        "obj-47",
+                        "obj-5",
                         0
                     ],
                     "order": 0
@@ -1372,12 +1859,51 @@
             {
                 "patchline": {
                     "source": [
-                        "obj-45",
+                        "obj-47",
+                        0
+                    ],
+                    "destination": [
+                        "obj-5",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-48",
+                        0
+                    ],
+                    "destination": [
+                        "obj-5",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-50",
+                        0
+                    ],
+                    "destination": [
+                        "obj-51",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-51",
                         1
                     ],
                     "destination": [
-                        "obj-47",
-                        2
+                        "obj-52",
+                        1
                     ],
                     "order": 0
                 }
@@ -1385,24 +1911,11 @@
             {
                 "patchline": {
                     "source": [
-                        "obj-38",
-                        2
-                    ],
-                    "destination": [
-                        "obj-48",
+                        "obj-51",
                         0
                     ],
-                    "order": 0
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-38",
-                        3
-                    ],
                     "destination": [
-                        "obj-48",
+                        "obj-52",
                         0
                     ],
                     "order": 1
@@ -1411,11 +1924,284 @@
             {
                 "patchline": {
                     "source": [
-                        "obj-38",
+                        "obj-52",
+                        0
+                    ],
+                    "destination": [
+                        "obj-53",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-53",
+                        0
+                    ],
+                    "destination": [
+                        "obj-5",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-51",
                         4
                     ],
                     "destination": [
-                        "obj-48",
+                        "obj-54",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-54",
+                        0
+                    ],
+                    "destination": [
+                        "obj-5",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-56",
+                        0
+                    ],
+                    "destination": [
+                        "obj-57",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-57",
+                        0
+                    ],
+                    "destination": [
+                        "obj-58",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-58",
+                        0
+                    ],
+                    "destination": [
+                        "obj-59",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-59",
+                        0
+                    ],
+                    "destination": [
+                        "obj-61",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-59",
+                        1
+                    ],
+                    "destination": [
+                        "obj-61",
+                        1
+                    ],
+                    "order": 1
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-59",
+                        2
+                    ],
+                    "destination": [
+                        "obj-61",
+                        2
+                    ],
+                    "order": 2
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-61",
+                        0
+                    ],
+                    "destination": [
+                        "obj-62",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-61",
+                        1
+                    ],
+                    "destination": [
+                        "obj-62",
+                        1
+                    ],
+                    "order": 1
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-59",
+                        3
+                    ],
+                    "destination": [
+                        "obj-62",
+                        2
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-61",
+                        0
+                    ],
+                    "destination": [
+                        "obj-63",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-61",
+                        1
+                    ],
+                    "destination": [
+                        "obj-63",
+                        1
+                    ],
+                    "order": 1
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-58",
+                        1
+                    ],
+                    "destination": [
+                        "obj-65",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-65",
+                        0
+                    ],
+                    "destination": [
+                        "obj-66",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-66",
+                        0
+                    ],
+                    "destination": [
+                        "obj-67",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-65",
+                        1
+                    ],
+                    "destination": [
+                        "obj-67",
+                        2
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-58",
+                        2
+                    ],
+                    "destination": [
+                        "obj-68",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-58",
+                        3
+                    ],
+                    "destination": [
+                        "obj-68",
+                        0
+                    ],
+                    "order": 1
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-58",
+                        4
+                    ],
+                    "destination": [
+                        "obj-68",
                         0
                     ],
                     "order": 2
@@ -1424,14 +2210,40 @@
             {
                 "patchline": {
                     "source": [
-                        "obj-38",
+                        "obj-58",
                         5
                     ],
                     "destination": [
-                        "obj-48",
+                        "obj-68",
                         0
                     ],
                     "order": 3
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-58",
+                        6
+                    ],
+                    "destination": [
+                        "obj-70",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-70",
+                        0
+                    ],
+                    "destination": [
+                        "obj-71",
+                        0
+                    ],
+                    "order": 0
                 }
             }
         ],

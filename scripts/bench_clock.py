@@ -106,16 +106,15 @@ def main() -> int:
         return 1
     jack = subprocess.Popen(["jackd", "-n", SERVER, "--no-realtime", "-d", "dummy", "-r", "48000", "-p", "64"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    sender = None
     try:
         subprocess.run(["jack_wait", "-s", SERVER, "-w", "-t", "5"], check=True, capture_output=True)
-        return run(args, jack)
+        return run(args)
     finally:
         jack.terminate()
         jack.wait(10)
 
 
-def run(args, jack) -> int:
+def run(args) -> int:
     import tempfile
 
     from djai_live.live.daemon import Daemon, ServeOptions
@@ -170,7 +169,7 @@ def run(args, jack) -> int:
     print(f"MIDI clock from a separate process over JACK: {PLAN[0][0]:.0f} BPM for {PLAN[0][1]} beats, then "
           f"{PLAN[1][0]:.0f} BPM for {PLAN[1][1]} beats, each tick jittered by +-{JITTER_S * 1000:.0f} ms")
     print(f"  baseline: sent ticks vs the nominal grid   {percentiles((sent - ticks[:len(sent)]) * 1000.0)}")
-    print(f"  answer note-ons vs the nearest 1/16 grid point, steady tempo (outside the bar after the change):")
+    print("  answer note-ons vs the nearest 1/16 grid point, steady tempo (outside the bar after the change):")
     print(f"    {percentiles(errors[steady])}")
     print(f"  answer note-ons in the bar after the change: {percentiles(errors[~steady]) if (~steady).any() else 'none'}")
     settled = [t for t, bpm in tempo_trace if t >= change and abs(bpm - 90.0) < 0.5]

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Live latency of `djai-live serve`, measured from outside over real UDP on loopback.
 
-1. Answer latency: from sending /djai/generate to receiving /djai/phrase (10 notes), many times.
+1. Answer latency: from sending /djai/generate to receiving /djai/phrase (10 notes), many times: with the
+   answer computed on request (`--prepare-answers off`), with answers prepared while idle (the default),
+   and with the request sent 1 ms after a new note, while the daemon is still preparing.
 2. The original design in the same run and on the same model: `model.predict` once per generated note.
 3. Streaming accuracy: each /djai/note's arrival against its announced onset (phrase arrival + onset_ms).
 4. A flood: N incoming notes per second for S seconds; the daemon's memory (VmRSS) before and after, and
@@ -122,6 +124,39 @@ def main() -> int:
     parser.add_argument("--flood-seconds", type=float, default=60.0)
     args = parser.parse_args()
 
+    for prepared in ("off", "on"):
+        reply_port = free_udp_port()
+        with running_daemon("--model", args.model, "--mode", "manual", "--length", "10", "--tempo-bpm", "240",
+                            "--prepare-answers", prepared, reply_port=reply_port) as (process, port):
+            client = SimpleUDPClient("127.0.0.1", port)
+            receiver = DirectReceiver(reply_port)
+            for pitch in (60, 62, 64, 65, 67, 69, 71, 72):
+                client.send_message("/djai/note", [pitch, 90])
+                time.sleep(0.02)
+                client.send_message("/djai/note", [pitch, 0])
+            time.sleep(0.2)
+            answer_latencies(client, receiver, 20)  # warm up both sides
+            measured = answer_latencies(client, receiver, args.answers)
+            print(f"/djai/generate -> /djai/phrase (10 notes), answers prepared {prepared:>3}: "
+                  f"{percentiles(measured)}")
+            if prepared == "on":
+                latencies = measured
+                fresh = []
+                for i in range(args.answers // 3):  # a new note, then the request 1 ms after its note-off
+                    client.send_message("/djai/note", [60 + i % 12, 90])
+                    time.sleep(0.01)
+                    client.send_message("/djai/note", [60 + i % 12, 0])
+                    time.sleep(0.001)
+                    sent = time.monotonic()
+                    client.send_message("/djai/generate", [])
+                    arrived, _ = receiver.until("/djai/phrase")
+                    fresh.append((arrived - sent) * 1000)
+                    client.send_message("/djai/panic", [])
+                    receiver.drain(0.02)
+                print(f"  the same, requested 1 ms after a new note (preparing still under way): {percentiles(fresh)}")
+            else:
+                unprepared = measured
+
     reply_port = free_udp_port()
     with running_daemon("--model", args.model, "--mode", "manual", "--length", "10", "--tempo-bpm", "240",
                         reply_port=reply_port) as (process, port):
@@ -132,9 +167,7 @@ def main() -> int:
             time.sleep(0.02)
             client.send_message("/djai/note", [pitch, 0])
         time.sleep(0.2)
-        answer_latencies(client, receiver, 20)  # warm up both sides
-        latencies = answer_latencies(client, receiver, args.answers)
-        print(f"/djai/generate -> /djai/phrase (10 notes): {percentiles(latencies)}")
+        answer_latencies(client, receiver, 20)
 
         client.send_message("/djai/set", ["tempo_bpm", 120.0])
         errors = []
@@ -171,9 +204,10 @@ def main() -> int:
         alive = process.poll() is None
 
     baseline = predict_per_note_ms(args.model, args.baseline_phrases, 10)
-    ours = float(np.percentile(latencies, 50))
+    ours, computed = float(np.percentile(latencies, 50)), float(np.percentile(unprepared, 50))
     print(f"model.predict per note (original design), 10 notes: median {baseline:.1f} ms in-process")
-    print(f"speed-up of the daemon's p50 round trip over it: {baseline / ours:.0f}x")
+    print(f"speed-up of the daemon's p50 round trip over it: {baseline / ours:.0f}x with prepared answers, "
+          f"{baseline / computed:.0f}x computing on request")
     print("daemon alive after the flood:", alive)
     return 0 if alive else 1
 

@@ -13,6 +13,9 @@ from pathlib import Path
 
 import py2max
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from djai_live.scales import SCALES  # noqa: E402
+
 OUT = Path(__file__).resolve().parents[1] / "max_patches"
 
 
@@ -41,9 +44,17 @@ class Layout:
         self.patcher.add_line(source, destination, outlet=outlet, inlet=inlet)
 
 
+def _menu_items(names: list[str]) -> list[str]:
+    """umenu items are separated by commas in the saved patch."""
+    items: list[str] = []
+    for name in names:
+        items += [name, ","]
+    return items[:-1]
+
+
 def build_main(out: Path = OUT) -> Path:
     path = out / "djai_live.maxpat"
-    p = Layout(path, 1000, 760)
+    p = Layout(path, 1000, 780)
     p.note("djai_live: play into Max, the daemon answers. Start it first in a terminal: djai-live serve", 20, 10, 620)
 
     # 1. the daemon's address, editable
@@ -92,12 +103,48 @@ def build_main(out: Path = OUT) -> Path:
         p.wire(p.msg(text, x, 245, 105 if "generate" in text else 90), send)
     p.note("generate: answer now \u00b7 reset: forget what you played \u00b7 panic: silence everything now", 440, 272, 520)
 
+    # 6. in time and in key
+    p.note("6. in time and in key: clock, quantize, grid, scale, key", 440, 300, 400)
+    menus = [("clock", ["free", "midi", "osc", "link"], 440), ("quantize_start", ["none", "beat", "bar"], 590),
+             ("grid", ["none", "1/4", "1/8", "1/8t", "1/16", "1/16t", "1/32"], 740)]
+    for name, items, x in menus:
+        menu = p.patcher.add_umenu(patching_rect=[x, 325, 60, 22], items=_menu_items(items))
+        prepend = p.obj(f"prepend /djai/set {name}", x, 355, 145)
+        p.wire(menu, prepend, 1, 0)
+        p.wire(prepend, send)
+    scale = p.patcher.add_umenu(patching_rect=[440, 385, 110, 22], items=_menu_items(list(SCALES)))
+    p.note("root 0-11", 555, 385, 60)
+    root = p.patcher.add_intbox(patching_rect=[615, 385, 40, 22])
+    pak = p.obj("pak s 0", 440, 410, 70)
+    prepend_scale = p.obj("prepend /djai/set scale", 520, 410, 150)
+    p.wire(scale, pak, 1, 0)
+    p.wire(root, pak, 0, 1)
+    p.wire(pak, prepend_scale)
+    p.wire(prepend_scale, send)
+    for text, x in (("/djai/set key auto", 680), ("/djai/set key off", 810)):
+        p.wire(p.msg(text, x, 385, 125), send)
+    p.note("with clock osc, Max's transport drives the daemon: every beat, /djai/beat bar beat and /djai/tempo bpm",
+           700, 410, 290, 34)
+    metro = p.obj("metro 4n @quantize 4n @active 1", 860, 300, 130)
+    transport = p.obj("transport", 860, 440, 80)
+    p.wire(metro, transport)
+    pack_beat = p.obj("pack 0 0", 700, 450, 70)
+    p.wire(transport, pack_beat, 1, 1)   # beats (cold), then bars (hot): Max fires outlets right to left
+    p.wire(transport, pack_beat, 0, 0)
+    prepend_beat = p.obj("prepend /djai/beat", 700, 480, 120)
+    p.wire(pack_beat, prepend_beat)
+    p.wire(prepend_beat, send)
+    prepend_tempo = p.obj("prepend /djai/tempo", 830, 480, 130)
+    p.wire(transport, prepend_tempo, 4, 0)
+    p.wire(prepend_tempo, send)
+
     # 5. answers
     p.note("5. the daemon's answers (djai-live serve --reply-port ...)", 20, 420, 380)
     reply_port = p.msg("port 9001", 20, 445, 80)
     receive = p.obj("udpreceive 9001", 20, 480, 120)
     p.wire(reply_port, receive)
-    route = p.obj("route /djai/note /djai/note_off /djai/phrase /djai/error /djai/pong /djai/status", 20, 515, 520)
+    route = p.obj("route /djai/note /djai/note_off /djai/phrase /djai/error /djai/pong /djai/status /djai/key",
+                  20, 515, 560)
     p.wire(receive, route)
     unpack_on = p.obj("unpack 0 0 0 0", 20, 555, 110)
     p.note("pitch velocity duration_ms channel", 140, 555, 220)
@@ -124,6 +171,11 @@ def build_main(out: Path = OUT) -> Path:
     printer = p.obj("print djai", 660, 690, 80)
     for outlet in (2, 3, 4, 5):
         p.wire(route, printer, outlet, 0)
+    p.note("the key the answers keep to", 760, 640, 200)
+    key_display = p.obj("prepend set", 760, 665, 80)
+    p.wire(route, key_display, 6, 0)
+    key_box = p.msg("", 850, 665, 130)
+    p.wire(key_display, key_box)
     p.patcher.save()
     return path
 
@@ -134,12 +186,13 @@ def build_abstraction(out: Path = OUT) -> Path:
     p.note("[djai.live SEND_PORT REPLY_PORT]: notes in, the daemon's notes out", 20, 5, 520)
     notes_in = p.patcher.add_textbox("inlet", patching_rect=[20, 50, 30, 22], comment="notes: pitch velocity [channel]")
     params_in = p.patcher.add_textbox("inlet", patching_rect=[300, 50, 30, 22],
-                                      comment="messages: set NAME VALUE, generate, reset, panic, ping, status")
+                                      comment="messages: set NAME VALUE..., generate, reset, panic, ping, status, "
+                                      "capabilities, tempo BPM, beat BAR BEAT")
     send = p.obj("udpsend 127.0.0.1 #1", 20, 230, 150)
     prepend_note = p.obj("prepend /djai/note", 20, 80, 120)
     p.wire(notes_in, prepend_note)
     p.wire(prepend_note, send)
-    route = p.obj("route set generate reset panic ping status", 300, 80, 300)
+    route = p.obj("route set generate reset panic ping status capabilities tempo beat", 300, 80, 420)
     p.wire(params_in, route)
     prepend_set = p.obj("prepend /djai/set", 300, 120, 120)
     p.wire(route, prepend_set, 0, 0)
@@ -153,10 +206,14 @@ def build_abstraction(out: Path = OUT) -> Path:
     p.wire(generate_kind, generate_count, 1, 0)
     p.wire(generate, send)
     p.wire(generate_count, send)
-    for index, text in enumerate(("/djai/reset", "/djai/panic", "/djai/ping", "/djai/status")):
-        box = p.msg(text, 430 + 80 * index, 190, 75)
+    for index, text in enumerate(("/djai/reset", "/djai/panic", "/djai/ping", "/djai/status", "/djai/capabilities")):
+        box = p.msg(text, 300 + 90 * index, 190, 85 if index < 4 else 120)
         p.wire(route, box, index + 2, 0)
         p.wire(box, send)
+    for index, address in enumerate(("/djai/tempo", "/djai/beat")):
+        prepend = p.obj(f"prepend {address}", 560 + 130 * index, 230, 120)
+        p.wire(route, prepend, index + 7, 0)
+        p.wire(prepend, send)
     receive = p.obj("udpreceive #2", 20, 280, 120)
     answers = p.obj("route /djai/note /djai/note_off", 20, 320, 220)
     p.wire(receive, answers)

@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 CLOCK_SOURCES = ("free", "midi", "osc", "link")
 TICKS_PER_BEAT = 24        # MIDI clock
-FIT_TICKS = 36             # 1.5 beats of ticks in the tempo fit: +-2 ms jitter averages out, a change settles fast
+FIT_TICKS = 96             # 4 beats of ticks in the tempo fit (a tempo change restarts it): +-2 ms jitter averages out
 JUMP_FRACTION = 0.25       # a tick this far (in tick periods) off the fit means the tempo changed: refit from it
 JUMP_CHECK_TICKS = 12      # only a fit of this many ticks is trusted to call a jump (a short one is too noisy)
 JUMP_TICKS = 3             # that many ticks in a row off the fit on the same side: the tempo changed

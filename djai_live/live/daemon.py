@@ -41,6 +41,7 @@ class ServeOptions:
     queue_size: int = 1024
     seed: int | None = None
     instruments: InstrumentMap = field(default_factory=InstrumentMap)
+    prepare_answers: bool = True   # draw the next answer while idle (see Engine.prepare)
 
 
 class Daemon:
@@ -58,6 +59,7 @@ class Daemon:
         self.queue = DropOldestQueue(options.queue_size)
         self.replies = OscReplies(options.reply_host, options.reply_port) if options.osc else None
         self.rejected = 0
+        self._key_sent: str | None = None
         self._stop = threading.Event()
         self._stopped = threading.Event()
         self.listener = None
@@ -157,6 +159,8 @@ class Daemon:
                 phrase = self.engine.due()
                 if phrase is not None:
                     self._play(phrase)
+                if self.options.prepare_answers and len(self.queue) == 0:
+                    self.engine.prepare()
             except Exception:  # never let one bad event end the concert
                 log.exception("error while handling %r; carrying on", item)
 
@@ -197,6 +201,7 @@ class Daemon:
             self._reply("/djai/pong")
         elif kind == "status":
             self._reply("/djai/status", *self.status_pairs())
+            self._announce_key(always=True)
 
     def _set(self, name: str, values: tuple) -> None:
         previous_clock = self.settings.clock
@@ -205,8 +210,17 @@ class Daemon:
             if name == "clock" and value != previous_clock:
                 self._switch_clock(value, previous_clock)
             log.info("set %s = %s", name, value.describe() if hasattr(value, "describe") else repr(value))
+            if name in ("scale", "key"):
+                self._announce_key()
         except SettingError as error:
             self._reject(f"/djai/set: {error}")
+
+    def _announce_key(self, always: bool = False) -> None:
+        """/djai/key when the scale answers keep to changes (key auto follows the performer)."""
+        words = self.engine.sounding_scale().describe()
+        if always or words != self._key_sent:
+            self._key_sent = words
+            self._reply("/djai/key", words)
 
     def _switch_clock(self, source: str, previous: str) -> None:
         try:
@@ -225,6 +239,7 @@ class Daemon:
         if self.replies is not None:
             self.replies.phrase(phrase)
         self.scheduler.play(phrase, start=phrase.anchor)
+        self._announce_key()
         log.debug("phrase %d: %d notes, generated in %.2f ms", phrase.phrase_id, len(phrase.notes),
                   self.engine.counters.generate_ms_last)
 
@@ -242,6 +257,7 @@ class Daemon:
                   ("held", self.engine.held), ("sounding", self.scheduler.sounding),
                   ("rejected", self.rejected), ("dropped", self.queue.dropped),
                   ("generate_ms_last", round(counters.generate_ms_last, 3)),
+                  ("prepared_used", counters.prepared_used),
                   ("lateness_ms_p99", round(float(np.percentile(lateness, 99)), 3) if lateness else 0.0)]
         pairs += self._clock_pairs()
         return [item for pair in pairs for item in pair]

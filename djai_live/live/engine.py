@@ -64,6 +64,7 @@ class Counters:
     phrases_out: int = 0
     notes_out: int = 0
     generate_ms_last: float = 0.0
+    prepared_used: int = 0
     history: deque = field(default_factory=lambda: deque(maxlen=256))
 
 
@@ -81,6 +82,8 @@ class Engine:
         self.rng = np.random.default_rng(seed)
         self.counters = Counters()
         self.key_estimate: Scale | None = None
+        self.buffer_version = 0
+        self._prepared = None   # (key, generated notes, rng state after drawing them): see prepare()
         self.reset()
 
     def bpm(self, now: float) -> float:
@@ -106,6 +109,7 @@ class Engine:
         self.answered_since_activity = True
         self.note_ons_since_answer = 0
         self.next_phrase_id = getattr(self, "next_phrase_id", 1)
+        self.buffer_version = getattr(self, "buffer_version", 0) + 1
 
     def note_on(self, pitch: int, velocity: int, channel: int = 1, now: float | None = None) -> Phrase | None:
         """A performer's note-on; returns a phrase when the mode answers right away ('every')."""
@@ -114,6 +118,7 @@ class Engine:
             return None
         if not self._listening(channel):
             return None
+        self.buffer_version += 1
         now = self.clock() if now is None else now
         self._release(pitch, channel, now)  # a repeated key without note-off: close the old note first
         self.notes.append(PerformedNote(pitch, velocity, now, channel))
@@ -130,6 +135,7 @@ class Engine:
         if not self._listening(channel):
             return
         now = self.clock() if now is None else now
+        self.buffer_version += 1
         if self._release(pitch, channel, now):
             self.last_activity = now
         self._commit_completed()
@@ -213,13 +219,50 @@ class Engine:
         return self.generate(now=now)
 
     def generate(self, count: int | None = None, now: float | None = None) -> Phrase | None:
-        """Answer now from the current buffer; None when no note has been heard yet."""
+        """Answer now from the current buffer; None when no note has been heard yet. An answer made
+        ahead by :meth:`prepare` for this very buffer and these settings is used as is."""
         started = time.perf_counter()
         now = self.clock() if now is None else now
         self.answered_since_activity = True
         self.note_ons_since_answer = 0
         if not self.notes:
             return None
+        count = self.settings.length if count is None else count
+        key = self._answer_key(count)
+        if self._prepared is not None and self._prepared[0] == key:
+            _, generated, rng_state = self._prepared
+            self.rng.bit_generator.state = rng_state  # as if drawn now: seeded sessions stay reproducible
+            self.counters.prepared_used += 1
+        else:
+            generated = self._sample(count, now)
+        self._prepared = None
+        phrase = self._to_phrase(generated, now)
+        self.counters.phrases_out += 1
+        self.counters.notes_out += len(phrase.notes)
+        self.counters.generate_ms_last = (time.perf_counter() - started) * 1000.0
+        return phrase
+
+    def prepare(self) -> bool:
+        """Draw the answer to the current buffer ahead of time, while the performer is between notes, so
+        that the request (or the phrase-mode deadline) finds it ready. Nothing is prepared while a key is
+        held (its duration is not known yet). The random state is left as it was: the prepared answer is
+        exactly what :meth:`generate` would draw now. Returns whether something was prepared."""
+        if not self.notes or self.committed < len(self.notes) or self.settings.mode == "every":
+            return False
+        key = self._answer_key(self.settings.length)
+        if self._prepared is not None and self._prepared[0] == key:
+            return False
+        before = self.rng.bit_generator.state
+        generated = self._sample(self.settings.length, self.clock())
+        self._prepared = (key, generated, self.rng.bit_generator.state)
+        self.rng.bit_generator.state = before
+        return True
+
+    def _answer_key(self, count: int) -> tuple:
+        return (self.buffer_version, count, tuple(self.settings.items()))
+
+    def _sample(self, count: int, now: float) -> np.ndarray:
+        """The notes of an answer to the current buffer (held notes with provisional durations)."""
         runtime = self.generator.runtime
         logits, state = self.logits, self.state
         previous = self.notes[self.committed - 1] if self.committed else None
@@ -233,14 +276,8 @@ class Engine:
             self._estimate_key()
         sampling = SamplingSettings(settings.temperature, settings.top_p, settings.pitch_min, settings.pitch_max,
                                     self.sounding_scale(), settings.max_leap)
-        count = settings.length if count is None else count
-        generated = self.generator.continue_from_state(logits, state, count, self.rng, sampling,
-                                                       previous.pitch if previous is not None else None)
-        phrase = self._to_phrase(generated, now)
-        self.counters.phrases_out += 1
-        self.counters.notes_out += len(phrase.notes)
-        self.counters.generate_ms_last = (time.perf_counter() - started) * 1000.0
-        return phrase
+        return self.generator.continue_from_state(logits, state, count, self.rng, sampling,
+                                                  previous.pitch if previous is not None else None)
 
     def _estimate_key(self) -> None:
         """Key auto: the key of the performer's recent notes (kept while too few notes are known, and

@@ -34,6 +34,7 @@ OUTBOUND = {
     "/djai/pong": "the answer to /djai/ping",
     "/djai/status": "name value pairs: model, mode, parameters, counters, clock, tempo, beat, key",
     "/djai/capabilities": "name value pairs: model facts, parameters with kind and range, scales, grids, clocks",
+    "/djai/key": "the scale answers keep to, as words (e.g. 'D major'), when it changes and after /djai/status",
 }
 
 

@@ -207,3 +207,36 @@ def test_key_auto_follows_the_performer_into_d_major(generator):
     phrase = engine.generate()
     assert engine.sounding_scale().describe() == "D major"
     assert {n.pitch % 12 for n in phrase.notes} <= {2, 4, 6, 7, 9, 11, 1}
+
+
+def test_a_prepared_answer_is_exactly_the_answer_drawn_on_request(generator):
+    answers = []
+    for prepare in (False, True):
+        clock = FakeClock()
+        engine = Engine(generator, LiveSettings(mode="manual", length=8, temperature=1.5), clock=clock, seed=11)
+        play(engine, clock, [60, 62, 64, 67])
+        if prepare:
+            assert engine.prepare() and not engine.prepare()  # once per buffer
+        first = engine.generate()
+        if prepare:
+            assert engine.prepare()
+        second = engine.generate()
+        answers.append([[(n.pitch, n.onset_ms, n.duration_ms) for n in p.notes] for p in (first, second)])
+        assert engine.counters.prepared_used == (2 if prepare else 0)
+    assert answers[0] == answers[1]
+
+
+def test_a_prepared_answer_is_dropped_when_the_buffer_or_settings_change(generator):
+    clock = FakeClock()
+    engine = Engine(generator, LiveSettings(mode="manual", length=6), clock=clock, seed=2)
+    play(engine, clock, [60, 62, 64])
+    assert engine.prepare()
+    play(engine, clock, [65])
+    engine.generate()
+    assert engine.counters.prepared_used == 0
+    assert engine.prepare()
+    engine.settings.set("temperature", 0.3)
+    engine.generate()
+    assert engine.counters.prepared_used == 0
+    engine.note_on(67, 90, 1)
+    assert not engine.prepare()  # a held key: its duration is not known yet

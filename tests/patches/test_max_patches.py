@@ -30,6 +30,9 @@ REFERENCE = {
     "print": lambda text: (1, 0),
     "inlet": lambda text: (0, 1),
     "outlet": lambda text: (1, 0),
+    "pak": lambda text: (max(2, args_count(text)), 1),
+    "metro": lambda text: (2, 1),
+    "transport": lambda text: (2, 9),   # bars beats units resolution tempo timesig-num timesig-denom ticks state
 }
 UI_REFERENCE = {"message": (2, 1), "comment": (1, 0), "flonum": (1, 2), "number": (1, 2), "umenu": (1, 3),
                 "kslider": (2, 2), "inlet": (0, 1), "outlet": (1, 0)}
