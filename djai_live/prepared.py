@@ -212,6 +212,8 @@ class PreparedCorpus:
             self._read_manifest()  # another process may have added files since we opened the store
             known_by_sha = {entry.sha256: entry for entry in self.files.values()}
             to_parse: list[tuple[str, FileEntry]] = []
+            first_of_content: dict[str, str] = {}            # sha -> the first new path with that content
+            duplicates: list[tuple[str, FileEntry]] = []
             for path in files:
                 try:
                     stat = os.stat(path)
@@ -229,9 +231,19 @@ class PreparedCorpus:
                     self.files[path] = FileEntry(stat.st_size, stat.st_mtime_ns, sha, twin.shard, twin.reason,
                                                  list(twin.track_lengths))
                     report.reused += 1
+                elif sha in first_of_content:
+                    duplicates.append((path, FileEntry(stat.st_size, stat.st_mtime_ns, sha)))
                 else:
+                    first_of_content[sha] = path
                     to_parse.append((path, FileEntry(stat.st_size, stat.st_mtime_ns, sha)))
             self._parse(to_parse, workers, progress, report)
+            for path, entry in duplicates:  # the same bytes under another name: parsed once, stored once
+                original = self.files.get(first_of_content[entry.sha256])
+                if original is not None:
+                    entry.shard, entry.reason = original.shard, original.reason
+                    entry.track_lengths = list(original.track_lengths)
+                    self.files[path] = entry
+                    report.reused += 1
             if prune:
                 keep = set(files)
                 for path in [p for p in self.files if p not in keep]:
@@ -282,7 +294,12 @@ class PreparedCorpus:
         if not pieces:
             return
         shard = f"shard-{uuid.uuid4().hex[:16]}.npz"
-        tracks = [(entries[piece.path].sha256, track) for piece in pieces for track in piece.tracks]
+        unique, seen = [], set()
+        for piece in pieces:  # a shard holds each content once: readers find a file's tracks by its hash
+            if entries[piece.path].sha256 not in seen:
+                seen.add(entries[piece.path].sha256)
+                unique.append(piece)
+        tracks = [(entries[piece.path].sha256, track) for piece in unique for track in piece.tracks]
         lengths = np.array([len(track) for _, track in tracks], dtype=np.int64)
         arrays = dict(
             notes=np.concatenate([track.notes for _, track in tracks]).astype(NOTE_DTYPE),

@@ -54,14 +54,16 @@ class TrainResult:
 def train(files: Sequence[str] | None, config: DjaiConfig, output: str | Path, epochs: int = 50,
           validation_split: float = 0.1, transpose: int = 0, patience: int = 5, resume: bool = False,
           seed: int = 0, cache_dir="default", prepared: PreparedCorpus | None = None, distribute: str = "none",
-          jit_compile: bool | str = "auto", verbose: int | None = None, plot: bool = True) -> TrainResult:
+          jit_compile: bool | str = "auto", init_from: str | Path | None = None, verbose: int | None = None,
+          plot: bool = True) -> TrainResult:
     """Train a model on MIDI files and write the best one (by validation loss) to ``output``.
 
     The files are prepared first (parsed once, see :mod:`djai_live.prepared`) into ``cache_dir``
     ("default": :func:`default_cache_dir`; None: a temporary directory), or taken from ``prepared``, a
     store made by ``djai-live prepare`` (``files`` None: all its usable files). Windows then stream from
     the shards, so memory does not grow with the corpus. ``distribute`` is "none", "mirrored" or
-    "multi-worker" (see :mod:`djai_live.distribute`).
+    "multi-worker" (see :mod:`djai_live.distribute`). ``init_from`` starts from the weights of a model
+    file of the same architecture (to fine-tune, for example at a lower learning rate).
 
     Raises:
         NoUsableDataError: no file could be read, or the readable ones hold too few notes.
@@ -100,6 +102,8 @@ def train(files: Sequence[str] | None, config: DjaiConfig, output: str | Path, e
         with strategy.scope():
             model = build_model(config)
             compile_model(model, config, jit_compile=jit_compile)
+            if init_from is not None and not (resume and (backup / "state").exists()):
+                model.load_weights(init_from)
         if distribute == "multi-worker":
             fix_keras_multi_worker(model)
         backup.mkdir(parents=True, exist_ok=True)

@@ -6,8 +6,8 @@
    and with the request sent 1 ms after a new note, while the daemon is still preparing.
 2. The original design in the same run and on the same model: `model.predict` once per generated note.
 3. Streaming accuracy: each /djai/note's arrival against its announced onset (phrase arrival + onset_ms).
-4. A flood: N incoming notes per second for S seconds; the daemon's memory (VmRSS) before and after, and
-   the answer latency right after.
+4. A flood: N incoming notes per second (each a note-on and its note-off) for S seconds; the daemon's
+   memory (VmRSS) before and after, and the answer latency right after.
 
     python scripts/bench_latency.py                      # default model, 300 answers, 60 s flood
     python scripts/bench_latency.py --flood-seconds 10   # quicker
@@ -181,12 +181,17 @@ def main() -> int:
             client.send_message("/djai/panic", [])
             receiver.drain(0.05)
         print(f"streamed note-on vs announced onset:        {percentiles(errors)}")
+        client.send_message("/djai/status", [])
+        _, status = receiver.until("/djai/status")
+        print(f"  the daemon's own lateness sending those notes (and the answers before), p99: "
+              f"{dict(zip(status[::2], status[1::2]))['lateness_ms_p99']:.3f} ms")
 
         rss_before = rss_kib(process.pid)
         total = int(args.flood_rate * args.flood_seconds)
         started = time.monotonic()
-        for i in range(total):
-            client.send_message("/djai/note", [40 + i % 40, 0 if i % 2 else 90])
+        for i in range(total):  # each note: its note-on, then its note-off
+            client.send_message("/djai/note", [40 + i % 40, 90])
+            client.send_message("/djai/note", [40 + i % 40, 0])
             target = started + (i + 1) / args.flood_rate
             while time.monotonic() < target:
                 pass

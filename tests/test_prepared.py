@@ -160,3 +160,20 @@ def test_manifest_records_hashes_and_track_lengths(tmp_path, midi_dir):
     entry = manifest["files"][files[0]]
     assert len(entry["sha256"]) == 64
     assert sum(entry["track_lengths"]) == read_midi_notes(files[0]).note_count
+
+
+def test_identical_new_files_are_parsed_once_and_read_back_once_each(tmp_path, midi_dir, parse_counter):
+    from djai_live.config import DjaiConfig
+    from djai_live.streaming import WindowStream
+
+    files = scan_midi_files(midi_dir)
+    twin = midi_dir / "twin_of_first.mid"
+    shutil.copy(files[0], twin)
+    everything = sorted(files + [str(twin)])
+    store = PreparedCorpus(tmp_path / "store")
+    report = store.update(everything)
+    assert len(parse_counter) == len(files) and report.reused == 1
+    pieces = {piece.path: piece for piece in store.pieces(everything)}
+    assert pieces[str(twin)].note_count == pieces[files[0]].note_count == read_midi_notes(files[0]).note_count
+    stream = WindowStream(store, everything, DjaiConfig(sequence_length_i=8), shuffle=False)
+    assert sum(len(chunk[0]) for chunk in stream.chunks()) == len(stream)  # the count the dataset asserts

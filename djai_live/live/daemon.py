@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -24,6 +25,8 @@ from .settings import LiveSettings, SettingError
 
 log = logging.getLogger(__name__)
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+PREPARE_CLEARANCE_S = 0.008  # prepare an answer only when no note is due sooner: it holds the GIL for ~3 ms
+GIL_SWITCH_S = 0.0005        # the scheduler thread gets the interpreter within this when a note is due
 NOTE_KINDS = ("note_on", "note_off")
 
 
@@ -149,9 +152,12 @@ class Daemon:
 
     # --- the engine thread ---------------------------------------------------------------------------
     def _conduct(self) -> None:
+        retry_prepare = False
         while not self._stop.is_set():
             deadline = self.engine.next_deadline()
             timeout = 0.25 if deadline is None else min(0.25, max(0.0, deadline - time.monotonic()))
+            if retry_prepare:
+                timeout = min(timeout, PREPARE_CLEARANCE_S)
             item = self.queue.get(timeout)
             try:
                 if item is not None:
@@ -159,8 +165,13 @@ class Daemon:
                 phrase = self.engine.due()
                 if phrase is not None:
                     self._play(phrase)
+                retry_prepare = False
                 if self.options.prepare_answers and len(self.queue) == 0:
-                    self.engine.prepare()
+                    due = self.scheduler.next_due()
+                    if due is None or due - time.monotonic() > PREPARE_CLEARANCE_S:
+                        self.engine.prepare()
+                    else:
+                        retry_prepare = True  # a note is about to leave: prepare after it
             except Exception:  # never let one bad event end the concert
                 log.exception("error while handling %r; carrying on", item)
 
@@ -297,6 +308,7 @@ class Daemon:
 
 def serve(options: ServeOptions, settings: LiveSettings) -> int:
     """Run until SIGINT/SIGTERM; every outstanding note-off is sent before returning 0."""
+    sys.setswitchinterval(GIL_SWITCH_S)  # the default 5 ms would let a busy thread delay a due note
     daemon = Daemon(options, settings)
     signal.signal(signal.SIGINT, daemon.request_stop)
     signal.signal(signal.SIGTERM, daemon.request_stop)

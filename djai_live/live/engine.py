@@ -228,7 +228,7 @@ class Engine:
         if not self.notes:
             return None
         count = self.settings.length if count is None else count
-        key = self._answer_key(count)
+        key = self._answer_key(count, now)
         if self._prepared is not None and self._prepared[0] == key:
             _, generated, rng_state = self._prepared
             self.rng.bit_generator.state = rng_state  # as if drawn now: seeded sessions stay reproducible
@@ -244,22 +244,27 @@ class Engine:
 
     def prepare(self) -> bool:
         """Draw the answer to the current buffer ahead of time, while the performer is between notes, so
-        that the request (or the phrase-mode deadline) finds it ready. Nothing is prepared while a key is
-        held (its duration is not known yet). The random state is left as it was: the prepared answer is
+        that the request (or the phrase-mode deadline) finds it ready. Keys still held enter with their
+        duration so far; the answer stays valid while those durations fall in the same time bins (the
+        model sees nothing else of them). The random state is left as it was: the prepared answer is
         exactly what :meth:`generate` would draw now. Returns whether something was prepared."""
-        if not self.notes or self.committed < len(self.notes) or self.settings.mode == "every":
+        if not self.notes or self.settings.mode == "every":
             return False
-        key = self._answer_key(self.settings.length)
+        now = self.clock()
+        key = self._answer_key(self.settings.length, now)
         if self._prepared is not None and self._prepared[0] == key:
             return False
         before = self.rng.bit_generator.state
-        generated = self._sample(self.settings.length, self.clock())
+        generated = self._sample(self.settings.length, now)
         self._prepared = (key, generated, self.rng.bit_generator.state)
         self.rng.bit_generator.state = before
         return True
 
-    def _answer_key(self, count: int) -> tuple:
-        return (self.buffer_version, count, tuple(self.settings.items()))
+    def _answer_key(self, count: int, now: float) -> tuple:
+        """What an answer depends on: the buffer, the settings, and the time bins of held notes so far."""
+        held = tuple(int(self.generator.codec.time.encode([(now - note.onset) * self.bpm(note.onset) / 60.0])[0])
+                     for note in itertools.islice(self.notes, self.committed, None) if note.duration is None)
+        return (self.buffer_version, count, tuple(self.settings.items()), held)
 
     def _sample(self, count: int, now: float) -> np.ndarray:
         """The notes of an answer to the current buffer (held notes with provisional durations)."""

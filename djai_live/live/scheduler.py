@@ -96,6 +96,11 @@ class Scheduler:
 
     panic = cancel
 
+    def next_due(self) -> float | None:
+        """When the next note-on or note-off is due (scheduler clock), or None."""
+        with self._condition:
+            return self._events[0][0] if self._events else None
+
     @property
     def pending(self) -> int:
         with self._condition:

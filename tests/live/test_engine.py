@@ -239,4 +239,12 @@ def test_a_prepared_answer_is_dropped_when_the_buffer_or_settings_change(generat
     engine.generate()
     assert engine.counters.prepared_used == 0
     engine.note_on(67, 90, 1)
-    assert not engine.prepare()  # a held key: its duration is not known yet
+    clock.now += 0.6
+    assert engine.prepare()  # a held key enters with its duration so far (1.2 beats)
+    clock.now += 0.004         # 1.208 beats: the same duration bin, so the prepared answer holds
+    engine.generate()
+    assert engine.counters.prepared_used == 1
+    assert engine.prepare()
+    clock.now += 2.0           # held much longer: another bin, so another answer
+    engine.generate()
+    assert engine.counters.prepared_used == 1

@@ -109,3 +109,20 @@ def test_a_failing_sink_does_not_stop_the_others():
     time.sleep(0.1)
     scheduler.close()
     assert [k for k, _, _, _ in sink.events] == ["on", "off"]
+
+
+def test_next_due_tells_when_the_next_event_leaves():
+    scheduler = Scheduler(RecordingSink(), clock=lambda: 50.0)  # not started: nothing fires
+    assert scheduler.next_due() is None
+    scheduler.play(phrase((200.0, 60, 100.0), (40.0, 62, 30.0)))
+    assert scheduler.next_due() == 50.04
+    scheduler.cancel()
+    assert scheduler.next_due() is None
+
+
+def test_a_phrase_with_an_anchor_is_placed_from_it():
+    now = [10.0]
+    scheduler = Scheduler(RecordingSink(), clock=lambda: now[0])
+    anchored = Phrase(1, (AnswerNote(250.0, 60, 90, 100.0, 1),), 0.0, anchor=9.5)
+    scheduler.play(anchored, start=anchored.anchor)
+    assert scheduler.next_due() == 9.75
