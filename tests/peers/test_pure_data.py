@@ -34,7 +34,7 @@ def test_pure_data_plays_a_phrase_and_hears_the_answer():
                         reply_port=reply_port) as (_, port):
         messages = (f"djai-connect connect 127.0.0.1 {port}; djai-listen listen {reply_port}; "
                     "djai-test-play bang")
-        output = run_pd("-open", str(PATCH), "-open", str(DRIVER), "-send", messages)
+        output = run_pd("-open", str(PATCH), "-open", str(DRIVER), "-send", messages, timeout=30)
     notes = [line.split(":", 1)[1].split() for line in output.splitlines() if line.startswith("djai-out:")]
     offs = [line.split(":", 1)[1].split() for line in output.splitlines() if line.startswith("djai-out-off:")]
     phrases = [line for line in output.splitlines() if line.startswith("djai-phrase:")]
