@@ -130,6 +130,10 @@ def run(args) -> int:
     daemon = Daemon(ServeOptions(osc=False, midi_in=SENDER_PORT, midi_api="jack", seed=args.seed), settings)
     recorder = Recorder()
     daemon.scheduler.sink = recorder
+    if os.environ.get("DJAI_BENCH_CLOCK_DUMP"):  # keep what the clock was fed, to replay offline
+        fed, original_feed = [], daemon.engine.host_clock.feed
+        daemon.engine.host_clock.feed = lambda kind, when, value=None: (fed.append((kind, when, value)),
+                                                                        original_feed(kind, when, value))
     daemon.start()
     tempo_trace: list[tuple[float, float]] = []
     stop = threading.Event()
@@ -158,6 +162,11 @@ def run(args) -> int:
     daemon.stop()
     sender.wait(10)
 
+    if os.environ.get("DJAI_BENCH_CLOCK_DUMP"):
+        import pickle
+
+        with open(os.environ["DJAI_BENCH_CLOCK_DUMP"], "wb") as handle:
+            pickle.dump({"fed": fed, "ticks": ticks, "start": start}, handle)
     grid = ticks[::6]                       # 1/16 notes: every 6th tick
     change = start + 24 * 60.0 / 120.0      # the first tick at 90 BPM
     onsets = np.array([t for t in recorder.note_ons if t < ticks[-1]])

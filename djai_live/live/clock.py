@@ -122,8 +122,9 @@ class MidiClock:
                 if len(self._off_fit) >= JUMP_TICKS and len({r > 0 for r in self._off_fit}) == 1:
                     tail = self._off_fit[-2:]  # (an earlier straggler may precede the loss)
                     lag = round(float(np.mean(tail)))
-                    if lag >= 1 and max(abs(r - lag) for r in tail) < LOST_TOLERANCE:
-                        # a constant lag of whole periods: ticks were lost, not the tempo changed
+                    if lag != 0 and max(abs(r - lag) for r in tail) < LOST_TOLERANCE:
+                        # a constant offset of whole periods: ticks were lost (late), or ticks delayed by a
+                        # stall were taken for lost ones (early); either way the tempo did not change
                         placed = [self._ticks.pop() for _ in range(len(tail) - 1)][::-1]
                         self._ticks.extend((i + lag, t) for i, t in placed)
                         index += lag

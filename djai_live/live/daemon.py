@@ -76,6 +76,7 @@ class Daemon:
 
     # --- life cycle --------------------------------------------------------------------------------
     def start(self) -> "Daemon":
+        sys.setswitchinterval(GIL_SWITCH_S)  # the default 5 ms would let a busy thread delay a due note
         self._warm_up()
         self.scheduler.start()
         self._thread.start()
@@ -308,7 +309,6 @@ class Daemon:
 
 def serve(options: ServeOptions, settings: LiveSettings) -> int:
     """Run until SIGINT/SIGTERM; every outstanding note-off is sent before returning 0."""
-    sys.setswitchinterval(GIL_SWITCH_S)  # the default 5 ms would let a busy thread delay a due note
     daemon = Daemon(options, settings)
     signal.signal(signal.SIGINT, daemon.request_stop)
     signal.signal(signal.SIGTERM, daemon.request_stop)

@@ -142,3 +142,16 @@ def test_a_tick_lost_right_after_a_late_one_keeps_the_phase():
         clock.feed("clock", float(t))
     end = 24 * 6 * period
     assert abs(clock.position(end).beat - 6.0) * 500.0 < 1.0
+
+
+def test_a_stall_that_delays_a_few_ticks_by_a_period_keeps_the_phase():
+    for late in (1, 2, 3, 5):
+        clock = MidiClock()
+        clock.feed("start", 0.0)
+        period = 60.0 / 120.0 / 24
+        times = list(np.arange(24 * 8) * period)
+        for k in range(60, 60 + late):
+            times[k] += 0.95 * period  # delivered about a period late, then the driver catches up
+        for t in times:
+            clock.feed("clock", float(t))
+        assert abs(clock.position(24 * 8 * period).beat - 8.0) * 500.0 < 1.0, late
