@@ -8,9 +8,10 @@ import logging
 import os
 import warnings
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -197,26 +198,33 @@ def load_corpus(files: Iterable[str], include_drums: bool = False, cache_dir: Pa
             if piece is not None:
                 corpus.pieces.append(Piece(path=path, tracks=piece.tracks))
         return corpus
-    if workers is None:
-        workers = min(os.cpu_count() or 1, 8) if len(files) >= 32 else 1
-    jobs = [(path, include_drums) for path in files]
-    if workers > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            results: Sequence = list(_with_progress(pool.map(_read_or_reason, jobs, chunksize=16), len(jobs),
-                                                    progress))
-    else:
-        results = list(_with_progress(map(_read_or_reason, jobs), len(jobs), progress))
-    for result in results:
-        if isinstance(result, Piece):
-            corpus.pieces.append(result)
-        else:
-            corpus.skipped.append(result)
+    with reading(files, include_drums, workers, progress) as results:
+        for result in results:
+            if isinstance(result, Piece):
+                corpus.pieces.append(result)
+            else:
+                corpus.skipped.append(result)
     return corpus
 
 
-def _with_progress(iterable: Iterable, total: int, enabled: bool) -> Iterable:
+@contextmanager
+def reading(files: Sequence[str], include_drums: bool = False, workers: int | None = None, progress: bool = False,
+            label: str = "reading MIDI") -> Iterator[Iterable[Piece | tuple[str, str]]]:
+    """The pieces of ``files`` in order, each a Piece or (path, reason) for a file that cannot be used;
+    parsed in a process pool (one process per CPU by default, serial for fewer than 32 files)."""
+    jobs = [(path, include_drums) for path in files]
+    if workers is None:
+        workers = min(os.cpu_count() or 1, 8) if len(jobs) >= 32 else 1
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            yield _with_progress(pool.map(_read_or_reason, jobs, chunksize=8), len(jobs), progress, label)
+    else:
+        yield _with_progress(map(_read_or_reason, jobs), len(jobs), progress, label)
+
+
+def _with_progress(iterable: Iterable, total: int, enabled: bool, label: str) -> Iterable:
     if not enabled:
         return iterable
     from tqdm import tqdm
 
-    return tqdm(iterable, total=total, desc="reading MIDI", unit="file", leave=False)
+    return tqdm(iterable, total=total, desc=label, unit="file", leave=False)

@@ -21,7 +21,6 @@ import json
 import logging
 import os
 import uuid
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,16 +89,6 @@ def file_sha256(path: str | os.PathLike) -> str:
         while chunk := handle.read(_HASH_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def _extract(job: tuple[str, bool]) -> Piece | tuple[str, str]:
-    from .corpus import MidiReadError, read_midi_notes
-
-    path, include_drums = job
-    try:
-        return read_midi_notes(path, include_drums)
-    except MidiReadError as error:
-        return (error.path, error.reason)
 
 
 class PreparedCorpus:
@@ -261,18 +250,12 @@ class PreparedCorpus:
                report: UpdateReport) -> None:
         if not jobs:
             return
-        if workers is None:
-            workers = min(os.cpu_count() or 1, 8) if len(jobs) >= 32 else 1
+        from .corpus import reading
+
         entries = dict(jobs)
-        arguments = [(path, self.include_drums) for path, _ in jobs]
         pending: list[Piece] = []
         pending_notes = 0
-        with _maybe_pool(workers) as mapper:
-            results = mapper(_extract, arguments)
-            if progress:
-                from tqdm import tqdm
-
-                results = tqdm(results, total=len(arguments), desc="preparing MIDI", unit="file", leave=False)
+        with reading(list(entries), self.include_drums, workers, progress, "preparing MIDI") as results:
             for result in results:
                 if isinstance(result, Piece):
                     pending.append(result)
@@ -364,12 +347,3 @@ class PreparedCorpus:
                 yield
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
-
-
-@contextmanager
-def _maybe_pool(workers: int):
-    if workers > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            yield lambda function, items: pool.map(function, items, chunksize=8)
-    else:
-        yield map

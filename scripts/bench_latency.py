@@ -79,6 +79,15 @@ class DirectReceiver:
         return received
 
 
+def play_prompt(client: SimpleUDPClient) -> None:
+    """Eight notes for the daemon to answer, then a pause so that all are committed."""
+    for pitch in (60, 62, 64, 65, 67, 69, 71, 72):
+        client.send_message("/djai/note", [pitch, 90])
+        time.sleep(0.02)
+        client.send_message("/djai/note", [pitch, 0])
+    time.sleep(0.2)
+
+
 def answer_latencies(client: SimpleUDPClient, receiver: DirectReceiver, count: int) -> list[float]:
     latencies = []
     for _ in range(count):
@@ -130,11 +139,7 @@ def main() -> int:
                             "--prepare-answers", prepared, reply_port=reply_port) as (process, port):
             client = SimpleUDPClient("127.0.0.1", port)
             receiver = DirectReceiver(reply_port)
-            for pitch in (60, 62, 64, 65, 67, 69, 71, 72):
-                client.send_message("/djai/note", [pitch, 90])
-                time.sleep(0.02)
-                client.send_message("/djai/note", [pitch, 0])
-            time.sleep(0.2)
+            play_prompt(client)
             answer_latencies(client, receiver, 20)  # warm up both sides
             measured = answer_latencies(client, receiver, args.answers)
             print(f"/djai/generate -> /djai/phrase (10 notes), answers prepared {prepared:>3}: "
@@ -162,11 +167,7 @@ def main() -> int:
                         reply_port=reply_port) as (process, port):
         client = SimpleUDPClient("127.0.0.1", port)
         receiver = DirectReceiver(reply_port)
-        for pitch in (60, 62, 64, 65, 67, 69, 71, 72):
-            client.send_message("/djai/note", [pitch, 90])
-            time.sleep(0.02)
-            client.send_message("/djai/note", [pitch, 0])
-        time.sleep(0.2)
+        play_prompt(client)
         answer_latencies(client, receiver, 20)
 
         client.send_message("/djai/set", ["tempo_bpm", 120.0])
