@@ -1015,6 +1015,57 @@
             {
                 "box": {
                     "id": "obj-49",
+                    "maxclass": "flonum",
+                    "numinlets": 1,
+                    "numoutlets": 2,
+                    "patching_rect": [
+                        440,
+                        445,
+                        50,
+                        22
+                    ],
+                    "outlettype": [
+                        "",
+                        "bang"
+                    ]
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-50",
+                    "maxclass": "comment",
+                    "numinlets": 1,
+                    "numoutlets": 0,
+                    "patching_rect": [
+                        495,
+                        445,
+                        200,
+                        34
+                    ],
+                    "text": "clock latency ms: how late the host's clock arrives (a DAW's sync delay)"
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-51",
+                    "maxclass": "newobj",
+                    "numinlets": 1,
+                    "numoutlets": 1,
+                    "patching_rect": [
+                        440,
+                        480,
+                        210,
+                        22
+                    ],
+                    "outlettype": [
+                        ""
+                    ],
+                    "text": "prepend /djai/set clock_latency_ms"
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-52",
                     "maxclass": "comment",
                     "numinlets": 1,
                     "numoutlets": 0,
@@ -1029,7 +1080,7 @@
             },
             {
                 "box": {
-                    "id": "obj-50",
+                    "id": "obj-53",
                     "maxclass": "newobj",
                     "numinlets": 2,
                     "numoutlets": 1,
@@ -1047,7 +1098,7 @@
             },
             {
                 "box": {
-                    "id": "obj-51",
+                    "id": "obj-54",
                     "maxclass": "newobj",
                     "numinlets": 2,
                     "numoutlets": 9,
@@ -1073,7 +1124,7 @@
             },
             {
                 "box": {
-                    "id": "obj-52",
+                    "id": "obj-55",
                     "maxclass": "newobj",
                     "numinlets": 2,
                     "numoutlets": 1,
@@ -1091,7 +1142,7 @@
             },
             {
                 "box": {
-                    "id": "obj-53",
+                    "id": "obj-56",
                     "maxclass": "newobj",
                     "numinlets": 1,
                     "numoutlets": 1,
@@ -1109,7 +1160,7 @@
             },
             {
                 "box": {
-                    "id": "obj-54",
+                    "id": "obj-57",
                     "maxclass": "newobj",
                     "numinlets": 1,
                     "numoutlets": 1,
@@ -1127,7 +1178,7 @@
             },
             {
                 "box": {
-                    "id": "obj-55",
+                    "id": "obj-58",
                     "maxclass": "comment",
                     "numinlets": 1,
                     "numoutlets": 0,
@@ -1142,7 +1193,7 @@
             },
             {
                 "box": {
-                    "id": "obj-56",
+                    "id": "obj-59",
                     "maxclass": "message",
                     "numinlets": 2,
                     "numoutlets": 1,
@@ -1160,7 +1211,7 @@
             },
             {
                 "box": {
-                    "id": "obj-57",
+                    "id": "obj-60",
                     "maxclass": "newobj",
                     "numinlets": 1,
                     "numoutlets": 1,
@@ -1178,7 +1229,7 @@
             },
             {
                 "box": {
-                    "id": "obj-58",
+                    "id": "obj-61",
                     "maxclass": "newobj",
                     "numinlets": 2,
                     "numoutlets": 8,
@@ -1203,7 +1254,7 @@
             },
             {
                 "box": {
-                    "id": "obj-59",
+                    "id": "obj-62",
                     "maxclass": "newobj",
                     "numinlets": 1,
                     "numoutlets": 4,
@@ -1224,7 +1275,7 @@
             },
             {
                 "box": {
-                    "id": "obj-60",
+                    "id": "obj-63",
                     "maxclass": "comment",
                     "numinlets": 1,
                     "numoutlets": 0,
@@ -1239,7 +1290,7 @@
             },
             {
                 "box": {
-                    "id": "obj-61",
+                    "id": "obj-64",
                     "maxclass": "newobj",
                     "numinlets": 3,
                     "numoutlets": 2,
@@ -1258,7 +1309,7 @@
             },
             {
                 "box": {
-                    "id": "obj-62",
+                    "id": "obj-65",
                     "maxclass": "newobj",
                     "numinlets": 3,
                     "numoutlets": 0,
@@ -1274,7 +1325,7 @@
             },
             {
                 "box": {
-                    "id": "obj-63",
+                    "id": "obj-66",
                     "maxclass": "kslider",
                     "numinlets": 2,
                     "numoutlets": 2,
@@ -1292,7 +1343,7 @@
             },
             {
                 "box": {
-                    "id": "obj-64",
+                    "id": "obj-67",
                     "maxclass": "comment",
                     "numinlets": 1,
                     "numoutlets": 0,
@@ -1307,7 +1358,7 @@
             },
             {
                 "box": {
-                    "id": "obj-65",
+                    "id": "obj-68",
                     "maxclass": "newobj",
                     "numinlets": 1,
                     "numoutlets": 2,
@@ -1326,7 +1377,7 @@
             },
             {
                 "box": {
-                    "id": "obj-66",
+                    "id": "obj-69",
                     "maxclass": "message",
                     "numinlets": 2,
                     "numoutlets": 1,
@@ -1344,7 +1395,7 @@
             },
             {
                 "box": {
-                    "id": "obj-67",
+                    "id": "obj-70",
                     "maxclass": "newobj",
                     "numinlets": 3,
                     "numoutlets": 0,
@@ -1360,7 +1411,7 @@
             },
             {
                 "box": {
-                    "id": "obj-68",
+                    "id": "obj-71",
                     "maxclass": "newobj",
                     "numinlets": 1,
                     "numoutlets": 0,
@@ -1376,7 +1427,7 @@
             },
             {
                 "box": {
-                    "id": "obj-69",
+                    "id": "obj-72",
                     "maxclass": "comment",
                     "numinlets": 1,
                     "numoutlets": 0,
@@ -1391,7 +1442,7 @@
             },
             {
                 "box": {
-                    "id": "obj-70",
+                    "id": "obj-73",
                     "maxclass": "newobj",
                     "numinlets": 1,
                     "numoutlets": 1,
@@ -1409,7 +1460,7 @@
             },
             {
                 "box": {
-                    "id": "obj-71",
+                    "id": "obj-74",
                     "maxclass": "message",
                     "numinlets": 2,
                     "numoutlets": 1,
@@ -1885,7 +1936,7 @@
             {
                 "patchline": {
                     "source": [
-                        "obj-50",
+                        "obj-49",
                         0
                     ],
                     "destination": [
@@ -1899,10 +1950,36 @@
                 "patchline": {
                     "source": [
                         "obj-51",
+                        0
+                    ],
+                    "destination": [
+                        "obj-5",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-53",
+                        0
+                    ],
+                    "destination": [
+                        "obj-54",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-54",
                         1
                     ],
                     "destination": [
-                        "obj-52",
+                        "obj-55",
                         1
                     ],
                     "order": 0
@@ -1911,11 +1988,11 @@
             {
                 "patchline": {
                     "source": [
-                        "obj-51",
+                        "obj-54",
                         0
                     ],
                     "destination": [
-                        "obj-52",
+                        "obj-55",
                         0
                     ],
                     "order": 1
@@ -1924,50 +2001,11 @@
             {
                 "patchline": {
                     "source": [
-                        "obj-52",
+                        "obj-55",
                         0
                     ],
                     "destination": [
-                        "obj-53",
-                        0
-                    ],
-                    "order": 0
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-53",
-                        0
-                    ],
-                    "destination": [
-                        "obj-5",
-                        0
-                    ],
-                    "order": 0
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-51",
-                        4
-                    ],
-                    "destination": [
-                        "obj-54",
-                        0
-                    ],
-                    "order": 0
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-54",
-                        0
-                    ],
-                    "destination": [
-                        "obj-5",
+                        "obj-56",
                         0
                     ],
                     "order": 0
@@ -1980,7 +2018,7 @@
                         0
                     ],
                     "destination": [
-                        "obj-57",
+                        "obj-5",
                         0
                     ],
                     "order": 0
@@ -1989,219 +2027,258 @@
             {
                 "patchline": {
                     "source": [
-                        "obj-57",
-                        0
-                    ],
-                    "destination": [
-                        "obj-58",
-                        0
-                    ],
-                    "order": 0
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-58",
-                        0
-                    ],
-                    "destination": [
-                        "obj-59",
-                        0
-                    ],
-                    "order": 0
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-59",
-                        0
-                    ],
-                    "destination": [
-                        "obj-61",
-                        0
-                    ],
-                    "order": 0
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-59",
-                        1
-                    ],
-                    "destination": [
-                        "obj-61",
-                        1
-                    ],
-                    "order": 1
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-59",
-                        2
-                    ],
-                    "destination": [
-                        "obj-61",
-                        2
-                    ],
-                    "order": 2
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-61",
-                        0
-                    ],
-                    "destination": [
-                        "obj-62",
-                        0
-                    ],
-                    "order": 0
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-61",
-                        1
-                    ],
-                    "destination": [
-                        "obj-62",
-                        1
-                    ],
-                    "order": 1
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-59",
-                        3
-                    ],
-                    "destination": [
-                        "obj-62",
-                        2
-                    ],
-                    "order": 0
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-61",
-                        0
-                    ],
-                    "destination": [
-                        "obj-63",
-                        0
-                    ],
-                    "order": 0
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-61",
-                        1
-                    ],
-                    "destination": [
-                        "obj-63",
-                        1
-                    ],
-                    "order": 1
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-58",
-                        1
-                    ],
-                    "destination": [
-                        "obj-65",
-                        0
-                    ],
-                    "order": 0
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-65",
-                        0
-                    ],
-                    "destination": [
-                        "obj-66",
-                        0
-                    ],
-                    "order": 0
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-66",
-                        0
-                    ],
-                    "destination": [
-                        "obj-67",
-                        0
-                    ],
-                    "order": 0
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-65",
-                        1
-                    ],
-                    "destination": [
-                        "obj-67",
-                        2
-                    ],
-                    "order": 0
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-58",
-                        2
-                    ],
-                    "destination": [
-                        "obj-68",
-                        0
-                    ],
-                    "order": 0
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-58",
-                        3
-                    ],
-                    "destination": [
-                        "obj-68",
-                        0
-                    ],
-                    "order": 1
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-58",
+                        "obj-54",
                         4
                     ],
                     "destination": [
+                        "obj-57",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-57",
+                        0
+                    ],
+                    "destination": [
+                        "obj-5",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-59",
+                        0
+                    ],
+                    "destination": [
+                        "obj-60",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-60",
+                        0
+                    ],
+                    "destination": [
+                        "obj-61",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-61",
+                        0
+                    ],
+                    "destination": [
+                        "obj-62",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-62",
+                        0
+                    ],
+                    "destination": [
+                        "obj-64",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-62",
+                        1
+                    ],
+                    "destination": [
+                        "obj-64",
+                        1
+                    ],
+                    "order": 1
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-62",
+                        2
+                    ],
+                    "destination": [
+                        "obj-64",
+                        2
+                    ],
+                    "order": 2
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-64",
+                        0
+                    ],
+                    "destination": [
+                        "obj-65",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-64",
+                        1
+                    ],
+                    "destination": [
+                        "obj-65",
+                        1
+                    ],
+                    "order": 1
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-62",
+                        3
+                    ],
+                    "destination": [
+                        "obj-65",
+                        2
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-64",
+                        0
+                    ],
+                    "destination": [
+                        "obj-66",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-64",
+                        1
+                    ],
+                    "destination": [
+                        "obj-66",
+                        1
+                    ],
+                    "order": 1
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-61",
+                        1
+                    ],
+                    "destination": [
                         "obj-68",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-68",
+                        0
+                    ],
+                    "destination": [
+                        "obj-69",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-69",
+                        0
+                    ],
+                    "destination": [
+                        "obj-70",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-68",
+                        1
+                    ],
+                    "destination": [
+                        "obj-70",
+                        2
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-61",
+                        2
+                    ],
+                    "destination": [
+                        "obj-71",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-61",
+                        3
+                    ],
+                    "destination": [
+                        "obj-71",
+                        0
+                    ],
+                    "order": 1
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-61",
+                        4
+                    ],
+                    "destination": [
+                        "obj-71",
                         0
                     ],
                     "order": 2
@@ -2210,11 +2287,11 @@
             {
                 "patchline": {
                     "source": [
-                        "obj-58",
+                        "obj-61",
                         5
                     ],
                     "destination": [
-                        "obj-68",
+                        "obj-71",
                         0
                     ],
                     "order": 3
@@ -2223,11 +2300,11 @@
             {
                 "patchline": {
                     "source": [
-                        "obj-58",
+                        "obj-61",
                         6
                     ],
                     "destination": [
-                        "obj-70",
+                        "obj-73",
                         0
                     ],
                     "order": 0
@@ -2236,11 +2313,11 @@
             {
                 "patchline": {
                     "source": [
-                        "obj-70",
+                        "obj-73",
                         0
                     ],
                     "destination": [
-                        "obj-71",
+                        "obj-74",
                         0
                     ],
                     "order": 0

@@ -86,9 +86,10 @@ class Recorder:
 
 
 def percentiles(errors_ms: np.ndarray) -> str:
-    errors_ms = np.abs(errors_ms)
-    return (f"p50 {np.percentile(errors_ms, 50):.3f} ms, p99 {np.percentile(errors_ms, 99):.3f} ms, "
-            f"max {errors_ms.max():.3f} ms ({len(errors_ms)} events)")
+    """|error| percentiles, and the signed median: a constant lead or lag that --clock-latency can remove."""
+    magnitudes = np.abs(errors_ms)
+    return (f"p50 {np.percentile(magnitudes, 50):.3f} ms, p99 {np.percentile(magnitudes, 99):.3f} ms, "
+            f"max {magnitudes.max():.3f} ms, signed median {np.median(errors_ms):+.3f} ms ({len(errors_ms)} events)")
 
 
 def main() -> int:
@@ -96,6 +97,9 @@ def main() -> int:
     parser.add_argument("--send-clock", type=float, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--sent-to", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--clock-latency-ms", type=float, default=0.0,
+                        help="the daemon's clock_latency_ms: calibrate it to the signed median an uncalibrated "
+                        "run prints, as a DAW's MIDI clock sync delay is calibrated")
     args = parser.parse_args()
     os.environ["JACK_DEFAULT_SERVER"] = SERVER
     if args.send_clock is not None:
@@ -126,7 +130,8 @@ def run(args) -> int:
     sender = subprocess.Popen([sys.executable, __file__, "--send-clock", repr(start), "--sent-to", sent_file,
                                "--seed", str(args.seed)], env=dict(os.environ))
     time.sleep(1.5)  # the sender's port must exist before the daemon looks for it
-    settings = LiveSettings(mode="manual", length=8, clock="midi", quantize_start="beat", grid="1/16")
+    settings = LiveSettings(mode="manual", length=8, clock="midi", quantize_start="beat", grid="1/16",
+                            clock_latency_ms=args.clock_latency_ms)
     daemon = Daemon(ServeOptions(osc=False, midi_in=SENDER_PORT, midi_api="jack", seed=args.seed), settings)
     recorder = Recorder()
     daemon.scheduler.sink = recorder
@@ -176,7 +181,8 @@ def run(args) -> int:
     steady = (onsets < change) | (onsets >= bar_after)
     sent = np.load(sent_file)
     print(f"MIDI clock from a separate process over JACK: {PLAN[0][0]:.0f} BPM for {PLAN[0][1]} beats, then "
-          f"{PLAN[1][0]:.0f} BPM for {PLAN[1][1]} beats, each tick jittered by +-{JITTER_S * 1000:.0f} ms")
+          f"{PLAN[1][0]:.0f} BPM for {PLAN[1][1]} beats, each tick jittered by +-{JITTER_S * 1000:.0f} ms; "
+          f"clock_latency_ms {args.clock_latency_ms:g}")
     print(f"  baseline: sent ticks vs the nominal grid   {percentiles((sent - ticks[:len(sent)]) * 1000.0)}")
     print("  answer note-ons vs the nearest 1/16 grid point, steady tempo (outside the bar after the change):")
     print(f"    {percentiles(errors[steady])}")

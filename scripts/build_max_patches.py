@@ -123,6 +123,11 @@ def build_main(out: Path = OUT) -> Path:
     p.wire(prepend_scale, send)
     for text, x in (("/djai/set key auto", 680), ("/djai/set key off", 810)):
         p.wire(p.msg(text, x, 385, 125), send)
+    latency = p.patcher.add_floatbox(patching_rect=[440, 445, 50, 22])
+    p.note("clock latency ms: how late the host's clock arrives (a DAW's sync delay)", 495, 445, 200, 34)
+    prepend_latency = p.obj("prepend /djai/set clock_latency_ms", 440, 480, 210)
+    p.wire(latency, prepend_latency)
+    p.wire(prepend_latency, send)
     p.note("with clock osc, Max's transport drives the daemon: every beat, /djai/beat bar beat and /djai/tempo bpm",
            700, 410, 290, 34)
     metro = p.obj("metro 4n @quantize 4n @active 1", 860, 300, 130)

@@ -4,9 +4,11 @@ and generates."""
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -75,11 +77,14 @@ def test_multi_worker_with_two_processes_on_loopback(tmp_path, prepared, chorale
 
     from djai_live.model_files import StoredModel
 
-    chief, other = StoredModel(chief_model), StoredModel(other_model)
-    assert chief._layers.keys() == other._layers.keys()
-    for name in chief._layers:  # gradients were all-reduced: both workers hold the same model
-        for ours, theirs in zip(chief.get_layer(name).get_weights(), other.get_layer(name).get_weights()):
-            np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
+    try:
+        chief, other = StoredModel(chief_model), StoredModel(other_model)
+        assert chief._layers.keys() == other._layers.keys()
+        for name in chief._layers:  # gradients were all-reduced: both workers hold the same model
+            for ours, theirs in zip(chief.get_layer(name).get_weights(), other.get_layer(name).get_weights()):
+                np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
+    finally:  # the second worker's scratch folder (it says where it wrote) is this test's to remove
+        shutil.rmtree(Path(other_model).parent, ignore_errors=True)
 
 
 @pytest.mark.parametrize("tf_config, message", [

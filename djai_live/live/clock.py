@@ -24,6 +24,12 @@ JUMP_FRACTION = 0.25       # a tick this far (in tick periods) off the fit means
 JUMP_CHECK_TICKS = 12      # only a fit of this many ticks is trusted to call a jump (a short one is too noisy)
 JUMP_TICKS = 3             # that many ticks in a row off the fit on the same side: the tempo changed
 LOST_TOLERANCE = 0.2       # a tick a whole number of periods late (within this) after lost ticks
+EARLY_LOST_TOLERANCE = 0.3  # the same, judged from the median spacing of the first few ticks
+LOSS_CHECK_TICKS = 3       # a fit of this many ticks predicts the next one well enough to see a lost period
+STEADY_OFFSET = 0.15       # ticks off the fit by a constant offset differ by less (in periods) from one to the next
+MAX_LOST = 4               # at most this many ticks lost in a row are counted back; more is a tempo change
+MERGE_CHECK_TICKS = 24     # a tempo change is checked against the old fit once this many new ticks are in
+SAME_TEMPO = 0.01          # tempi within 1%: the same
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,25 @@ class Position:
     def time_of(self, beat: float, now: float) -> float:
         """The monotonic time of ``beat``, assuming the tempo holds."""
         return now + (beat - self.beat) * 60.0 / self.bpm
+
+
+@dataclass(frozen=True)
+class Placement:
+    """How a phrase was laid out in time: the host was at ``beat`` at monotonic ``time``, at ``bpm``."""
+    time: float
+    beat: float
+    bpm: float
+
+    def beat_at(self, when: float) -> float:
+        return self.beat + (when - self.time) * self.bpm / 60.0
+
+    def follow(self, position: Position, now: float) -> tuple[Callable[[float], float], "Placement"]:
+        """When the host's tempo changed to ``position.bpm``: the map from each planned time to the time
+        the host now reaches the same beat, and the placement that holds from then on."""
+        def remap(when: float) -> float:
+            return position.time_of(self.beat_at(when), now)
+
+        return remap, Placement(now, position.beat, position.bpm)
 
 
 class FreeClock:
@@ -70,7 +95,8 @@ class MidiClock:
         self._ticks: deque[tuple[int, float]] = deque(maxlen=FIT_TICKS)
         self._fit: tuple[float, float] | None = None   # (intercept s, seconds per tick)
         self._off_fit: list[float] = []                 # signed residuals of the latest ticks off the fit
-        self._pending: tuple[int, float, int] | None = None   # a tick that may follow lost ones
+        self._pending: list[tuple[int, float, int]] = []   # (index, time, periods late) of undecided ticks
+        self._before_jump: tuple[tuple[float, float], list] | None = None  # fit and ticks before a tempo change
 
     def feed(self, kind: str, when: float, value: int | None = None) -> None:
         """One MIDI real-time message: ``clock``, ``start``, ``continue``, ``stop`` or ``songpos``
@@ -78,37 +104,86 @@ class MidiClock:
         with self._lock:
             if kind == "clock":
                 self._tick(when)
-            elif kind == "start":
-                self.running, self._next_tick, self._pending = True, 0, None
+                return
+            if kind in ("start", "continue", "songpos"):
+                self._before_jump = None
+            if kind == "start":
+                self.running, self._next_tick = True, 0
+                self._pending.clear()
                 self._ticks.clear()
             elif kind == "continue":
-                self.running, self._pending = True, None
+                self.running = True
+                self._pending.clear()
                 self._ticks.clear()
             elif kind == "stop":
                 self.running = False
             elif kind == "songpos" and value is not None:
-                self._next_tick, self._pending = int(value) * TICKS_PER_BEAT // 4, None
+                self._next_tick = int(value) * TICKS_PER_BEAT // 4
+                self._pending.clear()
                 self._ticks.clear()
 
     def _tick(self, when: float) -> None:
-        index = self._next_tick
-        trusted = self._fit is not None and len(self._ticks) >= JUMP_CHECK_TICKS
-        if self._pending is not None:
-            pending_index, pending_when, lost = self._pending
-            self._pending = None
-            if trusted and abs(self._residual(when, pending_index + lost + 1)) < LOST_TOLERANCE:
-                self._place(pending_index + lost, pending_when)  # the next tick confirms: ticks were lost
-                index = pending_index + lost + 1
-            else:
-                self._place(pending_index, pending_when)         # it was the tempo moving, not a loss
-                index = pending_index + 1
-        elif trusted and not self._off_fit:
-            residual = self._residual(when, index)
-            whole = round(residual)
-            if 1 <= whole <= 4 and abs(residual - whole) < LOST_TOLERANCE:
-                self._pending = (index, when, whole)  # a gap of whole periods: wait for the next tick to tell
-                return
-        self._place(index, when)
+        checkable = self._fit is not None and len(self._ticks) >= LOSS_CHECK_TICKS
+        if not self._pending:
+            index = self._next_tick
+            if checkable and not self._off_fit:
+                lost = self._whole_periods_late(when, index)
+                if lost is not None and 1 <= lost <= MAX_LOST:
+                    self._pending.append((index, when, lost))  # the next tick or two will tell
+                    return
+            self._place(index, when)
+            return
+        if len(self._pending) == 1:
+            (first, first_when, first_lost), = self._pending
+            after = first + first_lost + 1
+            lost = self._whole_periods_late(when, after, (after - 1, first_when)) if checkable else None
+            if lost == 0:                                    # ticks were lost
+                self._settle([(first + first_lost, first_when), (after, when)])
+            elif lost is not None and 1 <= lost <= MAX_LOST:  # late again: a stall, more lost ticks, or a
+                self._pending.append((after, when, lost))     # slower tempo; the third tick tells which
+            elif checkable and abs(self._periods_late(when, after, (after - 1, first_when))[0]) < 0.5:
+                self._pending.append((after, when, 0))        # a jittery tick after a loss, or a slower
+            else:                                             # tempo: the third tick tells which
+                self._settle([(first, first_when), (first + 1, when)])   # the tempo moving
+            return
+        (first, first_when, first_lost), (second, second_when, second_lost) = self._pending
+        placed = first + first_lost
+        if self._whole_periods_late(when, placed + 2, (placed, first_when)) == 0:  # lost, then stalled
+            self._settle([(placed, first_when), (placed + 1, second_when), (placed + 2, when)])
+        elif self._whole_periods_late(when, second + second_lost + 1, (second + second_lost, second_when)) == 0:
+            # lost twice
+            self._settle([(placed, first_when), (second + second_lost, second_when),
+                          (second + second_lost + 1, when)])
+        else:                                                    # a slower tempo
+            self._settle([(first, first_when), (first + 1, second_when), (first + 2, when)])
+
+    def _whole_periods_late(self, when: float, index: int, reference: tuple[int, float] | None = None
+                            ) -> int | None:
+        """How many whole tick periods ``when`` is after tick ``index``; None when it is not close to a
+        whole number."""
+        residual, tolerance = self._periods_late(when, index, reference)
+        whole = round(residual)
+        return whole if abs(residual - whole) < tolerance else None
+
+    def _periods_late(self, when: float, index: int, reference: tuple[int, float] | None = None
+                      ) -> tuple[float, float]:
+        """How many tick periods ``when`` is after tick ``index`` of the fit, and how far from a whole
+        number still counts as whole. While the fit is young, the time of tick ``index`` is stepped on
+        from ``reference`` (index, time; default the last tick placed) with the ticks' median spacing."""
+        if len(self._ticks) >= JUMP_CHECK_TICKS:
+            return self._residual(when, index), LOST_TOLERANCE
+        ticks = np.array(self._ticks, dtype=np.float64)
+        steps = np.diff(ticks[:, 0])
+        if not (steps > 0).any():
+            return float("nan"), 0.0
+        period = float(np.median(np.diff(ticks[:, 1])[steps > 0] / steps[steps > 0]))
+        last_index, last_when = reference or self._ticks[-1]
+        return (when - (last_when + period * (index - last_index))) / period, EARLY_LOST_TOLERANCE
+
+    def _settle(self, ticks: list[tuple[int, float]]) -> None:
+        self._pending.clear()
+        for index, when in ticks:
+            self._place(index, when)
 
     def _residual(self, when: float, index: int) -> float:
         intercept, period = self._fit
@@ -122,15 +197,18 @@ class MidiClock:
                 if len(self._off_fit) >= JUMP_TICKS and len({r > 0 for r in self._off_fit}) == 1:
                     tail = self._off_fit[-2:]  # (an earlier straggler may precede the loss)
                     lag = round(float(np.mean(tail)))
-                    if lag != 0 and max(abs(r - lag) for r in tail) < LOST_TOLERANCE:
+                    steady = abs(tail[-1] - tail[0]) < STEADY_OFFSET  # (a tempo change drifts away)
+                    if lag != 0 and steady and max(abs(r - lag) for r in tail) < LOST_TOLERANCE:
                         # a constant offset of whole periods: ticks were lost (late), or ticks delayed by a
                         # stall were taken for lost ones (early); either way the tempo did not change
                         placed = [self._ticks.pop() for _ in range(len(tail) - 1)][::-1]
                         self._ticks.extend((i + lag, t) for i, t in placed)
                         index += lag
                     else:
-                        # the tempo moved: keep only the ticks since the change (and the one before it)
+                        # the tempo moved: keep only the ticks since the change (and the one before it), and
+                        # the old fit, to check the change once the new fit is sure of its tempo
                         recent = list(self._ticks)[-JUMP_TICKS:]
+                        self._before_jump = (self._fit, list(self._ticks)[:-JUMP_TICKS], recent[0])
                         self._ticks.clear()
                         self._ticks.extend(recent)
                     self._off_fit.clear()
@@ -140,6 +218,36 @@ class MidiClock:
         self._ticks.append((index, when))
         if len(self._ticks) >= 3:
             self._fit = robust_line(np.array(self._ticks, dtype=np.float64)) or self._fit
+        if self._before_jump is not None and len(self._ticks) >= MERGE_CHECK_TICKS:
+            self._check_jump()
+
+    def _check_jump(self) -> None:
+        """Check a tempo change once the new fit is sure of its tempo. The beat does not jump when the tempo
+        changes (only Song Position moves it), so the new line must pass through the last tick before the
+        change; if it is whole periods off there, ticks were lost or stalled around the change and counted
+        wrong: count them again. If the tempo did not change at all, it was such a miscount and the old
+        ticks join the fit again."""
+        (old_intercept, old_period), old_ticks, (boundary_index, boundary_when) = self._before_jump
+        self._before_jump = None
+        intercept, period = self._fit
+        same_tempo = abs(period / old_period - 1.0) <= SAME_TEMPO
+        if same_tempo:
+            ticks = np.array(self._ticks, dtype=np.float64)
+            residuals = (ticks[:, 1] - (old_intercept + old_period * ticks[:, 0])) / old_period
+            off = float(np.median(residuals))
+        else:
+            off = (boundary_when - (intercept + period * boundary_index)) / period
+            off = -off  # the new ticks are counted this many periods behind the boundary
+        shift = round(off)
+        if shift == 0 or abs(off - shift) > JUMP_FRACTION:
+            return
+        log.debug("MIDI clock: %+d ticks miscounted around a stall, loss or tempo change; recounted", shift)
+        recounted = [(int(i) + shift, t) for i, t in self._ticks]
+        self._ticks.clear()
+        self._ticks.extend((old_ticks if same_tempo else []) + recounted)  # (the deque keeps the latest FIT_TICKS)
+        self._next_tick += shift
+        self._pending[:] = [(index + shift, when, lost) for index, when, lost in self._pending]
+        self._fit = robust_line(np.array(self._ticks, dtype=np.float64)) or self._fit
 
     def position(self, now: float) -> Position | None:
         with self._lock:

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..generation import Generator
 from ..scales import SCALES
-from .clock import ClockError, MidiClock, OscClock, available_sources, make_clock
+from .clock import ClockError, MidiClock, OscClock, Placement, available_sources, make_clock
 from .engine import Engine, Phrase
 from .grid import GRIDS
 from .instruments import InstrumentMap
@@ -28,6 +28,9 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 PREPARE_CLEARANCE_S = 0.008  # prepare an answer only when no note is due sooner: it holds the GIL for ~3 ms
 GIL_SWITCH_S = 0.0005        # the scheduler thread gets the interpreter within this when a note is due
 NOTE_KINDS = ("note_on", "note_off")
+TEMPO_FOLLOW_FRACTION = 0.005   # a host tempo this far from the one a playing phrase was placed at moves its notes
+PHASE_FOLLOW_S = 0.002          # ... and so does a host beat this far from where it was placed (a recounted clock)
+TEMPO_FOLLOW_INTERVAL_S = 0.01  # how often the tempo is looked at while such a phrase plays
 
 
 @dataclass
@@ -63,6 +66,7 @@ class Daemon:
         self.replies = OscReplies(options.reply_host, options.reply_port) if options.osc else None
         self.rejected = 0
         self._key_sent: str | None = None
+        self._placement: Placement | None = None  # how the phrase now playing sits on the host's beats
         self._stop = threading.Event()
         self._stopped = threading.Event()
         self.listener = None
@@ -159,10 +163,13 @@ class Daemon:
             timeout = 0.25 if deadline is None else min(0.25, max(0.0, deadline - time.monotonic()))
             if retry_prepare:
                 timeout = min(timeout, PREPARE_CLEARANCE_S)
+            if self._placement is not None:
+                timeout = min(timeout, TEMPO_FOLLOW_INTERVAL_S)
             item = self.queue.get(timeout)
             try:
                 if item is not None:
                     self._handle(*item)
+                self._follow_tempo()
                 phrase = self.engine.due()
                 if phrase is not None:
                     self._play(phrase)
@@ -251,9 +258,36 @@ class Daemon:
         if self.replies is not None:
             self.replies.phrase(phrase)
         self.scheduler.play(phrase, start=phrase.anchor)
+        if phrase.start_beat is not None and phrase.bpm:
+            self._placement = Placement(phrase.anchor + phrase.notes[0].onset_ms / 1000.0, phrase.start_beat,
+                                        phrase.bpm)
+        else:
+            self._placement = None
         self._announce_key()
         log.debug("phrase %d: %d notes, generated in %.2f ms", phrase.phrase_id, len(phrase.notes),
                   self.engine.counters.generate_ms_last)
+
+    def _follow_tempo(self) -> None:
+        """Keep the notes still to play of a phrase placed on the host's beats on those beats when the
+        host's tempo changes under it (a tempo ramp, a new tempo), instead of finishing at the old one, or
+        when the host's beat moves (a MIDI clock recounted after lost ticks)."""
+        placement = self._placement
+        if placement is None:
+            return
+        if self.scheduler.pending == 0:
+            self._placement = None
+            return
+        now = time.monotonic()
+        position = self.engine.host_position(now)
+        if position is None:
+            return
+        drift_s = abs(placement.beat_at(now) - position.beat) * 60.0 / position.bpm
+        if abs(position.bpm / placement.bpm - 1.0) <= TEMPO_FOLLOW_FRACTION and drift_s <= PHASE_FOLLOW_S:
+            return
+        remap, self._placement = placement.follow(position, now)
+        moved = self.scheduler.retime(remap)
+        log.debug("host at %.2f BPM (placed at %.2f), %.1f ms off: %d pending events retimed", position.bpm,
+                  placement.bpm, drift_s * 1000.0, moved)
 
     def _reply(self, address: str, *args) -> None:
         if self.replies is not None:
@@ -277,7 +311,7 @@ class Daemon:
     def _clock_pairs(self) -> list[tuple[str, object]]:
         clock = self.engine.host_clock
         now = time.monotonic()
-        position = clock.position(now)
+        position = self.engine.host_position(now)
         pairs = [(name, value) for name, value in clock.describe().items() if name != "clock"]
         pairs += [("tempo", round(self.engine.bpm(now), 3)),
                   ("beat", round(position.beat, 3) if position is not None else -1.0),

@@ -21,7 +21,7 @@ from ..encoding import interval_token
 from ..generation import Generator
 from ..sampling import SamplingSettings
 from ..scales import Scale, estimate_key
-from .clock import FreeClock
+from .clock import FreeClock, Position
 from .grid import grid_step, snap, start_beat
 from .instruments import InstrumentMap
 from .settings import LiveSettings
@@ -56,6 +56,7 @@ class Phrase:
     created_at: float   # engine clock, seconds
     anchor: float | None = None  # engine clock time that onset_ms count from; None: when it is played
     start_beat: float | None = None  # the host beat of the first note, when a host clock placed it
+    bpm: float | None = None         # the host tempo it was placed at
 
 
 @dataclass
@@ -86,9 +87,15 @@ class Engine:
         self._prepared = None   # (key, generated notes, rng state after drawing them): see prepare()
         self.reset()
 
+    def host_position(self, now: float) -> Position | None:
+        """The host's beat and tempo at ``now``, or None. The clock's messages reach us
+        ``clock_latency_ms`` after the host played them (a driver's buffer, a network hop), so the host
+        is that much further on than they say, as a DAW's MIDI clock sync delay sets."""
+        return self.host_clock.position(now + self.settings.clock_latency_ms / 1000.0)
+
     def bpm(self, now: float) -> float:
         """The tempo that converts seconds to the model's beats: the host's when it gives one."""
-        position = self.host_clock.position(now)
+        position = self.host_position(now)
         return position.bpm if position is not None else self.settings.tempo_bpm
 
     def sounding_scale(self) -> Scale:
@@ -301,11 +308,11 @@ class Engine:
         first = float(generated["onset"][0]) if len(generated) else 0.0
         onsets, durations = generated["onset"] - first, generated["duration"]
         ready = self.clock()
-        position = self.host_clock.position(ready + SEND_LEAD_S)
+        position = self.host_position(ready + SEND_LEAD_S)
         if position is None:  # free time: the phrase starts as soon as it is played
             ms_per_beat = 60_000.0 / self.settings.tempo_bpm
             times = [(float(o) * ms_per_beat, max(float(d) * ms_per_beat, 10.0)) for o, d in zip(onsets, durations)]
-            return self._phrase(generated, velocities, times, now, anchor=None, first_beat=None)
+            return self._phrase(generated, velocities, times, now, anchor=None, first_beat=None, bpm=None)
         settings = self.settings
         step = grid_step(settings.grid)
         if step is not None:
@@ -315,15 +322,16 @@ class Engine:
         lead_ms = (position.time_of(first_beat, ready + SEND_LEAD_S) - ready) * 1000.0
         times = [(lead_ms + float(o) * ms_per_beat, max(float(d) * ms_per_beat, 10.0))
                  for o, d in zip(onsets, durations)]
-        return self._phrase(generated, velocities, times, now, anchor=ready, first_beat=first_beat)
+        return self._phrase(generated, velocities, times, now, anchor=ready, first_beat=first_beat,
+                            bpm=position.bpm)
 
     def _phrase(self, generated: np.ndarray, velocities: list[int], times: list[tuple[float, float]], now: float,
-                anchor: float | None, first_beat: float | None) -> Phrase:
+                anchor: float | None, first_beat: float | None, bpm: float | None) -> Phrase:
         several = self.config.num_instruments > 1
         notes = tuple(AnswerNote(onset_ms=onset_ms, pitch=int(n["pitch"]), velocity=velocity, duration_ms=duration_ms,
                                  channel=self.instruments.channel_of(int(n["instrument"]), self.settings.channel_out)
                                  if several else self.settings.channel_out)
                       for n, velocity, (onset_ms, duration_ms) in zip(generated, velocities, times))
-        phrase = Phrase(self.next_phrase_id, notes, now, anchor, first_beat)
+        phrase = Phrase(self.next_phrase_id, notes, now, anchor, first_beat, bpm)
         self.next_phrase_id += 1
         return phrase

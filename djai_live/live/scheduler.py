@@ -89,6 +89,15 @@ class Scheduler:
                                               note.pitch, 0, 0.0, note.channel, token))
             self._condition.notify()
 
+    def retime(self, remap: Callable[[float], float]) -> int:
+        """Move every pending note-on and note-off to ``remap(its time)`` (the host's tempo changed under
+        a phrase); order among events of equal time is kept. Returns how many events moved."""
+        with self._condition:
+            self._events = [(remap(event[0]),) + event[1:] for event in self._events]
+            heapq.heapify(self._events)
+            self._condition.notify()
+            return len(self._events)
+
     def cancel(self) -> int:
         """Drop everything pending and end every sounding note now; returns how many notes were ended."""
         with self._condition:

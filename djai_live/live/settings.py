@@ -39,6 +39,7 @@ class LiveSettings:
     grid: str = "none"              # with a clock: onsets and durations snap to this grid
     swing: float = 0.5              # 0.5 straight; 0.66 triplet swing (every second grid point later)
     beats_per_bar: int = 4
+    clock_latency_ms: float = 0.0   # how late the host's clock reaches us: answers are placed this much earlier
 
     # name -> (kind, low, high); kind is int, float, bool or a tuple of choices
     RANGES = {
@@ -50,6 +51,7 @@ class LiveSettings:
         "max_leap": (int, 0, 127), "clock": (CLOCK_SOURCES, None, None),
         "quantize_start": (QUANTIZE_STARTS, None, None), "grid": (GRIDS, None, None),
         "swing": (float, 0.5, 0.75), "beats_per_bar": (int, 1, 16),
+        "clock_latency_ms": (float, -100.0, 250.0),
     }
 
     @classmethod

@@ -173,3 +173,44 @@ def test_a_config_file_sets_flags_and_the_command_line_wins(tmp_path):
     values = dict(zip(status[::2], status[1::2]))
     assert values["mode"] == "manual" and values["length"] == 5 and values["scale"] == "D dorian"
     assert values["interrupt"] == 0 and values["temperature"] == pytest.approx(0.7)
+
+
+def test_a_phrase_playing_when_the_host_slows_down_keeps_to_the_hosts_beats(tiny_model):
+    from djai_live.generation import Generator
+    from djai_live.live.clock import OscClock
+    from djai_live.live.daemon import Daemon, ServeOptions
+    from djai_live.live.settings import LiveSettings
+
+    settings = LiveSettings(mode="manual", length=8, clock="osc", quantize_start="beat", grid="1/8")
+    daemon = Daemon(ServeOptions(osc=False, seed=1), settings, Generator.from_file(tiny_model))
+    host = daemon.engine.host_clock
+    assert isinstance(host, OscClock)
+    start = time.monotonic()
+    host.set_tempo(120.0, start)
+    host.set_beat(1, 1, start)                       # beat 0 now, a beat every 0.5 s
+    for pitch in (60, 62, 64, 65):                   # (the scheduler is not started: notes stay pending)
+        daemon.engine.note_on(pitch, 90, 1)
+        daemon.engine.note_off(pitch, 1)
+    phrase = daemon.engine.generate()
+    daemon._play(phrase)
+    planned = sorted(event[0] for event in daemon.scheduler._events)
+    beats_planned = [(t - start) * 2.0 for t in planned]          # at 120 BPM
+    daemon._follow_tempo()
+    assert sorted(event[0] for event in daemon.scheduler._events) == planned   # same tempo: nothing moves
+
+    change = time.monotonic()
+    beat_at_change = host.position(change).beat
+    host.set_tempo(60.0, change)
+    daemon._follow_tempo()
+    retimed = sorted(event[0] for event in daemon.scheduler._events)
+    for beat, when in zip(beats_planned, retimed):  # each event on its beat, beats now a second apart
+        assert when == pytest.approx(change + (beat - beat_at_change) * 1.0, abs=0.002)
+
+    jump = time.monotonic()               # the host's beat moves a 1/24 beat on (a clock recounted)
+    beat_at_jump = host.position(jump).beat
+    host.set_beat(1, 1 + beat_at_jump + 1 / 24, jump)
+    daemon._follow_tempo()
+    shifted = sorted(event[0] for event in daemon.scheduler._events)
+    for before, after in zip(retimed, shifted):  # a 1/24 beat at 60 BPM: each event 41.7 ms earlier
+        assert before - after == pytest.approx(1.0 / 24, abs=0.002)
+    daemon.scheduler.close()

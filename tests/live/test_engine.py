@@ -191,6 +191,22 @@ def test_an_answer_that_would_be_late_moves_to_the_next_grid_point(generator):
     assert phrase.notes[0].onset_ms > 0
 
 
+def test_clock_latency_places_the_answer_that_much_earlier(generator):
+    phrases = []
+    for latency_ms in (0.0, 20.0):
+        engine, clock = clocked_engine(generator, quantize_start="beat", grid="1/16", clock_latency_ms=latency_ms)
+        play(engine, clock, [60, 62, 64, 67])
+        clock.now += 0.1                     # beat 2.2: the answer starts on beat 3 either way
+        phrases.append(engine.generate())
+    on_time, early = phrases
+    assert on_time.start_beat == early.start_beat == 3.0
+    first_time = [p.anchor + p.notes[0].onset_ms / 1000.0 for p in phrases]
+    assert first_time[0] == pytest.approx(100.0 + 3 * 0.5)
+    assert first_time[0] - first_time[1] == pytest.approx(0.020)
+    assert [n.onset_ms - early.notes[0].onset_ms for n in early.notes] == \
+        pytest.approx([n.onset_ms - on_time.notes[0].onset_ms for n in on_time.notes])
+
+
 def test_host_tempo_scales_the_answer(generator):
     slow, clock = clocked_engine(generator, grid="1/16")
     slow.host_clock.set_tempo(60.0, clock.now)

@@ -126,3 +126,16 @@ def test_a_phrase_with_an_anchor_is_placed_from_it():
     anchored = Phrase(1, (AnswerNote(250.0, 60, 90, 100.0, 1),), 0.0, anchor=9.5)
     scheduler.play(anchored, start=anchored.anchor)
     assert scheduler.next_due() == 9.75
+
+
+def test_retime_moves_pending_notes_and_keeps_their_order():
+    clock_now = [100.0]
+    scheduler = Scheduler(RecordingSink(), clock=lambda: clock_now[0])  # not started: events stay pending
+    scheduler.play(phrase((0, 60, 100), (200, 62, 100), (400, 64, 100)), start=100.0)
+    moved = scheduler.retime(lambda t: 100.0 + (t - 100.0) * 2.0)   # half the tempo
+    assert moved == 6
+    times = sorted((event[0], event[2], event[3]) for event in scheduler._events)
+    assert [(round(t, 6), kind, pitch) for t, kind, pitch in times] == [
+        (100.0, "on", 60), (100.2, "off", 60), (100.4, "on", 62), (100.6, "off", 62), (100.8, "on", 64),
+        (101.0, "off", 64)]
+    assert scheduler.next_due() == 100.0
