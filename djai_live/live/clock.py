@@ -7,6 +7,7 @@ host's song position 0, so bar lines fall at multiples of ``beats_per_bar``.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections import deque
@@ -53,7 +54,7 @@ class Placement:
         return self.beat + (when - self.time) * self.bpm / 60.0
 
     def follow(self, position: Position, now: float) -> tuple[Callable[[float], float], "Placement"]:
-        """When the host's tempo changed to ``position.bpm``: the map from each planned time to the time
+        """When the host's tempo or beat moved to ``position``: the map from each planned time to the time
         the host now reaches the same beat, and the placement that holds from then on."""
         def remap(when: float) -> float:
             return position.time_of(self.beat_at(when), now)
@@ -105,22 +106,23 @@ class MidiClock:
             if kind == "clock":
                 self._tick(when)
                 return
-            if kind in ("start", "continue", "songpos"):
-                self._before_jump = None
             if kind == "start":
                 self.running, self._next_tick = True, 0
-                self._pending.clear()
-                self._ticks.clear()
+                self._forget_ticks()
             elif kind == "continue":
                 self.running = True
-                self._pending.clear()
-                self._ticks.clear()
+                self._forget_ticks()
             elif kind == "stop":
                 self.running = False
             elif kind == "songpos" and value is not None:
                 self._next_tick = int(value) * TICKS_PER_BEAT // 4
-                self._pending.clear()
-                self._ticks.clear()
+                self._forget_ticks()
+
+    def _forget_ticks(self) -> None:
+        """The song position moved: ticks before it say nothing about where the next ones fall."""
+        self._ticks.clear()
+        self._pending.clear()
+        self._before_jump = None
 
     def _tick(self, when: float) -> None:
         checkable = self._fit is not None and len(self._ticks) >= LOSS_CHECK_TICKS
@@ -136,12 +138,14 @@ class MidiClock:
         if len(self._pending) == 1:
             (first, first_when, first_lost), = self._pending
             after = first + first_lost + 1
-            lost = self._whole_periods_late(when, after, (after - 1, first_when)) if checkable else None
+            residual, tolerance = (self._periods_late(when, after, (after - 1, first_when)) if checkable
+                                   else (float("nan"), 0.0))
+            lost = _whole(residual, tolerance)
             if lost == 0:                                    # ticks were lost
                 self._settle([(first + first_lost, first_when), (after, when)])
             elif lost is not None and 1 <= lost <= MAX_LOST:  # late again: a stall, more lost ticks, or a
                 self._pending.append((after, when, lost))     # slower tempo; the third tick tells which
-            elif checkable and abs(self._periods_late(when, after, (after - 1, first_when))[0]) < 0.5:
+            elif abs(residual) < 0.5:
                 self._pending.append((after, when, 0))        # a jittery tick after a loss, or a slower
             else:                                             # tempo: the third tick tells which
                 self._settle([(first, first_when), (first + 1, when)])   # the tempo moving
@@ -161,9 +165,7 @@ class MidiClock:
                             ) -> int | None:
         """How many whole tick periods ``when`` is after tick ``index``; None when it is not close to a
         whole number."""
-        residual, tolerance = self._periods_late(when, index, reference)
-        whole = round(residual)
-        return whole if abs(residual - whole) < tolerance else None
+        return _whole(*self._periods_late(when, index, reference))
 
     def _periods_late(self, when: float, index: int, reference: tuple[int, float] | None = None
                       ) -> tuple[float, float]:
@@ -216,8 +218,7 @@ class MidiClock:
                 self._off_fit.clear()
         self._next_tick = index + 1
         self._ticks.append((index, when))
-        if len(self._ticks) >= 3:
-            self._fit = robust_line(np.array(self._ticks, dtype=np.float64)) or self._fit
+        self._refit()
         if self._before_jump is not None and len(self._ticks) >= MERGE_CHECK_TICKS:
             self._check_jump()
 
@@ -245,9 +246,12 @@ class MidiClock:
         recounted = [(int(i) + shift, t) for i, t in self._ticks]
         self._ticks.clear()
         self._ticks.extend((old_ticks if same_tempo else []) + recounted)  # (the deque keeps the latest FIT_TICKS)
-        self._next_tick += shift
-        self._pending[:] = [(index + shift, when, lost) for index, when, lost in self._pending]
-        self._fit = robust_line(np.array(self._ticks, dtype=np.float64)) or self._fit
+        self._next_tick += shift  # (nothing is held now: _place only runs with no tick held)
+        self._refit()
+
+    def _refit(self) -> None:
+        if len(self._ticks) >= 3:
+            self._fit = robust_line(np.array(self._ticks, dtype=np.float64)) or self._fit
 
     def position(self, now: float) -> Position | None:
         with self._lock:
@@ -261,6 +265,14 @@ class MidiClock:
 
     def close(self) -> None:
         pass
+
+
+def _whole(periods: float, tolerance: float) -> int | None:
+    """``periods`` rounded when it is within ``tolerance`` of a whole number, else None (also for NaN)."""
+    if not math.isfinite(periods):
+        return None
+    whole = round(periods)
+    return whole if abs(periods - whole) < tolerance else None
 
 
 def robust_line(ticks: np.ndarray) -> tuple[float, float] | None:

@@ -258,11 +258,7 @@ class Daemon:
         if self.replies is not None:
             self.replies.phrase(phrase)
         self.scheduler.play(phrase, start=phrase.anchor)
-        if phrase.start_beat is not None and phrase.bpm:
-            self._placement = Placement(phrase.anchor + phrase.notes[0].onset_ms / 1000.0, phrase.start_beat,
-                                        phrase.bpm)
-        else:
-            self._placement = None
+        self._placement = phrase.placement()
         self._announce_key()
         log.debug("phrase %d: %d notes, generated in %.2f ms", phrase.phrase_id, len(phrase.notes),
                   self.engine.counters.generate_ms_last)

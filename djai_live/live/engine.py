@@ -21,7 +21,7 @@ from ..encoding import interval_token
 from ..generation import Generator
 from ..sampling import SamplingSettings
 from ..scales import Scale, estimate_key
-from .clock import FreeClock, Position
+from .clock import FreeClock, Placement, Position
 from .grid import grid_step, snap, start_beat
 from .instruments import InstrumentMap
 from .settings import LiveSettings
@@ -57,6 +57,12 @@ class Phrase:
     anchor: float | None = None  # engine clock time that onset_ms count from; None: when it is played
     start_beat: float | None = None  # the host beat of the first note, when a host clock placed it
     bpm: float | None = None         # the host tempo it was placed at
+
+    def placement(self) -> Placement | None:
+        """Where the phrase sits on the host's beats (None in free time): its first note on start_beat."""
+        if self.start_beat is None or not self.bpm or self.anchor is None or not self.notes:
+            return None
+        return Placement(self.anchor + self.notes[0].onset_ms / 1000.0, self.start_beat, self.bpm)
 
 
 @dataclass
