@@ -51,6 +51,21 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _transposition_spread(text: str) -> int:
+    from .config import MAX_TRANSPOSITION_SPREAD
+
+    value = int(text)
+    if not 0 <= value <= MAX_TRANSPOSITION_SPREAD:
+        raise argparse.ArgumentTypeError(f"must be 0-{MAX_TRANSPOSITION_SPREAD} semitones, got {text}")
+    return value
+
+
+def _add_transposition_flag(parser: argparse.ArgumentParser, default: int | None, note: str) -> None:
+    parser.add_argument("--average-transpositions", type=_transposition_spread, metavar="N", default=default,
+                        help="average each prediction over the context transposed by -N..+N semitones (2N+1 "
+                             "model steps per note; 0: the model alone); " + note)
+
+
 def _pitch(text: str) -> int:
     value = int(text)
     if not 0 <= value <= 127:
@@ -95,8 +110,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="per-head loss weights, e.g. 'pitch=1,dt=0.5,duration=0.5,velocity=0.2'")
     train.add_argument("--validation-split", type=float, default=0.1, help="fraction of files held out")
     train.add_argument("--patience", type=_positive_int, default=5, help="early-stopping patience in epochs")
+    train.add_argument("--lr-patience", type=_positive_int, default=None, metavar="EPOCHS",
+                       help="halve the learning rate after EPOCHS epochs without a better validation loss "
+                            "(default: a constant rate)")
     train.add_argument("--transpose", type=int, default=0, metavar="SEMITONES",
                        help="augment by random transposition up to +-SEMITONES (0: off)")
+    _add_transposition_flag(train, 0, "stored in the model file for generate and evaluate")
     train.add_argument("--resume", action="store_true", help="continue an interrupted run from its checkpoint")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--max-files", type=_positive_int, default=None)
@@ -128,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "or 'custom' and pitch classes 0-11")
     generate.add_argument("--max-leap", type=int, default=0, help="largest interval between notes, semitones "
                           "(0: no limit)")
+    _add_transposition_flag(generate, None, "default: as the model file says")
     generate.add_argument("--seed", type=int, default=None, help="same seed, same output")
     generate.add_argument("--out", type=Path, required=True, help="MIDI file to write")
     generate.add_argument("--plot", type=Path, default=None, help="also write a piano-roll PNG")
@@ -137,6 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("evaluate", help="score next-note predictions on a folder of MIDI files")
     evaluate.add_argument("midi_dir", type=Path)
     evaluate.add_argument("--model", default="default")
+    _add_transposition_flag(evaluate, None, "default: as the model file says")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object on the last line")
     evaluate.add_argument("--baseline-from", type=Path, default=None, metavar="TRAIN_DIR",
                           help="also fit Markov pitch models on this folder and score them side by side")
@@ -158,6 +179,8 @@ def _add_serve_parser(commands) -> None:
                                 description="Listen to a performer over OSC and/or MIDI and answer in real time. "
                                 "Every /djai/set parameter is also a flag here.")
     serve.add_argument("--model", default="default", help="model file, or 'default' for the bundled one")
+    _add_transposition_flag(serve, 0, "default 0 whatever the model file says: on a small CPU each view "
+                            "costs answer latency (README)")
     serve.add_argument("--osc-host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; "
                        "anything else exposes the daemon to the network)")
     serve.add_argument("--osc-port", type=int, default=9000)
@@ -272,7 +295,8 @@ def run_train(args: argparse.Namespace) -> int:
                             num_instruments=args.instruments, model_type=args.model_type, n_layers=args.layers,
                             n_units=args.units, dropout=args.dropout, n_heads=args.heads,
                             batch_size=args.batch_size, learning_rate=args.learning_rate,
-                            loss_weights=args.loss_weights, include_drums=include_drums)
+                            loss_weights=args.loss_weights, include_drums=include_drums,
+                            average_transpositions=args.average_transpositions)
     except ValueError as error:
         raise CommandError(str(error)) from None
     from .distribute import DistributeError, split_cpu
@@ -285,7 +309,8 @@ def run_train(args: argparse.Namespace) -> int:
         jit = {"auto": "auto", "on": True, "off": False}[args.jit]
         result = train(files, config, args.output, epochs=args.epochs, validation_split=args.validation_split,
                        transpose=args.transpose, patience=args.patience, resume=args.resume, seed=args.seed,
-                       cache_dir=cache_dir, prepared=prepared, distribute=args.distribute, jit_compile=jit)
+                       cache_dir=cache_dir, prepared=prepared, distribute=args.distribute, jit_compile=jit,
+                       lr_patience=args.lr_patience)
     except (DistributeError, PreparedCorpusError) as error:
         raise CommandError(str(error)) from None
     if result.interrupted:
@@ -318,6 +343,7 @@ def run_generate(args: argparse.Namespace) -> int:
 
     from .generation import Generator
     from .midi_out import plot_piano_roll, render_wav, write_midi
+    from .runtime import single_threaded_blas
     from .sampling import SamplingSettings
 
     from .scales import parse_scale
@@ -328,7 +354,8 @@ def run_generate(args: argparse.Namespace) -> int:
                                     args.max_leap)
     except ValueError as error:
         raise CommandError(str(error)) from None
-    generator = Generator.from_file(args.model)
+    single_threaded_blas()
+    generator = Generator.from_file(args.model, args.average_transpositions)
     config = generator.config
     notes, which = _prompt_notes(args.prompt, args.track, config.num_instruments, config.include_drums)
     length = args.length or config.sequence_length_o
@@ -354,6 +381,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from .model import load_model
 
     model, config = load_model(args.model)
+    if args.average_transpositions is not None:
+        config = config.replace(average_transpositions=args.average_transpositions)
     files = _files(args.midi_dir, args.max_files, args.files_from)
     corpus = load_corpus(files, include_drums=config.include_drums, progress=sys.stderr.isatty())
     corpus.report_skipped(log)
@@ -372,7 +401,10 @@ def run_evaluate(args: argparse.Namespace) -> int:
         markov = fit_markov(training, orders)
     result = evaluate_model(model, config, corpus, markov).as_dict()
     result["model"] = str(args.model)
-    print(f"{result['notes']} notes scored in {result['files']} files ({result['skipped_files']} skipped)")
+    result["average_transpositions"] = config.average_transpositions
+    print(f"{result['notes']} notes scored in {result['files']} files ({result['skipped_files']} skipped)"
+          + (f"; predictions averaged over transpositions -{config.average_transpositions}.."
+             f"+{config.average_transpositions}" if config.average_transpositions else ""))
     print(f"{'predictor':<12} {'head':<9} {'accuracy':>9} {'NLL (nats)':>11}")
     for head in ("pitch", "dt", "duration", "velocity"):
         print(f"{'model':<12} {head:<9} {result[head + '_accuracy']:>9.4f} {result[head + '_nll']:>11.4f}")
@@ -415,7 +447,8 @@ def run_serve(args: argparse.Namespace) -> int:
     options = ServeOptions(model=args.model, osc=not args.no_osc, osc_host=args.osc_host, osc_port=args.osc_port,
                            reply_host=args.reply_host, reply_port=args.reply_port, midi_in=args.midi_in,
                            midi_out=args.midi_out, midi_api=args.midi_api, seed=args.seed, instruments=instruments,
-                           prepare_answers=args.prepare_answers)
+                           prepare_answers=args.prepare_answers,
+                           average_transpositions=args.average_transpositions)
     try:
         return serve(options, settings)
     except OSError as error:

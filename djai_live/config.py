@@ -12,6 +12,7 @@ from typing import Any
 
 MODEL_TYPES = ("gru", "lstm", "transformer")
 HEAD_NAMES = ("pitch", "dt", "duration", "velocity", "instrument")
+MAX_TRANSPOSITION_SPREAD = 6  # up to a tritone either way, the keys training transposes to
 CONFIG_VERSION = 2  # 2: notes carry the interval input
 
 
@@ -59,6 +60,9 @@ class DjaiConfig:
     velocity_bins: list[float] = field(default_factory=uniform_velocity_bins)
     tempo_bpm: float = 120.0
     include_drums: bool = False
+    # Inference only: average the prediction over the context transposed by -N..+N semitones
+    # (djai_live.transposition); 0 is the model alone. Costs 2N+1 views per note.
+    average_transpositions: int = 0
     version: int = CONFIG_VERSION
 
     def __post_init__(self) -> None:
@@ -73,6 +77,10 @@ class DjaiConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        spread = self.average_transpositions
+        if isinstance(spread, bool) or not isinstance(spread, int) or not 0 <= spread <= MAX_TRANSPOSITION_SPREAD:
+            raise ValueError(f"average_transpositions must be an integer in 0..{MAX_TRANSPOSITION_SPREAD}, "
+                             f"got {spread!r}")
         if self.model_type not in MODEL_TYPES:
             raise ValueError(f"model_type must be one of {', '.join(MODEL_TYPES)}, got {self.model_type!r}")
         if not 0.0 <= float(self.dropout) < 1.0:

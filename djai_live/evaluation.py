@@ -14,6 +14,7 @@ from .config import DjaiConfig
 from .corpus import Corpus
 from .encoding import FEATURES, Codec, tokens_to_array
 from .markov import MarkovPitchModel
+from .transposition import ViewMixer, transpose_pitches
 
 SCORED_HEADS = ("pitch", "dt", "duration", "velocity")
 
@@ -65,11 +66,13 @@ def scoring_windows(tokens: np.ndarray, length: int) -> list[tuple[np.ndarray, n
 
 def evaluate_model(model, config: DjaiConfig, corpus: Corpus, markov: dict[int, MarkovPitchModel] | None = None,
                    batch_size: int = 512) -> Evaluation:
-    """Score a Keras model (and optional Markov baselines) on every track of a corpus."""
+    """Score a Keras model (and optional Markov baselines) on every track of a corpus; with
+    ``config.average_transpositions``, as the runtime predicts: averaged over transposed views."""
     from .model import keras_log_probs
 
     codec = Codec(config)
     length = config.sequence_length_i
+    mixer = ViewMixer(config.average_transpositions) if config.average_transpositions else None
     result = Evaluation(files=len(corpus.pieces), skipped=len(corpus.skipped))
     result.baselines = {order: HeadScore() for order in (markov or {})}
     pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
@@ -80,12 +83,20 @@ def evaluate_model(model, config: DjaiConfig, corpus: Corpus, markov: dict[int, 
         batch = np.zeros((len(pending), length, len(FEATURES)), np.int32)
         for i, (window, _, _) in enumerate(pending):
             batch[i, :len(window)] = window
-        log_probs = keras_log_probs(model, batch, batch_size=batch_size)
+        views = []  # per transposed view: each head's log-probabilities at the scored positions only
+        for shift in mixer.shifts if mixer else (0,):
+            view = batch.copy()
+            view[:, :, 0] = transpose_pitches(view[:, :, 0], int(shift))
+            log_probs = keras_log_probs(model, view, batch_size=batch_size)
+            views.append({head: np.concatenate([log_probs[head][i, positions]
+                                                for i, (_, positions, _) in enumerate(pending)])
+                          for head in SCORED_HEADS})
+        scored = mixer.mix({head: np.stack([view[head] for view in views]) for head in SCORED_HEADS}) \
+            if mixer else views[0]
         for head in SCORED_HEADS:
             column = FEATURES.index(head)
-            scored = np.concatenate([log_probs[head][i, positions] for i, (_, positions, _) in enumerate(pending)])
             targets = np.concatenate([targets[:, column] for _, _, targets in pending])
-            result.heads[head].add(scored, targets)
+            result.heads[head].add(scored[head], targets)
         pending.clear()
 
     for piece in corpus.pieces:

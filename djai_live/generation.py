@@ -26,17 +26,21 @@ class Generator:
         self.codec = Codec(self.config)
 
     @classmethod
-    def from_file(cls, path=None) -> "Generator":
+    def from_file(cls, path=None, average_transpositions: int | None = None) -> "Generator":
         """Load a model file's weights straight into the NumPy runtime (TensorFlow is not imported).
+        ``average_transpositions`` overrides the model's own setting (None keeps it).
 
         Raises:
             ModelFileError: the file is missing, damaged, or not a djai_live model.
+            ValueError: ``average_transpositions`` is out of range.
         """
         from .model_files import StoredModel, read_config, resolve_model_path
         from .runtime import make_runtime
 
         path = resolve_model_path(path)
         config = read_config(path)
+        if average_transpositions is not None:
+            config = config.replace(average_transpositions=average_transpositions)
         return cls(make_runtime(StoredModel(path), config), config)
 
     def context_tokens(self, notes: np.ndarray) -> np.ndarray:

@@ -17,6 +17,7 @@ import numpy as np
 from .config import DjaiConfig
 from .encoding import FEATURES
 from .model_files import sinusoidal_table
+from .transposition import ViewMixer, transpose_pitches
 
 Logits = dict[str, np.ndarray]
 
@@ -48,7 +49,10 @@ class _Base:
         sizes = np.cumsum([0] + [bias.shape[0] for _, bias in heads])
         self.head_slices = {name: slice(sizes[i], sizes[i + 1]) for i, name in enumerate(config.head_names)}
 
-    def _input(self, tables: list[np.ndarray], bias: np.ndarray, token: Sequence[int]) -> np.ndarray:
+    def _input(self, tables: list[np.ndarray], bias: np.ndarray, token: Sequence[int] | np.ndarray) -> np.ndarray:
+        """The summed input of one token (6,), or of a batch of them (batch, 6)."""
+        if np.ndim(token) == 2:
+            return bias + sum(table[column] for table, column in zip(tables, np.asarray(token).T))
         x = bias.copy()
         for table, value in zip(tables, token):
             x += table[value]
@@ -70,7 +74,10 @@ class _Base:
 
 
 class RecurrentRuntime(_Base):
-    """GRU or LSTM stacks, stepped in NumPy with the Keras gate layouts (GRU with reset_after)."""
+    """GRU or LSTM stacks, stepped in NumPy with the Keras gate layouts (GRU with reset_after).
+
+    ``step`` also takes a batch: tokens (batch, 6) with a state of (batch, units) arrays, which costs
+    little more than one token (the weight matrices are read once)."""
 
     def __init__(self, model, config: DjaiConfig) -> None:
         super().__init__(model, config)
@@ -93,29 +100,30 @@ class RecurrentRuntime(_Base):
         zeros = np.zeros(self.units, np.float32)
         return tuple(zeros for _ in range(self.config.n_layers * (1 if self.is_gru else 2)))
 
-    def step(self, token: Sequence[int], state: tuple) -> tuple[Logits, tuple]:
+    def step(self, token: Sequence[int] | np.ndarray, state: tuple) -> tuple[Logits, tuple]:
         u = self.units
+        norm = _layer_norm_vector if np.ndim(token) == 1 else _layer_norm
         new_state = []
         x_gates = self._input(self.first_tables, self.first_bias, token)
         hidden = None
         for i, (kernel, recurrent, input_bias, recurrent_bias) in enumerate(self.layers):
             if i:
-                x_gates = _layer_norm_vector(hidden, *self.norms[i - 1]) @ kernel + input_bias
+                x_gates = norm(hidden, *self.norms[i - 1]) @ kernel + input_bias
             if self.is_gru:
                 h = state[i]
                 inner = h @ recurrent + recurrent_bias
-                gates = _sigmoid(x_gates[:2 * u] + inner[:2 * u])  # update and reset gates in one pass
-                z = gates[:u]
-                candidate = np.tanh(x_gates[2 * u:] + gates[u:] * inner[2 * u:])
+                gates = _sigmoid(x_gates[..., :2 * u] + inner[..., :2 * u])  # update and reset gates in one pass
+                z = gates[..., :u]
+                candidate = np.tanh(x_gates[..., 2 * u:] + gates[..., u:] * inner[..., 2 * u:])
                 hidden = candidate + z * (h - candidate)  # = z*h + (1-z)*candidate
                 new_state.append(hidden)
             else:
                 h, c = state[2 * i], state[2 * i + 1]
                 gates = x_gates + h @ recurrent
-                c = _sigmoid(gates[u:2 * u]) * c + _sigmoid(gates[:u]) * np.tanh(gates[2 * u:3 * u])
-                hidden = _sigmoid(gates[3 * u:]) * np.tanh(c)
+                c = _sigmoid(gates[..., u:2 * u]) * c + _sigmoid(gates[..., :u]) * np.tanh(gates[..., 2 * u:3 * u])
+                hidden = _sigmoid(gates[..., 3 * u:]) * np.tanh(c)
                 new_state.extend((hidden, c))
-        return self._heads(_layer_norm_vector(hidden, *self.norms[-1])), tuple(new_state)
+        return self._heads(norm(hidden, *self.norms[-1])), tuple(new_state)
 
 
 class TransformerRuntime(_Base):
@@ -202,9 +210,55 @@ def _layer_norm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, epsilon: flo
     return centred * (gamma / np.sqrt(variance + epsilon)) + beta
 
 
-def make_runtime(model, config: DjaiConfig) -> RecurrentRuntime | TransformerRuntime:
+class TranspositionAveraging:
+    """A runtime whose predictions are averaged over 2N+1 transposed views of the context
+    (:mod:`djai_live.transposition`). Same interface as the runtime it wraps; its logits are the
+    mixture's log-probabilities. Recurrent views run as one batch; Transformer views one after another."""
+
+    def __init__(self, runtime: "RecurrentRuntime | TransformerRuntime", spread: int) -> None:
+        self.runtime, self.config = runtime, runtime.config
+        self.mixer = ViewMixer(spread)
+        self.batched = isinstance(runtime, RecurrentRuntime)
+
+    def initial_state(self) -> tuple:
+        views = len(self.mixer.shifts)
+        if self.batched:
+            return tuple(np.tile(part, (views, 1)) for part in self.runtime.initial_state())
+        return tuple(self.runtime.initial_state() for _ in range(views))
+
+    def step(self, token: Sequence[int], state: tuple) -> tuple[Logits, tuple]:
+        tokens = np.tile(np.asarray(token, np.int64), (len(self.mixer.shifts), 1))
+        tokens[:, 0] = transpose_pitches(tokens[:, 0], self.mixer.shifts)
+        if self.batched:
+            logits, state = self.runtime.step(tokens, state)
+        else:
+            steps = [self.runtime.step(view_token, view_state) for view_token, view_state in zip(tokens, state)]
+            logits = {head: np.stack([view_logits[head] for view_logits, _ in steps]) for head in steps[0][0]}
+            state = tuple(view_state for _, view_state in steps)
+        return self.mixer.mix(logits), state
+
+    prime = _Base.prime
+
+
+def single_threaded_blas() -> None:
+    """Keep NumPy's BLAS on one thread for the rest of this process (the daemon, ``generate``).
+
+    The runtime's matrix products are small: extra BLAS threads only add wake-ups, and when other
+    processes keep the cores busy (a DAW, training) they wait for each other: a 7-view step measured
+    11 ms with OpenBLAS' threads against 1.3 ms on one, on this 2-core machine under load."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1, user_api="blas")
+
+
+def make_runtime(model, config: DjaiConfig) -> RecurrentRuntime | TransformerRuntime | TranspositionAveraging:
     """The NumPy step runtime for a model built by :func:`djai_live.model.build_model`: a Keras model, or
-    a :class:`djai_live.model_files.StoredModel` read from its file without TensorFlow."""
+    a :class:`djai_live.model_files.StoredModel` read from its file without TensorFlow. With
+    ``config.average_transpositions`` N > 0, its predictions are averaged over 2N+1 transposed views."""
     if config.model_type == "transformer":
-        return TransformerRuntime(model, config)
-    return RecurrentRuntime(model, config)
+        runtime: RecurrentRuntime | TransformerRuntime = TransformerRuntime(model, config)
+    else:
+        runtime = RecurrentRuntime(model, config)
+    if config.average_transpositions:
+        return TranspositionAveraging(runtime, config.average_transpositions)
+    return runtime

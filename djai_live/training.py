@@ -30,6 +30,9 @@ from .streaming import WindowStream
 
 log = logging.getLogger(__name__)
 
+LR_REDUCTION_FACTOR = 0.5  # --lr-patience: the learning rate is halved when the validation loss stalls
+MIN_LEARNING_RATE = 1e-6
+
 
 def is_validation_file(path: str, fraction: float) -> bool:
     """A stable split by file name, so the same file is in the same split on every run and machine."""
@@ -55,7 +58,7 @@ def train(files: Sequence[str] | None, config: DjaiConfig, output: str | Path, e
           validation_split: float = 0.1, transpose: int = 0, patience: int = 5, resume: bool = False,
           seed: int = 0, cache_dir="default", prepared: PreparedCorpus | None = None, distribute: str = "none",
           jit_compile: bool | str = "auto", init_from: str | Path | None = None, verbose: int | None = None,
-          plot: bool = True) -> TrainResult:
+          plot: bool = True, lr_patience: int | None = None) -> TrainResult:
     """Train a model on MIDI files and write the best one (by validation loss) to ``output``.
 
     The files are prepared first (parsed once, see :mod:`djai_live.prepared`) into ``cache_dir``
@@ -63,7 +66,9 @@ def train(files: Sequence[str] | None, config: DjaiConfig, output: str | Path, e
     store made by ``djai-live prepare`` (``files`` None: all its usable files). Windows then stream from
     the shards, so memory does not grow with the corpus. ``distribute`` is "none", "mirrored" or
     "multi-worker" (see :mod:`djai_live.distribute`). ``init_from`` starts from the weights of a model
-    file of the same architecture (to fine-tune, for example at a lower learning rate).
+    file of the same architecture (to fine-tune, for example at a lower learning rate). ``lr_patience``
+    halves the learning rate each time the validation loss has not improved for that many epochs (None:
+    a constant rate); set it below ``patience`` so the lower rates get their chance before stopping.
 
     Raises:
         NoUsableDataError: no file could be read, or the readable ones hold too few notes.
@@ -121,6 +126,10 @@ def train(files: Sequence[str] | None, config: DjaiConfig, output: str | Path, e
             keras.callbacks.CSVLogger(str(curve_csv), append=resume and curve_csv.exists()),
             saver,
         ]
+        if lr_patience is not None:
+            callbacks.insert(1, keras.callbacks.ReduceLROnPlateau(monitor=monitor, factor=LR_REDUCTION_FACTOR,
+                                                                  patience=lr_patience, min_lr=MIN_LEARNING_RATE,
+                                                                  verbose=1 if chief else 0))
         if verbose is None:
             verbose = 1 if sys.stdout.isatty() else 2
         interrupted = False
@@ -233,7 +242,14 @@ def plot_training_curve(csv_path: Path, png_path: Path) -> Path:
     for key, label in (("pitch_accuracy", "training"), ("val_pitch_accuracy", "validation")):
         if rows and key in rows[0]:
             accuracy_axis.plot(epochs, [float(row[key]) for row in rows], marker=".", label=label)
-    loss_axis.set(title="loss (all heads, weighted)", xlabel="epoch")
+    if rows and "learning_rate" in rows[0]:  # --lr-patience: mark the epochs that ran at a lower rate
+        rates = [float(row["learning_rate"]) for row in rows]
+        for epoch, before, after in zip(epochs[1:], rates, rates[1:]):
+            if after < before:
+                for axis in (loss_axis, accuracy_axis):
+                    axis.axvline(epoch, color="grey", linestyle=":", linewidth=1)
+    loss_axis.set(title="loss (all heads, weighted; dotted: learning rate halved)"
+                  if rows and "learning_rate" in rows[0] else "loss (all heads, weighted)", xlabel="epoch")
     accuracy_axis.set(title="next-pitch accuracy", xlabel="epoch")
     for axis in (loss_axis, accuracy_axis):
         axis.grid(alpha=0.3)

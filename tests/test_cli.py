@@ -40,15 +40,22 @@ def test_train_then_evaluate_json(tmp_path, pattern_dir, corpus_dir):
     model = tmp_path / "cli.keras"
     result = djai_live("train", pattern_dir, "-o", model, "--units", 16, "--layers", 1, "--epochs", 2,
                        "--sequence-length-i", 16, "--batch-size", 16, "--loss-weights", "pitch=1,dt=0.5",
-                       "--transpose", 2, "--no-cache")
+                       "--transpose", 2, "--lr-patience", 1, "--no-cache")
     assert result.returncode == 0, result.stderr
     assert model.exists() and model.with_name("cli.training.png").exists()
+    assert "learning_rate" in model.with_name("cli.training.csv").read_text().splitlines()[0]  # --lr-patience on
     result = djai_live("evaluate", corpus_dir / "essen", "--model", model, "--json",
                        "--baseline-from", corpus_dir / "oneills")
     assert result.returncode == 0, result.stderr
     scores = json.loads(result.stdout.strip().splitlines()[-1])
     assert scores["notes"] > 0 and 0 <= scores["pitch_accuracy"] <= 1 and scores["pitch_nll"] > 0
     assert "markov3_pitch_accuracy" in scores
+    assert scores["average_transpositions"] == 0
+    result = djai_live("evaluate", corpus_dir / "essen", "--model", model, "--json", "--max-files", 1,
+                       "--average-transpositions", 1)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1])["average_transpositions"] == 1
+    assert "averaged over transpositions -1..+1" in result.stdout
 
 
 @pytest.mark.parametrize("args, message", [

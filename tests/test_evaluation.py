@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from djai_live.corpus import load_corpus, scan_midi_files
 from djai_live.evaluation import evaluate_model, fit_markov, scoring_windows
@@ -30,3 +31,32 @@ def test_scored_note_count_and_markov_side_by_side(tiny_model, corpus_dir):
                 "markov3_pitch_nll"):
         assert np.isfinite(result[key])
     assert 0 <= result["pitch_accuracy"] <= 1
+
+
+def test_averaged_transpositions_score_what_the_runtime_predicts(tiny_model, corpus_dir):
+    """evaluate with --average-transpositions must score the mixture the daemon samples from."""
+    from djai_live.encoding import Codec, tokens_to_array
+    from djai_live.runtime import make_runtime
+
+    model, config = load_model(tiny_model)
+    config = config.replace(average_transpositions=2)
+    corpus = load_corpus([str(corpus_dir / "essen" / "altdeu10_000.mid")], cache_dir=None)
+    result = evaluate_model(model, config, corpus)
+    runtime = make_runtime(model, config)
+    nll, correct, notes = 0.0, 0, 0
+    for track in corpus.pieces[0].tracks:
+        tokens = tokens_to_array(Codec(config).encode(track.notes))
+        for window, positions, targets in scoring_windows(tokens, config.sequence_length_i):
+            state = runtime.initial_state()
+            for position, token in enumerate(window):
+                logits, state = runtime.step(token, state)
+                if position in positions:
+                    target = int(targets[list(positions).index(position), 0])
+                    nll -= logits["pitch"][target]
+                    correct += int(np.argmax(logits["pitch"]) == target)
+                    notes += 1
+    assert result.notes == notes
+    assert result.heads["pitch"].correct == correct
+    assert result.heads["pitch"].nll_sum / notes == pytest.approx(nll / notes, abs=1e-4)
+    alone = evaluate_model(model, config.replace(average_transpositions=0), corpus)
+    assert alone.heads["pitch"].nll_sum != pytest.approx(result.heads["pitch"].nll_sum)  # the views mattered

@@ -17,6 +17,20 @@ def test_same_seed_same_notes(tiny_model, chorale):
     assert not np.array_equal(a, c)
 
 
+def test_averaged_transpositions_from_the_command_line_override_the_model_file(tiny_model, chorale):
+    from djai_live.runtime import TranspositionAveraging
+
+    generator = Generator.from_file(tiny_model, average_transpositions=2)
+    assert generator.config.average_transpositions == 2
+    assert isinstance(generator.runtime, TranspositionAveraging)
+    notes = read_midi_notes(chorale).tracks[0].notes
+    first = generator.continue_notes(notes, 12, seed=3)
+    assert np.array_equal(first, generator.continue_notes(notes, 12, seed=3))
+    assert Generator.from_file(tiny_model).config.average_transpositions == 0  # the file itself is unchanged
+    with pytest.raises(ValueError, match="average_transpositions"):
+        Generator.from_file(tiny_model, average_transpositions=9)
+
+
 def test_continuation_follows_the_prompt_in_time(tiny_model, pattern_dir):
     generator = Generator.from_file(tiny_model)
     notes = read_midi_notes(pattern_dir / "pattern_0.mid").tracks[0].notes

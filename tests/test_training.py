@@ -96,3 +96,40 @@ def test_interrupt_keeps_the_best_model_and_resume_continues(tmp_path, pattern_d
     assert not (tmp_path / "m.keras.checkpoint").exists()
     rows = (tmp_path / "m.training.csv").read_text().strip().splitlines()
     assert len(rows) == 1 + 5
+
+
+def test_lr_patience_halves_the_rate_exactly_when_validation_stalls(tmp_path):
+    import csv
+
+    import pretty_midi
+
+    # Random pitches: once the model has their spread, it can only overfit, so the validation loss stalls.
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "random"
+    folder.mkdir()
+    for index in range(10):
+        midi = pretty_midi.PrettyMIDI(initial_tempo=120.0)
+        track = pretty_midi.Instrument(program=0)
+        for step, pitch in enumerate(rng.integers(48, 84, size=300)):
+            track.notes.append(pretty_midi.Note(velocity=90, pitch=int(pitch), start=step * 0.25,
+                                                end=step * 0.25 + 0.25))
+        midi.instruments.append(track)
+        midi.write(str(folder / f"random_{index}.mid"))
+    config = DjaiConfig(model_type="gru", n_layers=1, n_units=64, sequence_length_i=16, sequence_length_o=8,
+                        batch_size=16, learning_rate=0.01, dropout=0.0)
+    output = tmp_path / "m.keras"
+    train(scan_midi_files(folder), config, output, epochs=8, patience=8, lr_patience=1,
+          validation_split=0.2, cache_dir=None, verbose=0, plot=False)
+    with open(tmp_path / "m.training.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    losses = [float(row["val_loss"]) for row in rows]
+    rates = [float(row["learning_rate"]) for row in rows]  # the rate each epoch ran at
+    assert rates[0] == pytest.approx(0.01)
+    best = float("inf")
+    halvings = 0
+    for epoch in range(1, len(rows)):
+        stalled = losses[epoch - 1] >= best
+        best = min(best, losses[epoch - 1])
+        assert rates[epoch] == pytest.approx(rates[epoch - 1] * (0.5 if stalled else 1.0)), (losses, rates)
+        halvings += stalled
+    assert halvings >= 1, (losses, rates)  # the schedule really acted in this run

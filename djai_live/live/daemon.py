@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..generation import Generator
+from ..runtime import single_threaded_blas
 from ..scales import SCALES
 from .clock import ClockError, MidiClock, OscClock, Placement, available_sources, make_clock
 from .engine import Engine, Phrase
@@ -25,7 +26,7 @@ from .settings import LiveSettings, SettingError
 
 log = logging.getLogger(__name__)
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
-PREPARE_CLEARANCE_S = 0.008  # prepare an answer only when no note is due sooner: it holds the GIL for ~3 ms
+PREPARE_CLEARANCE_S = 0.008  # prepare an answer only when no note is due sooner (or twice the last preparation)
 GIL_SWITCH_S = 0.0005        # the scheduler thread gets the interpreter within this when a note is due
 NOTE_KINDS = ("note_on", "note_off")
 TEMPO_FOLLOW_FRACTION = 0.005   # a host tempo this far from the one a playing phrase was placed at moves its notes
@@ -48,6 +49,8 @@ class ServeOptions:
     seed: int | None = None
     instruments: InstrumentMap = field(default_factory=InstrumentMap)
     prepare_answers: bool = True   # draw the next answer while idle (see Engine.prepare)
+    # Live, the model runs alone unless asked: each transposed view costs answer latency (README).
+    average_transpositions: int | None = 0  # None: as the model file says
 
 
 class Daemon:
@@ -56,7 +59,7 @@ class Daemon:
     def __init__(self, options: ServeOptions, settings: LiveSettings | None = None,
                  generator: Generator | None = None) -> None:
         self.options = options
-        self.generator = generator or Generator.from_file(options.model)
+        self.generator = generator or Generator.from_file(options.model, options.average_transpositions)
         self.settings = settings or LiveSettings(length=self.generator.config.sequence_length_o)
         self.engine = Engine(self.generator, self.settings, seed=options.seed)
         self.engine.instruments = options.instruments
@@ -65,6 +68,7 @@ class Daemon:
         self.queue = DropOldestQueue(options.queue_size)
         self.replies = OscReplies(options.reply_host, options.reply_port) if options.osc else None
         self.rejected = 0
+        self._last_prepare_s = 0.0  # how long the last answer preparation held the engine thread
         self._key_sent: str | None = None
         self._placement: Placement | None = None  # how the phrase now playing sits on the host's beats
         self._stop = threading.Event()
@@ -156,13 +160,18 @@ class Daemon:
             self.replies.error(message)
 
     # --- the engine thread ---------------------------------------------------------------------------
+    def _prepare_clearance(self) -> float:
+        """How far off the next note must be for an answer to be prepared now: preparing holds the
+        interpreter, so a larger model (or transposition averaging) needs a wider berth."""
+        return max(PREPARE_CLEARANCE_S, 2.0 * self._last_prepare_s)
+
     def _conduct(self) -> None:
         retry_prepare = False
         while not self._stop.is_set():
             deadline = self.engine.next_deadline()
             timeout = 0.25 if deadline is None else min(0.25, max(0.0, deadline - time.monotonic()))
             if retry_prepare:
-                timeout = min(timeout, PREPARE_CLEARANCE_S)
+                timeout = min(timeout, self._prepare_clearance())
             if self._placement is not None:
                 timeout = min(timeout, TEMPO_FOLLOW_INTERVAL_S)
             item = self.queue.get(timeout)
@@ -176,8 +185,10 @@ class Daemon:
                 retry_prepare = False
                 if self.options.prepare_answers and len(self.queue) == 0:
                     due = self.scheduler.next_due()
-                    if due is None or due - time.monotonic() > PREPARE_CLEARANCE_S:
-                        self.engine.prepare()
+                    if due is None or due - time.monotonic() > self._prepare_clearance():
+                        started = time.perf_counter()
+                        if self.engine.prepare():
+                            self._last_prepare_s = time.perf_counter() - started
                     else:
                         retry_prepare = True  # a note is about to leave: prepare after it
             except Exception:  # never let one bad event end the concert
@@ -339,11 +350,14 @@ class Daemon:
 
 def serve(options: ServeOptions, settings: LiveSettings) -> int:
     """Run until SIGINT/SIGTERM; every outstanding note-off is sent before returning 0."""
+    single_threaded_blas()
     daemon = Daemon(options, settings)
     signal.signal(signal.SIGINT, daemon.request_stop)
     signal.signal(signal.SIGTERM, daemon.request_stop)
     daemon.start()
-    print(f"djai-live ready: model {options.model}, mode {settings.mode}"
+    views = daemon.generator.config.average_transpositions
+    print(f"djai-live ready: model {options.model}"
+          + (f" (averaged over transpositions -{views}..+{views})" if views else "") + f", mode {settings.mode}"
           + (f", OSC in {options.osc_host}:{options.osc_port} -> replies {options.reply_host}:{options.reply_port}"
              if options.osc else "")
           + (f", MIDI in '{daemon.midi_in.name}'" if daemon.midi_in else "")

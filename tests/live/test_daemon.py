@@ -214,3 +214,31 @@ def test_a_phrase_playing_when_the_host_slows_down_keeps_to_the_hosts_beats(tiny
     for before, after in zip(retimed, shifted):  # a 1/24 beat at 60 BPM: each event 41.7 ms earlier
         assert before - after == pytest.approx(1.0 / 24, abs=0.002)
     daemon.scheduler.close()
+
+
+def test_a_slow_preparation_widens_the_berth_kept_before_due_notes(tiny_model, monkeypatch):
+    from djai_live.generation import Generator
+    from djai_live.live.daemon import PREPARE_CLEARANCE_S, Daemon, ServeOptions
+    from djai_live.live.protocol import Command
+    from djai_live.live.settings import LiveSettings
+
+    daemon = Daemon(ServeOptions(osc=False, seed=1), LiveSettings(mode="manual"), Generator.from_file(tiny_model))
+    assert daemon._prepare_clearance() == PREPARE_CLEARANCE_S
+    real_prepare = daemon.engine.prepare
+
+    def slow_prepare():  # as a large model (or transposition averaging) would take
+        time.sleep(0.03)
+        return real_prepare()
+
+    monkeypatch.setattr(daemon.engine, "prepare", slow_prepare)
+    daemon.start()
+    try:
+        daemon.queue.put((Command("note_on", (60, 90, 1)), time.monotonic()))
+        daemon.queue.put((Command("note_off", (60, 1)), time.monotonic()))
+        deadline = time.monotonic() + 5.0
+        while daemon._last_prepare_s == 0.0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        daemon.stop()
+    assert daemon._last_prepare_s >= 0.03
+    assert daemon._prepare_clearance() >= 0.06
