@@ -14,7 +14,7 @@ from .config import DjaiConfig
 from .corpus import Corpus
 from .encoding import FEATURES, Codec, tokens_to_array
 from .markov import MarkovPitchModel
-from .transposition import ViewMixer, transpose_pitches
+from .transposition import ViewMixer, transpose_tokens
 
 SCORED_HEADS = ("pitch", "dt", "duration", "velocity")
 
@@ -85,8 +85,7 @@ def evaluate_model(model, config: DjaiConfig, corpus: Corpus, markov: dict[int, 
             batch[i, :len(window)] = window
         views = []  # per transposed view: each head's log-probabilities at the scored positions only
         for shift in mixer.shifts if mixer else (0,):
-            view = batch.copy()
-            view[:, :, 0] = transpose_pitches(view[:, :, 0], int(shift))
+            view = transpose_tokens(batch, int(shift)) if shift else batch
             log_probs = keras_log_probs(model, view, batch_size=batch_size)
             views.append({head: np.concatenate([log_probs[head][i, positions]
                                                 for i, (_, positions, _) in enumerate(pending)])

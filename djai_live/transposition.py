@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .config import MAX_TRANSPOSITION_SPREAD
-
 
 def view_shifts(spread: int) -> np.ndarray:
     """The semitone shifts of the views: -spread..spread (0 is the untransposed view)."""
@@ -23,6 +21,13 @@ def transpose_pitches(pitches: np.ndarray, shift: int) -> np.ndarray:
     return np.clip(pitches + shift, 0, 127)
 
 
+def transpose_tokens(tokens: np.ndarray, shift: int) -> np.ndarray:
+    """A copy of (..., 6) note tokens with the pitch column moved by ``shift`` semitones."""
+    moved = tokens.copy()
+    moved[..., 0] = transpose_pitches(moved[..., 0], shift)
+    return moved
+
+
 def _softmax(values: np.ndarray) -> np.ndarray:
     exp = np.exp(values - values.max(axis=-1, keepdims=True))
     return exp / exp.sum(axis=-1, keepdims=True)
@@ -32,8 +37,7 @@ class ViewMixer:
     """Mixes per-view logits (views first) into the log-probabilities of the averaged prediction."""
 
     def __init__(self, spread: int) -> None:
-        if not 0 <= spread <= MAX_TRANSPOSITION_SPREAD:
-            raise ValueError(f"the transposition spread must be in 0..{MAX_TRANSPOSITION_SPREAD}, got {spread}")
+        """``spread`` as DjaiConfig.average_transpositions, which validates it."""
         self.shifts = view_shifts(spread)
         # View v heard the context s_v semitones higher, so its class q is the untransposed pitch q - s_v.
         source = np.arange(128)[None, :] + self.shifts[:, None]

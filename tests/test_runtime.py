@@ -21,15 +21,32 @@ def perturbed_model(config, seed=0):
 def keras_reference(model, config, tokens):
     """Keras' log-probabilities after the last of (n, 6) tokens, averaged over transposed views as the
     config asks (each view run through Keras separately, then mixed)."""
-    from djai_live.transposition import ViewMixer, transpose_pitches
+    from djai_live.transposition import ViewMixer, transpose_tokens
 
+    window = np.asarray(tokens, np.int32)[None]
+    if not config.average_transpositions:
+        return {head: values[0, -1] for head, values in keras_log_probs(model, window).items()}
     mixer = ViewMixer(config.average_transpositions)
-    views = []
-    for shift in mixer.shifts:
-        window = np.asarray(tokens, np.int32)[None].copy()
-        window[..., 0] = transpose_pitches(window[..., 0], int(shift))
-        views.append(keras_log_probs(model, window))
+    views = [keras_log_probs(model, transpose_tokens(window, int(shift))) for shift in mixer.shifts]
     return mixer.mix({head: np.stack([view[head][0, -1] for view in views]) for head in config.head_names})
+
+
+def worst_gap_to_keras(model, config, runtime, tokens) -> float:
+    """The largest |d log p| between the runtime stepped through ``tokens`` and Keras, over every position
+    and head; also checks both put -inf on the same classes."""
+    state = runtime.initial_state()
+    worst = 0.0
+    for t in range(len(tokens)):
+        logits, state = runtime.step(tokens[t], state)
+        # recurrent models carry their state; the transformer sees its last sequence_length_i notes
+        start = max(0, t + 1 - config.sequence_length_i) if config.model_type == "transformer" else 0
+        reference = keras_reference(model, config, tokens[start:t + 1])
+        for head in config.head_names:
+            ours = logits_to_log_probs(logits[head].astype(np.float64))
+            finite = np.isfinite(reference[head])
+            assert np.array_equal(finite, np.isfinite(ours))
+            worst = max(worst, float(np.abs(ours[finite] - reference[head][finite]).max()))
+    return worst
 
 
 @pytest.mark.parametrize("model_type", ["gru", "lstm", "transformer"])
@@ -39,17 +56,7 @@ def test_step_runtime_matches_keras_at_every_position(model_type):
     model = perturbed_model(config)
     runtime = make_runtime(model, config)
     tokens = random_windows(config, count=1, length=25, seed=1)[0]
-    state = runtime.initial_state()
-    worst = 0.0
-    for t in range(len(tokens)):
-        logits, state = runtime.step(tokens[t], state)
-        # recurrent models carry their state; the transformer sees its last sequence_length_i notes
-        start = max(0, t + 1 - config.sequence_length_i) if model_type == "transformer" else 0
-        reference = keras_log_probs(model, tokens[None, start:t + 1])
-        for head in config.head_names:
-            ours = logits_to_log_probs(logits[head].astype(np.float64))
-            worst = max(worst, float(np.abs(ours - reference[head][0, -1]).max()))
-    assert worst < TOLERANCE
+    assert worst_gap_to_keras(model, config, runtime, tokens) < TOLERANCE
 
 
 def test_states_are_not_modified_in_place():
@@ -122,16 +129,7 @@ def test_transposition_averaging_matches_keras_views_mixed(model_type):
     assert isinstance(runtime, TranspositionAveraging)
     tokens = random_windows(config, count=1, length=10, seed=2)[0]
     tokens[:2, 0] = (1, 126)  # views that would leave 0..127 are held at the edge
-    state = runtime.initial_state()
-    worst = 0.0
-    for t in range(len(tokens)):
-        logits, state = runtime.step(tokens[t], state)
-        reference = keras_reference(model, config, tokens[:t + 1])
-        for head in config.head_names:
-            finite = np.isfinite(reference[head])
-            assert np.array_equal(finite, np.isfinite(logits[head]))
-            worst = max(worst, float(np.abs(logits[head][finite] - reference[head][finite]).max()))
-    assert worst < TOLERANCE
+    assert worst_gap_to_keras(model, config, runtime, tokens) < TOLERANCE
 
 
 def test_a_batch_of_recurrent_steps_equals_the_steps_one_by_one():
