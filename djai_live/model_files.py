@@ -27,14 +27,33 @@ class ModelFileError(Exception):
     """A model file that is missing, damaged or not a djai_live model."""
 
 
+BUNDLED_SUFFIX = "_model.keras"
+
+
+def bundled_model_path(name: str) -> Path:
+    """Where the bundled model ``name`` lives: ``djai_live/data/NAME_model.keras`` (it may not exist)."""
+    return Path(str(resources.files("djai_live") / "data" / f"{name}{BUNDLED_SUFFIX}"))
+
+
 def default_model_path() -> Path:
-    return Path(str(resources.files("djai_live") / "data" / "default_model.keras"))
+    return bundled_model_path(DEFAULT_MODEL)
+
+
+def bundled_models() -> list[str]:
+    """The names of the models shipped with djai_live ("default", "chorale", ...), sorted."""
+    folder = resources.files("djai_live") / "data"
+    return sorted(entry.name[:-len(BUNDLED_SUFFIX)] for entry in folder.iterdir()
+                  if entry.name.endswith(BUNDLED_SUFFIX) and entry.name != BUNDLED_SUFFIX)
 
 
 def resolve_model_path(model: str | os.PathLike | None) -> Path:
-    """``None`` or ``"default"`` name the bundled model; anything else is a path."""
-    if model is None or str(model) == DEFAULT_MODEL:
+    """``None`` names the default model; the name of a bundled model (see :func:`bundled_models`) that
+    bundled file; anything else is a path."""
+    if model is None:
         return default_model_path()
+    text = str(model)
+    if re.fullmatch(r"[A-Za-z0-9_-]+", text) and text in bundled_models():
+        return bundled_model_path(text)
     return Path(model)
 
 

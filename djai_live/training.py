@@ -58,7 +58,8 @@ def train(files: Sequence[str] | None, config: DjaiConfig, output: str | Path, e
           validation_split: float = 0.1, transpose: int = 0, patience: int = 5, resume: bool = False,
           seed: int = 0, cache_dir="default", prepared: PreparedCorpus | None = None, distribute: str = "none",
           jit_compile: bool | str = "auto", init_from: str | Path | None = None, verbose: int | None = None,
-          plot: bool = True, lr_patience: int | None = None) -> TrainResult:
+          plot: bool = True, lr_patience: int | None = None, shuffle_chords: bool = False,
+          callbacks: Sequence[keras.callbacks.Callback] = ()) -> TrainResult:
     """Train a model on MIDI files and write the best one (by validation loss) to ``output``.
 
     The files are prepared first (parsed once, see :mod:`djai_live.prepared`) into ``cache_dir``
@@ -69,6 +70,9 @@ def train(files: Sequence[str] | None, config: DjaiConfig, output: str | Path, e
     file of the same architecture (to fine-tune, for example at a lower learning rate). ``lr_patience``
     halves the learning rate each time the validation loss has not improved for that many epochs (None:
     a constant rate); set it below ``patience`` so the lower rates get their chance before stopping.
+    ``shuffle_chords`` puts the notes that start together in a random order in every window, so that any
+    voice can come first (what accompaniment needs: the performer's note arrives before the chord it
+    belongs to). ``callbacks`` are added to Keras' (for example a time limit).
 
     Raises:
         NoUsableDataError: no file could be read, or the readable ones hold too few notes.
@@ -93,8 +97,9 @@ def train(files: Sequence[str] | None, config: DjaiConfig, output: str | Path, e
     with contextlib.ExitStack() as cleanup:
         store, usable = _prepare(files, config, cache_dir, prepared, cleanup)
         train_files, validation_files = split_files(usable, validation_split)
-        train_stream = WindowStream(store, train_files, config, shuffle=True, seed=seed)
-        validation_stream = WindowStream(store, validation_files, config, shuffle=False)
+        train_stream = WindowStream(store, train_files, config, shuffle=True, seed=seed, shuffle_chords=shuffle_chords)
+        validation_stream = WindowStream(store, validation_files, config, shuffle=False, seed=seed,
+                                         shuffle_chords=shuffle_chords)
         if len(train_stream) == 0:
             raise NoUsableDataError(f"the {len(usable)} readable files hold no track of two or more notes")
         notes = sum(store.files[path].note_count for path in usable)
@@ -120,7 +125,7 @@ def train(files: Sequence[str] | None, config: DjaiConfig, output: str | Path, e
         curve_csv = output.with_name(output.stem + ".training.csv")
         if resume and curve_csv.exists() and output.exists():
             saver.best = best_logged(curve_csv, monitor)  # a resumed run only replaces the model if it improves
-        callbacks = [
+        callbacks = [*callbacks,
             keras.callbacks.BackupAndRestore(str(backup / "state"), delete_checkpoint=False),
             keras.callbacks.EarlyStopping(monitor=monitor, patience=patience),
             keras.callbacks.CSVLogger(str(curve_csv), append=resume and curve_csv.exists()),
