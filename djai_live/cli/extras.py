@@ -10,7 +10,14 @@ TRAIN_EXTRA_HINT = "pip install 'djai-live[train]' (in a clone: python3 -m pip i
 
 def training_stack_missing() -> list[str]:
     """The packages of the ``[train]`` extra that cannot be imported here."""
-    return [name for name in ("tensorflow", "keras") if importlib.util.find_spec(name) is None]
+    return [name for name in ("tensorflow", "keras") if not _importable(name)]
+
+
+def _importable(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):  # a broken or blocked install counts as missing
+        return False
 
 
 def require_training_stack(command: str) -> None:
