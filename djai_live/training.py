@@ -97,6 +97,9 @@ def train(files: Sequence[str] | None, config: DjaiConfig, output: str | Path, e
     with contextlib.ExitStack() as cleanup:
         store, usable = _prepare(files, config, cache_dir, prepared, cleanup)
         train_files, validation_files = split_files(usable, validation_split)
+        if config.num_instruments > 1 and config.instrument_ranges is None:
+            config = config.replace(instrument_ranges=instrument_ranges(store, train_files, config.num_instruments))
+            log.info("instrument ranges in the training data: %s", config.instrument_ranges)
         train_stream = WindowStream(store, train_files, config, shuffle=True, seed=seed, shuffle_chords=shuffle_chords)
         validation_stream = WindowStream(store, validation_files, config, shuffle=False, seed=seed,
                                          shuffle_chords=shuffle_chords)
@@ -191,6 +194,27 @@ def _prepare(files: Sequence[str] | None, config: DjaiConfig, cache_dir, prepare
     if skipped:
         log.warning("skipped %d of %d files", len(skipped), len(wanted))
     return store, usable
+
+
+def instrument_ranges(store: PreparedCorpus, files: Sequence[str], num_instruments: int,
+                      coverage: float = 0.98) -> list[list[int]]:
+    """Each instrument's register in ``files``: the pitches between the percentiles that hold ``coverage``
+    of its notes (all pitches for an instrument that never plays)."""
+    pitches: list[list[np.ndarray]] = [[] for _ in range(num_instruments)]
+    for piece in store.pieces(files):
+        notes = piece.merged_notes(num_instruments)
+        for instrument in range(num_instruments):
+            pitches[instrument].append(notes["pitch"][notes["instrument"] == instrument])
+    tail = (1.0 - coverage) / 2.0 * 100.0
+    ranges = []
+    for parts in pitches:
+        played = np.concatenate(parts) if parts else np.zeros(0)
+        if len(played) == 0:
+            ranges.append([0, 127])
+            continue
+        low, high = np.percentile(played, [tail, 100.0 - tail])
+        ranges.append([int(np.floor(low)), int(np.ceil(high))])
+    return ranges
 
 
 def split_files(files: Sequence[str], validation_split: float) -> tuple[list[str], list[str]]:

@@ -13,6 +13,7 @@ import numpy as np
 from ..generation import Generator
 from ..runtime import single_threaded_blas
 from ..scales import SCALES
+from .accompany import AccompanyError, Accompanist
 from .clock import ClockError, MidiClock, OscClock, Placement, available_sources, make_clock
 from .engine import Engine, Phrase
 from .grid import GRIDS
@@ -90,6 +91,9 @@ class Daemon:
             self.midi_out = open_output(options.midi_out, options.midi_api)
             sinks.append(MidiSink(self.midi_out))
         self.scheduler = Scheduler(FanOut(*sinks))
+        self.accompanist = Accompanist(self.engine, self.scheduler)
+        if self.settings.mode == "accompany":
+            Accompanist.check_model(self.generator.config.num_instruments)
         self._thread = threading.Thread(target=self._conduct, name="djai-engine", daemon=True)
 
     # --- life cycle --------------------------------------------------------------------------------
@@ -184,11 +188,20 @@ class Daemon:
                 timeout = min(timeout, self._prepare_clearance())
             if self._placement is not None:
                 timeout = min(timeout, TEMPO_FOLLOW_INTERVAL_S)
+            accompanying = self.settings.mode == "accompany"
+            if accompanying:
+                planned = self.accompanist.next_deadline()
+                if planned is not None:
+                    timeout = min(timeout, max(0.0, planned - time.monotonic()))
             item = self.queue.get(timeout)
             try:
                 if item is not None:
                     self._handle(*item)
                 self._follow_tempo()
+                if accompanying:
+                    self.accompanist.due(time.monotonic())
+                    if len(self.queue) == 0 and self.accompanist.next_deadline() is None:
+                        self.accompanist.tidy()  # re-prime the context while nothing is due
                 phrase = self.engine.due()
                 if phrase is not None:
                     self._play(phrase)
@@ -207,6 +220,11 @@ class Daemon:
     def _handle(self, command: Command, arrival: float) -> None:
         kind, args = command.kind, command.args
         if kind == "note_on":
+            if self.settings.mode == "accompany":  # plays along: nothing is interrupted
+                now = time.monotonic()
+                self.engine.note_on(*args, now=now)
+                self.accompanist.heard_note(*args, now=now)
+                return
             if self.settings.interrupt and self.settings.channel_in in (0, args[2]):
                 self.scheduler.cancel()
             phrase = self.engine.note_on(*args)
@@ -234,10 +252,12 @@ class Daemon:
             self._reply("/djai/capabilities", *self.capability_pairs())
         elif kind == "reset":
             self.engine.reset()
+            self.accompanist.reset()
             events.info("reset: the buffer is empty")
             self._reply("/djai/reset")
         elif kind == "panic":
             ended = self.scheduler.panic()
+            self.accompanist.rest()  # no plan left to start a note after the panic
             log.info("panic: %d sounding note(s) ended", ended)
         elif kind == "ping":
             self._reply("/djai/pong")
@@ -246,9 +266,17 @@ class Daemon:
             self._announce_key(always=True)
 
     def _set(self, name: str, values: tuple) -> None:
-        previous_clock = self.settings.clock
+        previous_clock, previous_mode = self.settings.clock, self.settings.mode
         try:
+            if name == "mode" and values == ("accompany",):
+                try:
+                    Accompanist.check_model(self.generator.config.num_instruments)
+                except AccompanyError as error:
+                    raise SettingError(str(error)) from None
             value = self.settings.set(name, *values)
+            if name == "mode" and value != previous_mode and "accompany" in (value, previous_mode):
+                self.accompanist.rest()   # its notes end; call and response starts from silence
+                self.accompanist.reset()  # and accompaniment from an empty context
             if name == "clock" and value != previous_clock:
                 self._switch_clock(value, previous_clock)
             events.info("set %s = %s", name, value.describe() if hasattr(value, "describe") else repr(value))
