@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import tempfile
 import time
@@ -64,6 +65,25 @@ def time_limit(minutes: float):
     return TimeLimit()
 
 
+def write_ranges(model: Path, train_files: list[str]) -> int:
+    """Store in ``model`` the ranges training measures on the files it trains on (after the validation
+    split), for a model trained before djai_live stored them."""
+    from djai_live.corpus import prepared_store
+    from djai_live.model_files import read_config, write_config
+    from djai_live.training import instrument_ranges, split_files
+
+    config = read_config(model)
+    train_files = [os.path.abspath(f) for f in train_files]  # as train() keys its store
+    with tempfile.TemporaryDirectory() as cache:
+        store = prepared_store(cache, include_drums=False)
+        store.update(train_files)
+        fitted, _ = split_files([f for f in train_files if f in store.files and store.files[f].usable], 0.1)
+        ranges = instrument_ranges(store, fitted, config.num_instruments)
+    write_config(model, config.replace(instrument_ranges=ranges))
+    print(f"{model}: instrument ranges {ranges}")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared" / "corpus")
@@ -72,6 +92,8 @@ def main() -> int:
     parser.add_argument("--max-minutes", type=float, default=MAX_MINUTES)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--resume", action="store_true", help="continue an interrupted run from its checkpoint")
+    parser.add_argument("--write-ranges", action="store_true",
+                        help="only store the voices' ranges (as training measures them) in an existing --out")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
 
@@ -79,6 +101,8 @@ def main() -> int:
     from djai_live.training import train
 
     train_files, test_files = split(four_voice_files(args.corpus))
+    if args.write_ranges:
+        return write_ranges(args.out, train_files)
     manifest = args.out.with_name(args.out.stem + ".test_files.txt")
     manifest.parent.mkdir(parents=True, exist_ok=True)
     manifest.write_text("".join(str(Path(f).relative_to(args.corpus)) + "\n" for f in test_files))

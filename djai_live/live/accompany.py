@@ -9,6 +9,8 @@ the next note restricted to its own instruments:
 - time offset 0 (a note of the same chord): played at once, harmonizing the note just heard;
 - a later offset: planned for that time (snapped to the host's grid when there is one); when the
   performer plays first, the plan is dropped and drawn again with the performer's note in the context.
+  A plan due after the performer's note is expected to end (at the model's expected duration) is likely
+  the start of the next chord, which the performer's next note should lead: it waits wait_ms for it.
 
 Each instrument is a voice: at most one note per chord, one sounding note at a time (a new note ends the
 voice's previous one), pitches in the voice's register (the model's ``instrument_ranges``, narrowed by
@@ -57,8 +59,20 @@ class Voice:
 @dataclass
 class Plan:
     """The next note, drawn ahead for a later time."""
-    time: float       # engine clock
+    time: float       # engine clock: where the model places it
     token: np.ndarray
+    play_at: float    # when it sounds unless the performer plays first: ``time``, or wait_ms later
+
+
+@dataclass
+class Held:
+    """The performer's last note, while its key is down: how to fold it again with a longer duration."""
+    pitch: int
+    channel: int
+    since: float          # engine clock of its note-on
+    index: int            # its place in ``Accompanist.tokens``
+    state: object         # the model state and logits before it
+    logits: dict | None
 
 
 class Accompanist:
@@ -92,6 +106,8 @@ class Accompanist:
         self.voices: dict[int, Voice] = {}
         self.plan = None
         self.resting = True
+        self.performer_until = 0.0           # when the performer's last note is expected to end
+        self.held: Held | None = None
 
     def rest(self) -> int:
         """Drop the plan and end every note the accompaniment started; it plays again with the performer."""
@@ -134,25 +150,38 @@ class Accompanist:
         self.heard.add(instrument)
         token = np.zeros(len(FEATURES), np.int64)
         token[PITCH], token[INSTRUMENT] = pitch, instrument
-        token[VELOCITY] = self.codec.velocity.encode([velocity])[0]
+        token[VELOCITY] = self._velocity_bin(velocity)
         beats = 0.0 if self.last_time is None else (now - self.last_time) * engine.bpm(now) / 60.0
         token[DT] = self.codec.time.encode([max(beats, 0.0)])[0]
         # Its end is not known yet: it enters with the duration the model expects of the next note.
         token[DURATION] = int(np.argmax(self.logits["duration"])) if self.logits is not None \
             else self.codec.time.encode([1.0])[0]
+        self.performer_until = now + float(self.codec.time.decode([token[DURATION]])[0]) * 60.0 / engine.bpm(now)
+        self.held = Held(pitch, channel, now, len(self.tokens), self.state, self.logits)
         self._fold(token, now)
         self._advance(now)
         if engine.settings.key == "auto":
             engine.estimate_key()  # after the answer: the next notes use it
 
+    def _velocity_bin(self, velocity: int) -> int:
+        """The performer's velocity as the model takes it: a model trained on one velocity (the chorales
+        are all 90) never learned the others, and an unseen embedding row would derail its context; so a
+        velocity the model gives under 0.1% enters as the one it expects."""
+        bin_ = int(self.codec.velocity.encode([velocity])[0])
+        if self.logits is None:
+            return bin_
+        velocity_logits = np.asarray(self.logits["velocity"], np.float64)
+        probabilities = np.exp(velocity_logits - velocity_logits.max())
+        probabilities /= probabilities.sum()
+        return bin_ if probabilities[bin_] >= 1e-3 else int(probabilities.argmax())
+
     def next_deadline(self) -> float | None:
         """When :meth:`due` has something to do (engine clock), or None."""
         if self.resting:
             return None
-        stop = self._stop_time()
-        if self.plan is None:
-            return stop
-        return self.plan.time if stop is None else min(self.plan.time, stop)
+        times = [self._stop_time(), self.plan.play_at if self.plan is not None else None, self._extend_time()]
+        times = [t for t in times if t is not None]
+        return min(times) if times else None
 
     def due(self, now: float) -> None:
         """Rest when the performer has stopped; else play the plan once its time has come."""
@@ -162,10 +191,49 @@ class Accompanist:
         if stop is not None and now >= stop:
             self.rest()
             return
-        if self.plan is not None and now >= self.plan.time:
+        extend = self._extend_time()
+        if extend is not None and now >= extend:
+            self._extend_held(now)
+        if self.plan is not None and now >= self.plan.play_at:
             plan, self.plan = self.plan, None
             self._sound(plan.token, plan.time, now)
             self._advance(now)
+
+    def _extend_time(self) -> float | None:
+        """When the performer's note, still held wait_ms past its expected end, is folded again longer."""
+        held = self.held
+        if held is None:
+            return None
+        for note in reversed(self.engine.notes):
+            if note.pitch == held.pitch and note.channel == held.channel and note.onset == held.since:
+                if note.duration is not None:
+                    return None  # released: its duration no longer matters to what comes next
+                return self.performer_until + self.engine.settings.wait_ms / 1000.0
+        return None
+
+    def _extend_held(self, now: float) -> None:
+        """The performer holds longer than the model expected: fold their note again with the most likely
+        longer duration (the notes after it follow again), and draw afresh. Otherwise the model would take
+        the note for ended and fill the next chord around a melody note it imagines, against the one held."""
+        held = self.held
+        bpm = self.engine.bpm(now)
+        centres = self.codec.time.centres
+        so_far = (now - held.since) * bpm / 60.0
+        longer = centres > so_far
+        if not longer.any() or held.logits is None:
+            self.held = None  # longer than any duration the model knows: leave it
+            return
+        token = self.tokens[held.index].copy()
+        token[DURATION] = int(np.argmax(np.where(longer, held.logits["duration"], -np.inf)))
+        self.performer_until = held.since + float(centres[token[DURATION]]) * 60.0 / bpm
+        logits, state = held.logits, held.state if held.state is not None else self.runtime.initial_state()
+        self.tokens[held.index] = token
+        for replay in self.tokens[held.index:]:
+            logits, state = self.runtime.step(replay, state)
+            self.steps_since_prime += 1
+        self.logits, self.state = logits, state
+        self.plan = None
+        self._advance(now)
 
     def _stop_time(self) -> float | None:
         """When the performer counts as stopped: phrase_gap_ms plus carry_on_beats after the last note
@@ -189,7 +257,12 @@ class Accompanist:
                 return
             token = self._draw(own)
             if token[DT] != 0:
-                self.plan = Plan(self._planned_time(token, now), token)
+                time = self._planned_time(token, now)
+                # Due when the performer's note is expected to have ended, it is most likely a guess at
+                # the next chord: it waits wait_ms for the performer, whose note then leads the chord.
+                play_at = time if time < self.performer_until - 0.001 else \
+                    time + self.engine.settings.wait_ms / 1000.0
+                self.plan = Plan(time, token, play_at)
                 return
             self._sound(token, self.last_time if self.last_time is not None else now, now)
 
@@ -204,14 +277,26 @@ class Accompanist:
             later = np.ones(len(self.codec.time), bool)
             later[0] = False
         token[DT] = sample_index(logits["dt"], rng, temperature, top_p, later)
-        choices = np.zeros(self.config.num_instruments, bool)
-        choices[free if token[DT] == 0 else own] = True
-        token[INSTRUMENT] = sample_index(logits["instrument"], rng, temperature, top_p, choices)
-        instrument = int(token[INSTRUMENT])
-        token[PITCH] = sample_index(logits["pitch"], rng, temperature, top_p, self._allowed_pitches(instrument))
+        token[INSTRUMENT], token[PITCH] = self._draw_voice_and_pitch(free if token[DT] == 0 else own)
         token[DURATION] = sample_index(logits["duration"], rng, temperature, top_p)
         token[VELOCITY] = sample_index(logits["velocity"], rng, temperature, top_p)
         return token
+
+    def _draw_voice_and_pitch(self, voices: list[int]) -> tuple[int, int]:
+        """The instrument and the pitch of the next note, drawn together: the model's heads are
+        independent given the context, so pitch alone is a mixture over the voices it expects next. A pair
+        (voice, pitch) weighs p(voice) * p(pitch), only where the pitch lies in that voice's register, so
+        the pitch the model means for the bass goes to the bass, not to whichever voice was drawn first."""
+        engine, logits = self.engine, self.logits
+        settings = engine.settings
+        temperature, top_p = settings.temperature, settings.top_p
+        voice_logits = np.asarray(logits["instrument"], np.float64)[voices]
+        pitch_logits = np.asarray(logits["pitch"], np.float64)
+        allowed = np.stack([self._allowed_pitches(voice) for voice in voices])
+        joint = np.where(allowed, voice_logits[:, None] + pitch_logits[None, :], -np.inf)
+        index = sample_index(joint.ravel(), engine.rng, temperature, top_p)
+        row, pitch = divmod(index, 128)
+        return voices[row], pitch
 
     def _allowed_pitches(self, instrument: int) -> np.ndarray:
         """The voice's register, in the sounding scale, within max_leap of its previous note (the leap
@@ -289,8 +374,10 @@ class Accompanist:
         """Bound the context between L and 2L notes (L = sequence_length_i), re-priming from the last L;
         called when nothing is due, since it costs L steps. Returns whether it re-primed."""
         limit = self.config.sequence_length_i
+        if self.held is not None and self._extend_time() is not None:
+            return False  # the held note may be folded again: keep the tokens it is counted in
+        self.held = None
         if self.steps_since_prime < 2 * limit or self.state is None:
-            del self.tokens[:-limit]
             return False
         tokens = np.stack(self.tokens[-limit:]).copy()
         tokens[0, DT] = 0

@@ -268,3 +268,52 @@ def test_the_chorale_model_harmonizes_a_soprano_note_on_alto_tenor_and_bass():
     ranges = generator.config.instrument_ranges
     assert ranges is not None
     assert all(ranges[c - 1][0] <= p <= ranges[c - 1][1] for _, p, _, _, c in output.started)
+
+
+def bin_of(engine, beats):
+    return int(engine.generator.codec.time.encode([beats])[0])
+
+
+def test_a_note_planned_for_the_next_chord_waits_for_the_performer_a_passing_note_does_not():
+    settings = LiveSettings(mode="accompany", wait_ms=30)
+    accompanist, engine, runtime, output, clock = make(settings)
+    runtime.prefer("duration", bin_of(engine, 1.0))  # the performer's note is expected to last a beat
+    runtime.prefer("dt", bin_of(engine, 1.0))
+    hear(accompanist, engine, clock, 72)  # first note: no expectation yet, it enters as a beat
+    hear(accompanist, engine, clock, 72)
+    plan = accompanist.plan
+    assert plan.time == pytest.approx(clock.now + 0.5)  # one beat at 120 BPM: when the melody should move
+    assert plan.play_at == pytest.approx(plan.time + 0.03)
+    runtime.prefer("dt", bin_of(engine, 1.0), 0.0)
+    runtime.prefer("dt", bin_of(engine, 0.5))
+    hear(accompanist, engine, clock, 74)
+    assert accompanist.plan.play_at == pytest.approx(clock.now + 0.25)  # under the held note: on time
+
+
+def test_a_note_held_past_its_expected_end_is_folded_again_longer_and_the_plan_drawn_again():
+    settings = LiveSettings(mode="accompany", wait_ms=10)
+    accompanist, engine, runtime, output, clock = make(settings)
+    runtime.prefer("duration", bin_of(engine, 1.0))
+    runtime.prefer("dt", bin_of(engine, 2.0))
+    hear(accompanist, engine, clock, 72)
+    hear(accompanist, engine, clock, 74)
+    old_plan, steps = accompanist.plan, len(runtime.steps)
+    assert accompanist.next_deadline() == pytest.approx(clock.now + 0.51)  # the extension comes first
+    clock.now += 0.51
+    accompanist.due(clock.now)
+    replayed = runtime.steps[steps:]
+    assert int(replayed[0][0]) == 74  # the held note again, longer, then nothing else was after it
+    assert engine.generator.codec.time.decode([replayed[0][2]])[0] > 1.0
+    assert accompanist.plan is not old_plan and not output.started
+    engine.note_off(74, 1, now=clock.now)
+    assert accompanist._extend_time() is None  # released: no more extensions
+
+
+def test_a_velocity_the_model_never_saw_enters_as_the_one_it_expects():
+    accompanist, engine, runtime, output, clock = make()
+    runtime.prefer("velocity", 5, 30.0)  # a corpus of one velocity
+    runtime.prefer("dt", bin_of(engine, 1.0))
+    hear(accompanist, engine, clock, 72)
+    engine.note_on(74, 20, 1, now=clock.now)
+    accompanist.heard_note(74, 20, 1, clock.now)
+    assert int(runtime.steps[1][3]) == 5

@@ -1,0 +1,220 @@
+#!/usr/bin/env python3
+"""Accompaniment, measured from outside: a performer plays the soprano of the chorale model's held-out
+chorales into a real `serve --model chorale --mode accompany` process over UDP, at a fixed tempo, and
+listens to what comes back.
+
+Printed:
+- latency: from sending a performer's note to receiving the first daemon note that sounds with it
+  (within --with-ms, before the next performer note), p50/p99, at the receiver;
+- consonance: the share of daemon notes whose interval to the soprano note sounding when they arrive is
+  (mod 12) in {0, 3, 4, 5, 7, 8, 9}; beside it Bach's own alto, tenor and bass on the same chorales, and
+  random in-key notes (the chorale's estimated key) in each voice's register, at Bach's onsets;
+- daemon notes per performer note (Bach: alto + tenor + bass notes per soprano note);
+- the share of daemon onsets on the 1/8-beat grid of the performer's beats (within --grid-ms);
+- stuck notes: note-ons without a note-off after each chorale and after SIGTERM.
+
+One thread sends and receives (the socket's timeout is the time to the next performer event), so no
+second thread competes for the interpreter and the times are the socket's.
+
+    python scripts/bench_accompany.py                  # 8 held-out chorales at 100 BPM
+    python scripts/bench_accompany.py --files 27 --bpm 120
+"""
+from __future__ import annotations
+
+import argparse
+import signal
+import socket
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from pythonosc.osc_packet import OscPacket  # noqa: E402
+from pythonosc.udp_client import SimpleUDPClient  # noqa: E402
+
+from tests.live.conftest import free_udp_port, running_daemon  # noqa: E402
+
+CONSONANT = {0, 3, 4, 5, 7, 8, 9}
+SILENCE_TIMEOUT_S = 8.0
+
+
+def consonance(pairs: list[tuple[int, int]]) -> float:
+    """Share of (note, soprano) pairs whose interval mod 12 is consonant."""
+    if not pairs:
+        return float("nan")
+    return float(np.mean([abs(a - b) % 12 in CONSONANT for a, b in pairs]))
+
+
+def sounding_at(notes: np.ndarray, beat: float) -> int | None:
+    """The pitch of the note in ``notes`` (one voice) sounding at ``beat``, or None."""
+    inside = (notes["onset"] <= beat + 1e-9) & (beat < notes["onset"] + notes["duration"] - 1e-9)
+    found = notes["pitch"][inside]
+    return int(found[-1]) if len(found) else None
+
+
+def bach_baselines(pieces, ranges, rng) -> tuple[list, list, int, int, float]:
+    """(Bach's (note, soprano) pairs, random in-key pairs, lower-voice notes, soprano notes, grid share)."""
+    from djai_live.scales import estimate_key
+
+    bach, random_pairs, lower, upper, on_grid = [], [], 0, 0, []
+    for piece in pieces:
+        soprano = piece.tracks[0].notes
+        upper += len(soprano)
+        every = np.concatenate([t.notes for t in piece.tracks])
+        key, _ = estimate_key(every["pitch"], every["duration"], every["onset"])
+        mask = key.mask()
+        for voice in (1, 2, 3):
+            low, high = ranges[voice]
+            choices = [p for p in range(low, high + 1) if mask[p]]
+            for note in piece.tracks[voice].notes:
+                lower += 1
+                on_grid.append(abs(note["onset"] * 2 - round(note["onset"] * 2)) < 1e-6)
+                top = sounding_at(soprano, float(note["onset"]))
+                if top is None:
+                    continue
+                bach.append((int(note["pitch"]), top))
+                random_pairs.append((int(rng.choice(choices)), top))
+    return bach, random_pairs, lower, upper, float(np.mean(on_grid))
+
+
+class Performer:
+    """Plays note events at their times and records every reply, on one thread."""
+
+    def __init__(self, daemon_port: int, reply_port: int) -> None:
+        self.client = SimpleUDPClient("127.0.0.1", daemon_port)
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.socket.bind(("127.0.0.1", reply_port))
+        self.received: list[tuple[float, str, list]] = []
+
+    def listen_until(self, deadline: float) -> None:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            self.socket.settimeout(left)
+            try:
+                data, _ = self.socket.recvfrom(65536)
+            except socket.timeout:
+                return
+            arrived = time.monotonic()
+            self.received += [(arrived, t.message.address, list(t.message.params)) for t in OscPacket(data).messages]
+
+    def send(self, address: str, *args) -> float:
+        self.client.send_message(address, list(args))
+        return time.monotonic()
+
+    def sounding(self) -> dict[tuple[int, int], int]:
+        count: dict[tuple[int, int], int] = {}
+        for _, address, args in self.received:
+            if address in ("/djai/note", "/djai/note_off"):
+                key = (int(args[0]), int(args[-1]))
+                count[key] = count.get(key, 0) + (1 if address == "/djai/note" else -1)
+        return {key: n for key, n in count.items() if n}
+
+    def wait_silent(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.sounding():
+                return True
+            self.listen_until(min(deadline, time.monotonic() + 0.05))
+        return not self.sounding()
+
+
+def play(performer: Performer, soprano: np.ndarray, bpm: float) -> tuple[float, list[tuple[float, float | None, int]]]:
+    """The soprano's notes at their times; (time of beat 0, [(sent on, sent off, pitch)])."""
+    seconds = 60.0 / bpm
+    events = sorted([(float(n["onset"] + n["duration"]), 0, i) for i, n in enumerate(soprano)]
+                    + [(float(n["onset"]), 1, i) for i, n in enumerate(soprano)])  # offs before ons at a time
+    start = time.monotonic() + 0.3 - float(soprano["onset"][0]) * seconds
+    sent: list[list] = [[None, None, int(n["pitch"])] for n in soprano]
+    for beat, is_on, index in events:
+        performer.listen_until(start + beat * seconds)
+        pitch = int(soprano["pitch"][index])
+        if is_on:
+            sent[index][0] = performer.send("/djai/note", pitch, 90, 1)
+        else:
+            sent[index][1] = performer.send("/djai/note_off", pitch, 1)
+    return start, [tuple(s) for s in sent]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
+    parser.add_argument("--files", type=int, default=8, help="how many held-out chorales to play")
+    parser.add_argument("--bpm", type=float, default=100.0)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--with-ms", type=float, default=25.0,
+                        help="a daemon note this soon after a performer's note sounds with it")
+    parser.add_argument("--grid-ms", type=float, default=10.0, help="tolerance of 'on the 1/8 grid'")
+    parser.add_argument("serve_args", nargs="*", help="more flags for serve (after --)")
+    args = parser.parse_args()
+
+    from djai_live.corpus import read_midi_notes
+    from djai_live.model_files import read_config, resolve_model_path
+
+    model = resolve_model_path("chorale")
+    ranges = read_config(model).instrument_ranges
+    listed = model.with_name(model.stem + ".test_files.txt").read_text().split()
+    pieces = [read_midi_notes(args.corpus / name) for name in listed[:args.files]]
+    if ranges is None:  # a model trained before ranges were stored: the voices' ranges in these chorales
+        ranges = [[int(min(p.tracks[v].notes["pitch"].min() for p in pieces)),
+                   int(max(p.tracks[v].notes["pitch"].max() for p in pieces))] for v in range(4)]
+    rng = np.random.default_rng(args.seed)
+    bach, random_pairs, bach_lower, bach_upper, bach_grid = bach_baselines(pieces, ranges, rng)
+
+    reply_port = free_udp_port()
+    latencies, heard, pairs, onsets_beats, stuck, no_soprano = [], 0, [], [], 0, 0
+    daemon_notes = 0
+    serve_args = ["--mode", "accompany", "--tempo-bpm", f"{args.bpm:g}", "--seed", str(args.seed), *args.serve_args]
+    with running_daemon(*serve_args, reply_port=reply_port, model="chorale") as (process, port):
+        performer = Performer(port, reply_port)
+        for piece in pieces:
+            performer.received.clear()
+            start, sent = play(performer, piece.tracks[0].notes, args.bpm)
+            if not performer.wait_silent(SILENCE_TIMEOUT_S):
+                stuck += len(performer.sounding())
+            performer.send("/djai/reset")
+            ons = [(t, int(a[0])) for t, address, a in performer.received if address == "/djai/note"]
+            daemon_notes += len(ons)
+            heard += len(sent)
+            for i, (on, _, _) in enumerate(sent):
+                following = sent[i + 1][0] if i + 1 < len(sent) else float("inf")
+                first = [t for t, _ in ons if on <= t < min(following, on + args.with_ms / 1000.0)]
+                if first:
+                    latencies.append((first[0] - on) * 1000.0)
+            for t, pitch in ons:
+                top = [p for on, off, p in sent if on <= t and (off is None or t < off)]
+                if top:
+                    pairs.append((pitch, top[-1]))
+                else:
+                    no_soprano += 1
+                onsets_beats.append((t - start) * args.bpm / 60.0)
+        process.send_signal(signal.SIGTERM)
+        exit_code = process.wait(10)
+        performer.wait_silent(2.0)
+        stuck_after_sigterm = len(performer.sounding())
+
+    eighth_ms = 60_000.0 / args.bpm / 2
+    grid_share = float(np.mean([abs(b * 2 - round(b * 2)) * eighth_ms <= args.grid_ms for b in onsets_beats])) \
+        if onsets_beats else float("nan")
+    lat = np.asarray(latencies)
+    print(f"{len(pieces)} held-out chorales, {heard} soprano notes at {args.bpm:g} BPM, serve {' '.join(serve_args)}")
+    if len(lat):
+        print(f"latency, performer's note -> first daemon note with it (receiver): p50 {np.percentile(lat, 50):.3f} ms"
+              f"  p99 {np.percentile(lat, 99):.3f} ms  max {lat.max():.3f} ms  (goal p99 <= 5 ms)")
+    print(f"  performer notes harmonized within {args.with_ms:g} ms: {len(lat)}/{heard} ({len(lat) / heard:.1%})")
+    print(f"consonance with the soprano: daemon {consonance(pairs):.3f} (n={len(pairs)}, goal >= 0.85)  |  "
+          f"Bach's alto/tenor/bass {consonance(bach):.3f} (n={len(bach)})  |  random in-key in each register "
+          f"{consonance(random_pairs):.3f}")
+    print(f"  daemon notes with no soprano sounding: {no_soprano}")
+    print(f"notes per performer note: daemon {daemon_notes / heard:.2f} (goal 2.5-4.5)  |  Bach {bach_lower / bach_upper:.2f}")
+    print(f"onsets on the 1/8-beat grid (+-{args.grid_ms:g} ms): daemon {grid_share:.1%}  |  Bach {bach_grid:.1%}")
+    print(f"stuck notes: {stuck} after the chorales, {stuck_after_sigterm} after SIGTERM (exit code {exit_code})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
