@@ -80,6 +80,7 @@ def shuffle_simultaneous(tokens: np.ndarray, rng: np.random.Generator) -> np.nda
     order = np.lexsort((rng.random(len(tokens)), chord))
     shuffled = tokens[order]
     shuffled[:, _DT] = tokens[:, _DT]
+    shuffled[0, _INTERVAL] = tokens[0, _INTERVAL]  # counted from before the sequence: not from this chord
     steps = np.diff(shuffled[:, _PITCH])
     shuffled[1:, _INTERVAL] = np.clip(steps, -MAX_INTERVAL, MAX_INTERVAL) + MAX_INTERVAL
     return shuffled

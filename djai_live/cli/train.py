@@ -28,6 +28,9 @@ def add_parser(commands, parents: list[argparse.ArgumentParser]) -> None:
     train.add_argument("--epochs", type=positive_int, default=50)
     train.add_argument("--instruments", type=positive_int, default=1,
                        help="instrument slots (tracks beyond the last share it); 1 learns each track alone")
+    train.add_argument("--shuffle-chords", action="store_true",
+                       help="notes that start together come in a random order in every window, so any instrument "
+                            "may come first (for serve --mode accompany)")
     train.add_argument("--loss-weights", type=loss_weights, default=None,
                        help="per-head loss weights, e.g. 'pitch=1,dt=0.5,duration=0.5,velocity=0.2'")
     train.add_argument("--validation-split", type=fraction, default=0.1, help="fraction of files held out")
@@ -95,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
         result = train(files, config, args.output, epochs=args.epochs, validation_split=args.validation_split,
                        transpose=args.transpose, patience=args.patience, resume=args.resume, seed=args.seed,
                        cache_dir=cache_dir, prepared=prepared, distribute=args.distribute, jit_compile=jit,
-                       lr_patience=args.lr_patience)
+                       lr_patience=args.lr_patience, shuffle_chords=args.shuffle_chords)
     except (DistributeError, PreparedCorpusError) as error:
         raise CommandError(str(error)) from None
     if result.interrupted:

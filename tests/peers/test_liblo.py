@@ -1,10 +1,12 @@
 """liblo's command-line tools (Debian liblo-tools) as a third-party OSC host."""
 import shutil
 import subprocess
+import threading
 import time
 
 import pytest
 
+from djai_live.model_files import bundled_models
 from tests.live.conftest import free_udp_port, running_daemon
 
 pytestmark = pytest.mark.skipif(shutil.which("oscsend") is None or shutil.which("oscdump") is None,
@@ -39,3 +41,49 @@ def test_oscsend_plays_and_oscdump_hears_the_answer():
     assert len(ons) == 5 and len(offs) == 5
     assert sorted(line[2] for line in ons) == sorted(line[2] for line in offs)
     assert errors and "pitch velocity" in " ".join(errors[0])
+
+
+@pytest.mark.skipif("chorale" not in bundled_models(), reason="the chorale model is not bundled")
+def test_oscsend_plays_a_soprano_and_oscdump_hears_alto_tenor_and_bass():
+    reply_port = free_udp_port()
+    dump = subprocess.Popen(["oscdump", "-L", str(reply_port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    lines: list[list[str]] = []
+    reader = threading.Thread(target=lambda: [lines.append(line.split()[1:]) for line in dump.stdout], daemon=True)
+    reader.start()
+
+    def wait_until(condition, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        while not condition():
+            assert time.monotonic() < deadline, f"timed out; oscdump printed {lines}"
+            time.sleep(0.01)
+
+    def notes(address):
+        return [line for line in list(lines) if line and line[0] == address]
+
+    try:
+        with running_daemon("--mode", "accompany", "--seed", "2", reply_port=reply_port,
+                            model="chorale") as (_, port):
+            previous = None
+            for pitch in (67, 69, 71, 72):
+                if previous is not None:
+                    subprocess.run(["oscsend", "127.0.0.1", str(port), "/djai/note_off", "ii", str(previous), "1"],
+                                   check=True)
+                subprocess.run(["oscsend", "127.0.0.1", str(port), "/djai/note", "ii", str(pitch), "90"], check=True)
+                previous = pitch
+            wait_until(lambda: len(notes("/djai/note")) >= 3)
+            subprocess.run(["oscsend", "127.0.0.1", str(port), "/djai/panic"], check=True)
+
+            def silent():
+                sounding: dict[tuple[str, str], int] = {}
+                for line in list(lines):
+                    if line and line[0] in ("/djai/note", "/djai/note_off"):  # ADDRESS TYPES PITCH ... CHANNEL
+                        key = (line[2], line[-1])
+                        sounding[key] = sounding.get(key, 0) + (1 if line[0] == "/djai/note" else -1)
+                return not any(sounding.values())
+            wait_until(silent)
+    finally:
+        dump.terminate()
+        dump.communicate(timeout=10)
+    channels = {line[-1] for line in notes("/djai/note")}
+    assert channels <= {"2", "3", "4"} and len(channels) >= 2  # the soprano's channel 1 stays the performer's
