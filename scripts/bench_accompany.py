@@ -11,7 +11,9 @@ Printed:
   random in-key notes (the chorale's estimated key) in each voice's register, at Bach's onsets;
 - daemon notes per performer note (Bach: alto + tenor + bass notes per soprano note);
 - the share of daemon onsets on the 1/8-beat grid of the performer's beats (within --grid-ms);
-- stuck notes: note-ons without a note-off after each chorale and after SIGTERM.
+- stuck notes: note-ons without a note-off after each chorale and after SIGTERM;
+- the baseline, measured in the same run: /djai/ping -> /djai/pong, sent halfway between performer events
+  (the daemon's and this machine's responsiveness without the model: on a loaded machine both grow).
 
 One thread sends and receives (the socket's timeout is the time to the next performer event), so no
 second thread competes for the interpreter and the times are the socket's.
@@ -88,6 +90,7 @@ class Performer:
         self.socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.socket.bind(("127.0.0.1", reply_port))
         self.received: list[tuple[float, str, list]] = []
+        self.pings: list[float] = []
 
     def listen_until(self, deadline: float) -> None:
         while True:
@@ -130,7 +133,12 @@ def play(performer: Performer, soprano: np.ndarray, bpm: float) -> tuple[float, 
                     + [(float(n["onset"]), 1, i) for i, n in enumerate(soprano)])  # offs before ons at a time
     start = time.monotonic() + 0.3 - float(soprano["onset"][0]) * seconds
     sent: list[list] = [[None, None, int(n["pitch"])] for n in soprano]
+    previous = None
     for beat, is_on, index in events:
+        if previous is not None and (beat - previous) * seconds > 0.1:  # a baseline probe halfway
+            performer.listen_until(start + (previous + beat) / 2 * seconds)
+            performer.pings.append(performer.send("/djai/ping"))
+        previous = beat
         performer.listen_until(start + beat * seconds)
         pitch = int(soprano["pitch"][index])
         if is_on:
@@ -166,16 +174,19 @@ def main() -> int:
     bach, random_pairs, bach_lower, bach_upper, bach_grid = bach_baselines(pieces, ranges, rng)
 
     reply_port = free_udp_port()
-    latencies, heard, pairs, onsets_beats, stuck, no_soprano = [], 0, [], [], 0, 0
+    latencies, heard, pairs, onsets_beats, stuck, no_soprano, pongs = [], 0, [], [], 0, 0, []
     daemon_notes = 0
     serve_args = ["--mode", "accompany", "--tempo-bpm", f"{args.bpm:g}", "--seed", str(args.seed), *args.serve_args]
     with running_daemon(*serve_args, reply_port=reply_port, model="chorale") as (process, port):
         performer = Performer(port, reply_port)
         for piece in pieces:
             performer.received.clear()
+            performer.pings.clear()
             start, sent = play(performer, piece.tracks[0].notes, args.bpm)
             if not performer.wait_silent(SILENCE_TIMEOUT_S):
                 stuck += len(performer.sounding())
+            answers = [t for t, address, _ in performer.received if address == "/djai/pong"]
+            pongs += [(answer - ping) * 1000.0 for ping, answer in zip(performer.pings, answers)]
             performer.send("/djai/reset")
             ons = [(t, int(a[0])) for t, address, a in performer.received if address == "/djai/note"]
             daemon_notes += len(ons)
@@ -191,20 +202,25 @@ def main() -> int:
                     pairs.append((pitch, top[-1]))
                 else:
                     no_soprano += 1
-                onsets_beats.append((t - start) * args.bpm / 60.0)
+                joined = any(0 <= t - on < args.with_ms / 1000.0 for on, _, _ in sent)
+                onsets_beats.append(((t - start) * args.bpm / 60.0, joined))
         process.send_signal(signal.SIGTERM)
         exit_code = process.wait(10)
         performer.wait_silent(2.0)
         stuck_after_sigterm = len(performer.sounding())
 
     eighth_ms = 60_000.0 / args.bpm / 2
-    grid_share = float(np.mean([abs(b * 2 - round(b * 2)) * eighth_ms <= args.grid_ms for b in onsets_beats])) \
-        if onsets_beats else float("nan")
+    on_grid = [(abs(b * 2 - round(b * 2)) * eighth_ms <= args.grid_ms, joined) for b, joined in onsets_beats]
+    grid_share = float(np.mean([g for g, _ in on_grid])) if on_grid else float("nan")
+    planned = [g for g, joined in on_grid if not joined]
     lat = np.asarray(latencies)
     print(f"{len(pieces)} held-out chorales, {heard} soprano notes at {args.bpm:g} BPM, serve {' '.join(serve_args)}")
     if len(lat):
         print(f"latency, performer's note -> first daemon note with it (receiver): p50 {np.percentile(lat, 50):.3f} ms"
               f"  p99 {np.percentile(lat, 99):.3f} ms  max {lat.max():.3f} ms  (goal p99 <= 5 ms)")
+    if pongs:
+        print(f"  baseline /djai/ping -> /djai/pong in the same run: p50 {np.percentile(pongs, 50):.3f} ms  "
+              f"p99 {np.percentile(pongs, 99):.3f} ms  (n={len(pongs)})")
     print(f"  performer notes harmonized within {args.with_ms:g} ms: {len(lat)}/{heard} ({len(lat) / heard:.1%})")
     print(f"consonance with the soprano: daemon {consonance(pairs):.3f} (n={len(pairs)}, goal >= 0.85)  |  "
           f"Bach's alto/tenor/bass {consonance(bach):.3f} (n={len(bach)})  |  random in-key in each register "
@@ -212,6 +228,9 @@ def main() -> int:
     print(f"  daemon notes with no soprano sounding: {no_soprano}")
     print(f"notes per performer note: daemon {daemon_notes / heard:.2f} (goal 2.5-4.5)  |  Bach {bach_lower / bach_upper:.2f}")
     print(f"onsets on the 1/8-beat grid (+-{args.grid_ms:g} ms): daemon {grid_share:.1%}  |  Bach {bach_grid:.1%}")
+    if planned:
+        print(f"  of which the {len(planned)} notes not played with a performer's note (planned ones): "
+              f"{np.mean(planned):.1%}")
     print(f"stuck notes: {stuck} after the chorales, {stuck_after_sigterm} after SIGTERM (exit code {exit_code})")
     return 0
 

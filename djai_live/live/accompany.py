@@ -85,6 +85,7 @@ class Accompanist:
         self.runtime = engine.generator.runtime
         self.codec = engine.generator.codec
         self.plan: Plan | None = None
+        self._scale_cache: tuple | None = None
         self.reset()
 
     @staticmethod
@@ -158,7 +159,15 @@ class Accompanist:
             else self.codec.time.encode([1.0])[0]
         self.performer_until = now + float(self.codec.time.decode([token[DURATION]])[0]) * 60.0 / engine.bpm(now)
         self.held = Held(pitch, channel, now, len(self.tokens), self.state, self.logits)
+        first = self.logits is None
         self._fold(token, now)
+        if first and self._velocity_bin(velocity) != token[VELOCITY]:
+            # the first note had no prediction to check its velocity against: now there is one
+            token[VELOCITY] = self._velocity_bin(velocity)
+            self.logits = self.state = self.last_time = None
+            self.tokens.clear()
+            self.steps_since_prime = 0
+            self._fold(token, now)
         self._advance(now)
         if engine.settings.key == "auto":
             engine.estimate_key()  # after the answer: the next notes use it
@@ -292,19 +301,28 @@ class Accompanist:
         temperature, top_p = settings.temperature, settings.top_p
         voice_logits = np.asarray(logits["instrument"], np.float64)[voices]
         pitch_logits = np.asarray(logits["pitch"], np.float64)
-        allowed = np.stack([self._allowed_pitches(voice) for voice in voices])
+        scale = self._scale_mask()
+        allowed = np.stack([self._allowed_pitches(voice, scale) for voice in voices])
         joint = np.where(allowed, voice_logits[:, None] + pitch_logits[None, :], -np.inf)
         index = sample_index(joint.ravel(), engine.rng, temperature, top_p)
         row, pitch = divmod(index, 128)
         return voices[row], pitch
 
-    def _allowed_pitches(self, instrument: int) -> np.ndarray:
+    def _scale_mask(self) -> np.ndarray:
+        """The sounding scale's 128 booleans, computed again only when the scale changes (it is on the
+        path from a performer's note to its harmony)."""
+        scale = self.engine.sounding_scale()
+        if self._scale_cache is None or self._scale_cache[0] is not scale:
+            self._scale_cache = (scale, scale.mask())
+        return self._scale_cache[1]
+
+    def _allowed_pitches(self, instrument: int, scale: np.ndarray) -> np.ndarray:
         """The voice's register, in the sounding scale, within max_leap of its previous note (the leap
         limit gives way when nothing allowed lies that close, never the scale or the register)."""
         low, high = self.register(instrument)
         allowed = np.zeros(128, bool)
         allowed[low:high + 1] = True
-        in_scale = allowed & self.engine.sounding_scale().mask()
+        in_scale = allowed & scale
         if in_scale.any():
             allowed = in_scale
         leap, voice = self.engine.settings.max_leap, self.voices.get(instrument)

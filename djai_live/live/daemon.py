@@ -198,7 +198,7 @@ class Daemon:
                 if item is not None:
                     self._handle(*item)
                 self._follow_tempo()
-                if accompanying:
+                if accompanying and len(self.queue) == 0:  # notes that have arrived go first
                     self.accompanist.due(time.monotonic())
                     if len(self.queue) == 0 and self.accompanist.next_deadline() is None:
                         self.accompanist.tidy()  # re-prime the context while nothing is due
@@ -221,9 +221,9 @@ class Daemon:
         kind, args = command.kind, command.args
         if kind == "note_on":
             if self.settings.mode == "accompany":  # plays along: nothing is interrupted
-                now = time.monotonic()
-                self.engine.note_on(*args, now=now)
-                self.accompanist.heard_note(*args, now=now)
+                # timed at arrival, not when handled: planned notes keep to the performer's beat
+                self.engine.note_on(*args, now=arrival)
+                self.accompanist.heard_note(*args, now=arrival)
                 return
             if self.settings.interrupt and self.settings.channel_in in (0, args[2]):
                 self.scheduler.cancel()

@@ -317,3 +317,17 @@ def test_a_velocity_the_model_never_saw_enters_as_the_one_it_expects():
     engine.note_on(74, 20, 1, now=clock.now)
     accompanist.heard_note(74, 20, 1, clock.now)
     assert int(runtime.steps[1][3]) == 5
+
+
+def test_an_unseen_velocity_on_the_first_note_is_folded_again_as_expected():
+    accompanist, engine, runtime, output, clock = make()
+    runtime.prefer("velocity", 5, 30.0)
+    runtime.prefer("dt", 0)
+    hear(accompanist, engine, clock, 72)  # velocity 90: bin 5, seen
+    assert [int(t[3]) for t in runtime.steps[:2]] == [5, 5]  # no second fold: the chord followed at once
+    accompanist2, engine2, runtime2, output2, clock2 = make()
+    runtime2.prefer("velocity", 2, 30.0)
+    runtime2.prefer("dt", 0)
+    hear(accompanist2, engine2, clock2, 72)
+    assert [int(t[0]) for t in runtime2.steps[:2]] == [72, 72] and int(runtime2.steps[1][3]) == 2
+    assert len(output2.started) == 3 and accompanist2.next_deadline() is not None
