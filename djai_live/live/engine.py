@@ -119,6 +119,7 @@ class Engine:
         self.committed = 0            # notes of self.notes folded into self.state, oldest first
         self.state = None
         self.logits = None
+        self.stale = False            # accompaniment kept notes without folding them (see refold)
         self.steps_since_prime = 0
         self.last_activity: float | None = None
         self.answered_since_activity = True
@@ -192,6 +193,15 @@ class Engine:
     def _commit_completed(self) -> None:
         """Fold finished notes into the model state, in onset order; keep the buffer bounded."""
         runtime, limit = self.generator.runtime, self.config.sequence_length_i
+        if self.settings.mode == "accompany":
+            # The accompaniment folds its own context (.accompany): a step here would only delay the
+            # next harmony. The notes are kept; call and response folds them again when it needs them.
+            while self.committed < len(self.notes) and self.notes[self.committed].duration is not None:
+                self.committed += 1
+            self.state = self.logits = None
+            self.stale = self.committed > 0
+        elif self.stale:
+            self.refold()
         while self.committed < len(self.notes) and self.notes[self.committed].duration is not None:
             index = self.committed
             previous = self.notes[index - 1] if index else None
@@ -206,6 +216,12 @@ class Engine:
         while self.committed > limit:
             self.notes.popleft()
             self.committed -= 1
+
+    def refold(self) -> None:
+        """Fold the kept notes again after accompaniment left the state unfolded."""
+        self.stale = False
+        if self.committed:
+            self._prime(self.committed)
 
     def _prime(self, upto: int) -> None:
         """Rebuild the state from the last ``sequence_length_i`` committed notes before ``upto``."""
@@ -284,6 +300,8 @@ class Engine:
     def _sample(self, count: int, now: float) -> np.ndarray:
         """The notes of an answer to the current buffer (held notes with provisional durations)."""
         runtime = self.generator.runtime
+        if self.stale:
+            self.refold()
         logits, state = self.logits, self.state
         previous = self.notes[self.committed - 1] if self.committed else None
         for note in list(self.notes)[self.committed:]:  # held notes: provisional durations

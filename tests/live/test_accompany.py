@@ -331,3 +331,22 @@ def test_an_unseen_velocity_on_the_first_note_is_folded_again_as_expected():
     hear(accompanist2, engine2, clock2, 72)
     assert [int(t[0]) for t in runtime2.steps[:2]] == [72, 72] and int(runtime2.steps[1][3]) == 2
     assert len(output2.started) == 3 and accompanist2.next_deadline() is not None
+
+
+@pytest.mark.skipif("chorale" not in bundled_models(), reason="the chorale model is not bundled")
+def test_accompaniment_leaves_the_call_and_response_state_unfolded_until_it_is_needed():
+    generator = Generator.from_file("chorale")
+    engines = []
+    for mode in ("accompany", "phrase"):
+        clock = FakeClock()
+        engine = Engine(generator, LiveSettings(mode=mode), clock=clock, seed=0)
+        for i, pitch in enumerate((67, 69, 71, 72, 74)):
+            engine.note_on(pitch, 90, 1, now=100.0 + i * 0.5)
+            engine.note_off(pitch, 1, now=100.4 + i * 0.5)
+        engines.append(engine)
+    accompanying, answering = engines
+    assert accompanying.state is None and accompanying.stale  # no model step on the accompaniment's path
+    accompanying.settings.mode = "phrase"
+    accompanying.refold()
+    for mine, theirs in zip(accompanying.state, answering.state):
+        assert np.allclose(mine, theirs, atol=1e-5)
