@@ -110,3 +110,8 @@ class OscReplies:
 
     def note_off(self, pitch: int, channel: int) -> None:
         self.send("/djai/note_off", pitch, channel)
+
+    def all_notes_off(self, channels: tuple[int, ...]) -> None:
+        """One message, no argument: the host silences every channel (a host cannot know which channels
+        an earlier daemon, killed before it could say, had used)."""
+        self.send("/djai/all_notes_off")
