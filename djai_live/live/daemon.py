@@ -19,7 +19,7 @@ from .clock import ClockError, MidiClock, OscClock, Placement, available_sources
 from .engine import Engine, Phrase
 from .grid import GRIDS
 from .instruments import InstrumentMap
-from .jack_log import JackMessages
+from .jack import JackMessages
 from .loader import ModelLoader, warm_up
 from .midi import MidiInput, MidiOutput, MidiPort, MidiSink
 from .osc import OscListener, OscReplies
@@ -134,7 +134,8 @@ class Daemon:
             log.info("MIDI in: %s", self.midi_in.describe())
         if self.midi_out is not None:
             log.info("MIDI out: %s", self.midi_out.describe())
-        self.watcher = PortWatcher([self.midi_in, self.midi_out], self._port_changed).start()
+        # output first, as at start: JACK then names the clients in the same order after a restart
+        self.watcher = PortWatcher([self.midi_out, self.midi_in], self._port_changed).start()
         return self
 
     def _warm_up(self) -> None:

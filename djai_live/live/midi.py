@@ -333,7 +333,10 @@ class MidiSink:
     def note_off(self, pitch: int, channel: int) -> None:
         self.port.send_bytes((NOTE_OFF | (channel - 1), pitch, 0))
 
-    def all_notes_off(self, channels: tuple[int, ...]) -> None:
-        """All Notes Off (CC 123), then All Sound Off (CC 120, which also cuts release tails), per channel."""
+    def all_notes_off(self, ever_sent: dict[int, tuple[int, ...]], channels: tuple[int, ...]) -> None:
+        """A note-off for every pitch ever sent, then All Notes Off (CC 123) and All Sound Off (CC 120,
+        which also cuts release tails) on each channel: a synth that ignores one still gets the other."""
+        self.port.send_bytes(*((NOTE_OFF | (channel - 1), pitch, 0)
+                               for channel, pitches in ever_sent.items() for pitch in pitches))
         self.port.send_bytes(*((CONTROL_CHANGE | (channel - 1), control, 0)
                                for channel in channels for control in (ALL_NOTES_OFF, ALL_SOUND_OFF)))

@@ -111,7 +111,10 @@ class OscReplies:
     def note_off(self, pitch: int, channel: int) -> None:
         self.send("/djai/note_off", pitch, channel)
 
-    def all_notes_off(self, channels: tuple[int, ...]) -> None:
-        """One message, no argument: the host silences every channel (a host cannot know which channels
-        an earlier daemon, killed before it could say, had used)."""
+    def all_notes_off(self, ever_sent: dict[int, tuple[int, ...]], channels: tuple[int, ...]) -> None:
+        """A /djai/note_off for every pitch ever sent, then /djai/all_notes_off with no argument: the host
+        silences every channel (it cannot know which an earlier daemon, killed before it could say, used)."""
+        for channel, pitches in ever_sent.items():
+            for pitch in pitches:
+                self.send("/djai/note_off", pitch, channel)
         self.send("/djai/all_notes_off")

@@ -30,8 +30,9 @@ class NoteSink(Protocol):
     def phrase(self, phrase: Phrase) -> None: ...
     def note_on(self, pitch: int, velocity: int, duration_ms: float, channel: int) -> None: ...
     def note_off(self, pitch: int, channel: int) -> None: ...
-    def all_notes_off(self, channels: tuple[int, ...]) -> None:
-        """Silence every note on these channels (1-16), whatever the sender remembers."""
+    def all_notes_off(self, ever_sent: dict[int, tuple[int, ...]], channels: tuple[int, ...]) -> None:
+        """A note-off for every pitch ever sent on each channel (``{channel: pitches}``), then silence
+        every note on ``channels`` (1-16) as a whole, whatever the receiver missed."""
 
 
 ALL_CHANNELS = tuple(range(1, 17))
@@ -59,8 +60,8 @@ class FanOut:
     def note_off(self, pitch: int, channel: int) -> None:
         self._each("note_off", pitch, channel)
 
-    def all_notes_off(self, channels: tuple[int, ...]) -> None:
-        self._each("all_notes_off", channels)
+    def all_notes_off(self, ever_sent: dict[int, tuple[int, ...]], channels: tuple[int, ...]) -> None:
+        self._each("all_notes_off", ever_sent, channels)
 
 
 class Scheduler:
@@ -146,16 +147,14 @@ class Scheduler:
 
     def _all_notes_off_locked(self, channels: Iterable[int] | None) -> int:
         ended = self._cancel_locked()
-        used = self._channels_used_locked()
-        for channel in used:
+        ever_sent = {}
+        for channel in self._channels_used_locked():
             row = self._ever_sent[(channel - 1) * 128:channel * 128]
-            for pitch in range(128):
-                if row[pitch]:
-                    self._send_off(pitch, channel)
-        wanted = tuple(sorted(set(used) | set(channels or ())))
+            ever_sent[channel] = tuple(pitch for pitch in range(128) if row[pitch])
+        wanted = tuple(sorted(set(ever_sent) | set(channels or ())))
         if wanted:
             try:
-                self.sink.all_notes_off(wanted)
+                self.sink.all_notes_off(ever_sent, wanted)
             except Exception as error:
                 log.warning("all notes off failed: %s", error)
         return ended
