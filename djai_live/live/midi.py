@@ -284,6 +284,8 @@ class MidiInput(MidiPort):
             log.warning("ignored MIDI message %r: %s", message, error)
             return
         if command is not None:
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug("MIDI in: %s %s", command.kind, command.args)
             self.on_command(command)
 
 

@@ -91,6 +91,9 @@ class PortWatcher:
 
     def start(self) -> "PortWatcher":
         if self.ports:
+            # The watcher's JACK client exists from the start, so that a server that goes away is always
+            # heard (its shutdown callback) before any new client of ours is made.
+            self.lister.listing()
             self._thread.start()
         return self
 

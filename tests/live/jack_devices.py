@@ -129,6 +129,38 @@ def sounding_after(messages: list[tuple[int, ...]]) -> set[tuple[int, int]]:
     return sounding
 
 
+class JackServerProcess:
+    """A JACK server (dummy driver) of our own, under its own name: this process and its children find it
+    through JACK_DEFAULT_SERVER, so runs on one machine (several checkouts testing at once) never share
+    a server, nor each other's ports."""
+
+    def __init__(self, name: str | None = None, period: int = 128) -> None:
+        import os
+
+        self.name = name or f"djai_test_{os.getpid()}"
+        self.period = period
+        self.process: subprocess.Popen | None = None
+        os.environ["JACK_DEFAULT_SERVER"] = self.name
+
+    def start(self) -> "JackServerProcess":
+        self.process = subprocess.Popen(["jackd", "-n", self.name, "--no-realtime", "-d", "dummy", "-r", "48000",
+                                         "-p", str(self.period)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if subprocess.run(["jack_wait", "-w", "-t", "5"], capture_output=True).returncode != 0 \
+                or self.process.poll() is not None:
+            self.stop()
+            raise RuntimeError(f"the JACK server {self.name} did not start")
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()  # by its PID, never by name
+            self.process.wait(10)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
 def jack_port_names() -> str:
     return subprocess.run(["jack_lsp"], capture_output=True, text=True).stdout
 
