@@ -26,7 +26,7 @@ from .osc import OscListener, OscReplies
 from .ports import PortWatcher
 from .protocol import Command, ProtocolError, parse
 from .queue import DropOldestQueue
-from .realtime import DEFAULT_PRIORITY
+from .realtime import DEFAULT_PRIORITY, request_realtime
 from .scheduler import ALL_CHANNELS, FanOut, Scheduler
 from .settings import LiveSettings, SettingError
 
@@ -45,6 +45,7 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 PREPARE_CLEARANCE_S = 0.008  # prepare an answer only when no note is due sooner (or twice the last preparation)
 GIL_SWITCH_S = 0.0005        # the scheduler thread gets the interpreter within this when a note is due
 NOTE_KINDS = ("note_on", "note_off")
+HELPER_PRIORITY = DEFAULT_PRIORITY - 1  # the engine and OSC threads, when real-time scheduling is asked for
 TEMPO_FOLLOW_FRACTION = 0.005   # a host tempo this far from the one a playing phrase was placed at moves its notes
 PHASE_FOLLOW_S = 0.002          # ... and so does a host beat this far from where it was placed (a recounted clock)
 TEMPO_FOLLOW_INTERVAL_S = 0.01  # how often the tempo is looked at while such a phrase plays
@@ -125,8 +126,8 @@ class Daemon:
             if self.options.osc_host not in LOOPBACK:
                 log.warning("OSC listens on %s, not only on this machine: anyone who can reach port %d "
                             "can play through djai-live", self.options.osc_host, self.options.osc_port)
-            self.listener = OscListener(self.options.osc_host, self.options.osc_port, self._on_osc,
-                                        self._reject).start()
+            self.listener = OscListener(self.options.osc_host, self.options.osc_port, self._on_osc, self._reject,
+                                        HELPER_PRIORITY if self.options.realtime else None).start()
             log.info("OSC in on %s:%d, replies to %s:%d", *self.listener.address, *self.replies.target)
         if self.options.midi_in:
             self.midi_in = MidiInput(self.options.midi_in, self.options.midi_api, self._on_midi,
@@ -217,6 +218,11 @@ class Daemon:
         return max(PREPARE_CLEARANCE_S, 2.0 * self._last_prepare_s)
 
     def _conduct(self) -> None:
+        if self.options.realtime:
+            # Below the scheduler, above every ordinary process: a busy machine must not preempt this
+            # thread while it holds the interpreter lock, or the scheduler waits for it (measured in
+            # scripts/bench_faults.py)
+            request_realtime(HELPER_PRIORITY)
         retry_prepare = False
         while not self._stop.is_set():
             deadline = self.engine.next_deadline()
