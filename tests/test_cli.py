@@ -5,6 +5,7 @@ import sys
 
 import pytest
 
+from djai_live.tensorflow_import import STARTUP_NOISE
 from tests.conftest import write_bad_midi_files
 
 
@@ -42,6 +43,7 @@ def test_train_then_evaluate_json(tmp_path, pattern_dir, corpus_dir):
                        "--sequence-length-i", 16, "--batch-size", 16, "--loss-weights", "pitch=1,dt=0.5",
                        "--transpose", 2, "--lr-patience", 1, "--no-cache")
     assert result.returncode == 0, result.stderr
+    assert not STARTUP_NOISE.search(result.stderr), result.stderr  # TensorFlow's start-up lines kept out
     assert model.exists() and model.with_name("cli.training.png").exists()
     assert "learning_rate" in model.with_name("cli.training.csv").read_text().splitlines()[0]  # --lr-patience on
     result = djai_live("evaluate", corpus_dir / "essen", "--model", model, "--json",
