@@ -271,8 +271,10 @@ def play_until_heard(host: Host, keyboard: Device, pitch: int) -> None:
     for _ in range(20):  # JACK may lose what is sent in the first cycles after a connection
         keyboard.send(0x90, pitch, 90)
         keyboard.send(0x80, pitch, 0)
-        if host.status()["notes_in"] > heard:
-            return
+        deadline = time.monotonic() + 1.0  # /djai/status can overtake a note: ask again before playing again
+        while time.monotonic() < deadline:
+            if host.status()["notes_in"] > heard:
+                return
     raise TimeoutError("the daemon never heard the keyboard")
 
 

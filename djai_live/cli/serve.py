@@ -5,8 +5,8 @@ import argparse
 import logging
 from pathlib import Path
 
-from .options import (CommandError, HelpFormatter, add_model_flag, add_transposition_flag, host, integer, on_off,
-                      port)
+from .options import (CommandError, HelpFormatter, add_model_flag, add_transposition_flag, existing_dir, host,
+                      integer, on_off, port)
 
 log = logging.getLogger("djai_live")
 MIDI_APIS = ("alsa", "jack", "coremidi", "windows")
@@ -33,7 +33,7 @@ def add_parser(commands, parents: list[argparse.ArgumentParser]) -> None:
     serve.add_argument("--midi-out", default=None, help="output port name (or part of it), or 'virtual'")
     serve.add_argument("--midi-api", choices=MIDI_APIS, default=None, help="MIDI backend (default: the platform's)")
     serve.add_argument("--seed", type=integer, default=None, help="fix the sampling for reproducible sessions")
-    serve.add_argument("--models-dir", type=Path, default=None, metavar="DIR",
+    serve.add_argument("--models-dir", type=existing_dir, default=None, metavar="DIR",
                        help="the folder /djai/load may read model files from (default: the folder of --model); "
                        "bundled models load by name")
     serve.add_argument("--no-realtime", action="store_true",

@@ -36,6 +36,7 @@ OUTBOUND = {
     "/djai/all_notes_off": "no arguments: silence every note on every channel (after panic's note-offs, on "
                            "shutdown and at start-up)",
     "/djai/loaded": "name, once a model asked for by /djai/load answers",
+    "/djai/midi_port": "in|out gone|back NAME: a watched MIDI port's device went away or is connected again",
     "/djai/error": "message, for each rejected message (rate-limited)",
     "/djai/pong": "the answer to /djai/ping",
     "/djai/status": "name value pairs: model, mode, parameters, counters, clock, tempo, beat, key",
