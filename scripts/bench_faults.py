@@ -351,24 +351,22 @@ def lateness(phrases: int, realtime: bool, busy_processes: int) -> tuple[list[fl
         try:
             late, announced, arrived = [], 0, 0
             for _ in range(phrases):
-                count = len(host.messages("/djai/phrase"))
                 host.received.clear()
                 host.send("/djai/generate")
                 stamp, _, phrase = host.wait_for("/djai/phrase", 1)[0]
                 until_wall(phrase_end(stamp, phrase) + 0.15)
-                notes = [m for m in host.messages("/djai/note")]
+                notes = host.messages("/djai/note")
                 onsets = [stamp + phrase[2 + 4 * i] / 1000.0 for i in range(phrase[1])]
                 announced += phrase[1]
                 arrived += len(notes)
                 late += [(note[0] - due) * 1000.0 for note, due in zip(notes, onsets)]
-                del count
         finally:
             for worker in workers:
                 worker.kill()
                 worker.wait()
-        dropped = host.status()["dropped"]
+        dropped = host.status()["dropped"] - status["dropped"]
     host.close()
-    return late, announced, arrived, dropped + status["dropped"] * 0
+    return late, announced, arrived, dropped
 
 
 def case_lateness(phrases: int) -> None:

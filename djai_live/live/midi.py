@@ -166,7 +166,7 @@ class MidiPort:
         try:
             device = self._connect(rt)
         except Exception:
-            _delete(rt)
+            delete_client(rt)
             raise
         with self._lock:
             self._rt, self.device, self.api_id = rt, device, rt.get_current_api()
@@ -206,7 +206,7 @@ class MidiPort:
         with self._lock:
             old, self._rt = self._rt, None
         if old is not None:
-            _delete(old)
+            delete_client(old)
 
     @property
     def is_open(self) -> bool:
@@ -232,7 +232,7 @@ def _without_client_number(name: str) -> str:
     return head if head and ":" in tail and tail.replace(":", "").isdigit() else name
 
 
-def _delete(rt) -> None:
+def delete_client(rt) -> None:
     try:
         rt.close_port()
         rt.delete()

@@ -16,7 +16,7 @@ import threading
 from typing import Callable
 
 from .jack import JACK_PORT_IS_INPUT, JACK_PORT_IS_OUTPUT, JackServer
-from .midi import CLIENT_NAME, IN_NAME, OUT_NAME, MidiInput, MidiPort, MidiPortError, _delete
+from .midi import CLIENT_NAME, IN_NAME, OUT_NAME, MidiInput, MidiPort, MidiPortError, delete_client
 
 log = logging.getLogger(__name__)
 POLL_S = 0.5
@@ -67,7 +67,7 @@ class RtmidiLister:
     def close(self) -> None:
         for client in (self._in, self._out):
             if client is not None:
-                _delete(client)
+                delete_client(client)
         self._in = self._out = None
 
 

@@ -137,10 +137,6 @@ class Scheduler:
 
     panic = all_notes_off
 
-    def channels_used(self) -> tuple[int, ...]:
-        with self._condition:
-            return self._channels_used_locked()
-
     def _channels_used_locked(self) -> tuple[int, ...]:
         sent = self._ever_sent
         return tuple(channel for channel in ALL_CHANNELS if any(sent[(channel - 1) * 128:channel * 128]))
