@@ -3,7 +3,8 @@
 
 The folder follows Cycling '74's own packages (Cycling74/ease, Cycling74/percolate): `package-info.json` at the
 top, abstractions in `patchers/`, one `.maxhelp` per abstraction in `help/`, and the launch patch in `extras/`,
-named by `homepatcher` so Max's Package Manager opens it ("Launch") and lists it in the Extras menu.
+named by `homepatcher` so Max's Package Manager opens it ("Launch") and lists it in the Extras menu; a
+`docs/NAME.maxref.xml` per abstraction gives Max's reference page (Cycling74/max-package-template's README).
 
     python scripts/build_max_patches.py                  # writes max_patches/djai_live/
     python scripts/build_max_patches.py --out-dir /tmp/x # writes /tmp/x/djai_live/
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import py2max
@@ -241,7 +243,8 @@ def _params(p: Layout, target, x: float, y: float) -> None:
     for row, (name, kind) in enumerate(controls):
         top = y + 25 + 30 * row
         p.note(name, x, top, 100)
-        box = (p.patcher.add_floatbox if kind == "flonum" else p.patcher.add_intbox)(patching_rect=[x + 105, top, 55, 22])
+        add = p.patcher.add_floatbox if kind == "flonum" else p.patcher.add_intbox
+        box = add(patching_rect=[x + 105, top, 55, 22])
         prepend = p.obj(f"prepend set {name}", x + 170, top, 170)
         p.wire(box, prepend)
         p.wire(prepend, target, 0, 1)
@@ -430,6 +433,77 @@ def build_midiout_help(root: Path) -> Path:
     return path
 
 
+# The reference pages: digest, arguments, messages and see-also, in the maxref.xml form of Cycling74/ease
+REFERENCE = {
+    "djai.live": {
+        "digest": "Play with the djai-live co-improviser over OSC",
+        "description": "Sends your notes and controls to djai-live serve and returns its answers: generated notes, "
+                       "note-offs, all-notes-off, and its acknowledgements. Start the daemon first.",
+        "args": [("send-port", "int", "The daemon's OSC port (djai-live serve --osc-port), default 9000"),
+                 ("reply-port", "int", "The port its answers come back to (--reply-port), default 9001")],
+        "methods": {
+            "list": "In left inlet: a note, pitch velocity [channel]; velocity 0 ends it",
+            "set": "In right inlet: set NAME VALUE... changes a live parameter (temperature, top_p, length, mode "
+                   "phrase/every/manual/accompany, scale, key, clock, grid...); acknowledged on the last outlet",
+            "load": "In right inlet: load MODEL swaps the daemon's model (default, chorale, or a file in "
+                    "--models-dir); answered by /djai/loaded or /djai/error",
+            "generate": "In right inlet: generate [COUNT] asks for an answer now",
+            "reset": "In right inlet: the daemon forgets what you played",
+            "panic": "In right inlet: every note ends now; the daemon answers with all notes off",
+            "ping": "In right inlet: answered by /djai/pong",
+            "status": "In right inlet: answered by /djai/status",
+            "capabilities": "In right inlet: answered by /djai/capabilities",
+            "tempo": "In right inlet: tempo BPM, the host's tempo (with clock osc)",
+            "beat": "In right inlet: beat BAR BEAT, the host's position (with clock osc)",
+            "host": "In right inlet: host HOST, where the daemon runs",
+            "port": "In right inlet: port PORT, the daemon's OSC port",
+            "listen": "In right inlet: listen PORT, where its answers come back",
+        },
+        "seealso": ["djai.live.midiout", "udpsend", "udpreceive"],
+    },
+    "djai.live.midiout": {
+        "digest": "Play djai.live's answers on MIDI, each note on its own channel",
+        "description": "Plays djai.live's notes through makenote and noteout on the channel each note names, ends "
+                       "them on the daemon's note-offs, and on all notes off ends held notes and sends All Notes "
+                       "Off (CC 123) and All Sound Off (CC 120) on channels 1-16.",
+        "args": [],
+        "methods": {
+            "list": "In left inlet: pitch velocity duration_ms channel; in middle inlet: pitch channel (a note-off)",
+            "bang": "In right inlet: all notes off",
+            "port": "In left inlet: port NAME picks the MIDI output device",
+        },
+        "seealso": ["djai.live", "makenote", "noteout", "ctlout"],
+    },
+}
+
+
+def write_reference(root: Path, name: str) -> Path:
+    page = REFERENCE[name]
+    element = ElementTree.Element("c74object", name=name, category="djai_live")
+    ElementTree.SubElement(element, "digest").text = page["digest"]
+    ElementTree.SubElement(element, "description").text = page["description"]
+    metadata = ElementTree.SubElement(element, "metadatalist")
+    ElementTree.SubElement(metadata, "metadata", name="author").text = "djai_live"
+    ElementTree.SubElement(metadata, "metadata", name="tag").text = "djai_live"
+    arguments = ElementTree.SubElement(element, "objarglist")
+    for arg, kind, text in page["args"]:
+        entry = ElementTree.SubElement(arguments, "objarg", name=arg, optional="1", type=kind)
+        ElementTree.SubElement(entry, "digest").text = text
+    methods = ElementTree.SubElement(element, "methodlist")
+    for method, text in page["methods"].items():
+        entry = ElementTree.SubElement(methods, "method", name=method)
+        ElementTree.SubElement(entry, "digest").text = text
+    seealso = ElementTree.SubElement(element, "seealsolist")
+    for other in page["seealso"]:
+        ElementTree.SubElement(seealso, "seealso", name=other)
+    ElementTree.indent(element, space="\t")
+    path = root / "docs" / f"{name}.maxref.xml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("<?xml version='1.0' encoding='utf-8' standalone='yes'?>\n"
+                    + ElementTree.tostring(element, encoding="unicode") + "\n")
+    return path
+
+
 def write_package_info(root: Path) -> Path:
     # The fields of Cycling '74's package-info.json (Cycling74/max-package-template, Cycling74/ease)
     info = {
@@ -456,7 +530,7 @@ def write_package_info(root: Path) -> Path:
 def build(out: Path = OUT) -> list[Path]:
     root = out / PACKAGE
     return [write_package_info(root), build_bridge(root), build_midiout(root), build_launch(root),
-            build_bridge_help(root), build_midiout_help(root)]
+            build_bridge_help(root), build_midiout_help(root), *(write_reference(root, name) for name in REFERENCE)]
 
 
 def main() -> int:

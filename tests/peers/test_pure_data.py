@@ -11,6 +11,7 @@ import pytest
 from pythonosc.osc_message import OscMessage
 from pythonosc.udp_client import SimpleUDPClient
 
+from djai_live.live.protocol import OUTBOUND
 from tests.live.conftest import free_udp_port, running_daemon
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -19,7 +20,8 @@ HELP_PATCHES = sorted(PD_DIR.glob("*-help.pd"))
 DRIVER = Path(__file__).with_name("pd_client.pd")
 FAILURES = ("couldn't create", "error", "bad arguments", "no such object", "unknown message")
 
-pytestmark = pytest.mark.skipif(shutil.which("pd") is None, reason="Pure Data not installed (apt-get install puredata-core)")
+pytestmark = pytest.mark.skipif(shutil.which("pd") is None,
+                                reason="Pure Data not installed (apt-get install puredata-core)")
 PD = ["pd", "-nogui", "-nosound", "-nomidi", "-stderr", "-sleepgrain", "0.5", "-path", str(PD_DIR)]
 
 
@@ -142,4 +144,28 @@ def test_all_notes_off_a_model_swap_and_four_channels_reach_the_patch(tmp_path):
     assert played.index(("ctl", *controls[0])) > max(i for i, entry in enumerate(played) if entry[0] == "note")
     assert pd.printed("djai-all-off") == ["bang"]
     assert pd.printed("djai-other") == ["loaded chorale", "set mode accompany", "reset"]
+    assert not problems(pd.lines)
+
+
+@pytest.mark.skipif("/djai/all_notes_off" not in OUTBOUND,
+                    reason="this daemon does not send /djai/all_notes_off yet (issue 15's panic)")
+def test_the_daemons_panic_leaves_nothing_sounding_in_the_patch(tmp_path):
+    reply_port = free_udp_port()
+    with running_daemon("--mode", "every", "--every-n", "4", "--length", "6", "--tempo-bpm", "60",
+                        reply_port=reply_port) as (_, port):
+        pd = PureData(driver(tmp_path, port, reply_port), "djai-test-play bang")
+        try:
+            pd.wait_for(lambda: pd.printed("djai-note"))
+            SimpleUDPClient("127.0.0.1", port).send_message("/djai/panic", [])
+            pd.wait_for(lambda: len([line for line in pd.printed("djai-played") if line.startswith("ctl")]) >= 32)
+        finally:
+            pd.close()
+    assert pd.printed("djai-all-off")
+    sounding: dict[tuple[str, str], int] = {}
+    for line in pd.printed("djai-played"):
+        kind, *fields = line.split()
+        if kind == "note":
+            pitch, velocity, channel = fields
+            sounding[pitch, channel] = sounding.get((pitch, channel), 0) + (1 if velocity != "0" else -1)
+    assert all(count <= 0 for count in sounding.values()), sounding
     assert not problems(pd.lines)
