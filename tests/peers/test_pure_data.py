@@ -97,6 +97,16 @@ def test_the_abstraction_with_arguments_plays_a_phrase_and_shows_acknowledgement
     offs = [fields.split() for fields in pd.printed("djai-note-off")]
     assert len(notes) == 6 and len(offs) == 6, pd.lines
     assert sorted(n[0] for n in notes) == sorted(o[0] for o in offs)
+    # the last outlet carries /djai/phrase as "phrase ID COUNT" then onset_ms pitch velocity duration_ms per note,
+    # and each note arrives as planned: pitch velocity duration_ms channel (channel_out 1)
+    phrases = [line.split()[1:] for line in pd.printed("djai-other") if line.startswith("phrase")]
+    assert len(phrases) == 1, pd.lines
+    phrase = [float(word) for word in phrases[0]]
+    assert phrase[1] == 6 and len(phrase) == 2 + 4 * 6, phrase
+    planned = [phrase[2 + 4 * i: 6 + 4 * i] for i in range(6)]
+    for fields, (_, pitch, velocity, duration) in zip(notes, planned):
+        assert [float(word) for word in fields] == pytest.approx([pitch, velocity, duration, 1], abs=1e-3), fields
+    assert all(len(fields) == 2 and fields[1] == "1" for fields in offs), offs
     # the player sends each note on the channel the daemon named
     played = {tuple(line.split()[1:]) for line in pd.printed("djai-played") if line.startswith("note")}
     assert {(pitch, velocity, channel) for pitch, velocity, _, channel in notes} <= played
