@@ -145,7 +145,9 @@ class MidiPort:
     def match(self, names: list[str]) -> str:
         """The device port to connect to among ``names``: the one connected before when it is back (ALSA
         may give a replugged device another client number, so that suffix is ignored), else the one
-        ``wanted`` names. Raises MidiPortError when none or several match."""
+        ``wanted`` names; never one of our own ports. Raises MidiPortError when none or several match."""
+        names = [name for name in names if not name.endswith((f":{IN_NAME}", f":{OUT_NAME}"))
+                 and not _without_client_number(name).endswith((f":{IN_NAME}", f":{OUT_NAME}"))]
         if self.device is not None:
             base = _without_client_number(self.device)
             for name in names:

@@ -16,7 +16,7 @@ import threading
 from typing import Callable
 
 from .jack import JACK_PORT_IS_INPUT, JACK_PORT_IS_OUTPUT, JackServer
-from .midi import CLIENT_NAME, IN_NAME, OUT_NAME, MidiInput, MidiPort, MidiPortError, delete_client
+from .midi import CLIENT_NAME, MidiInput, MidiPort, MidiPortError, delete_client
 
 log = logging.getLogger(__name__)
 POLL_S = 0.5
@@ -135,7 +135,6 @@ class PortWatcher:
                 self.tell("back", port, f"the MIDI server is back: {port.describe()} made again")
 
     def _follow(self, port: MidiPort, names: list[str]) -> None:
-        names = [name for name in names if not name.endswith((f":{IN_NAME}", f":{OUT_NAME}"))]  # not ours
         try:
             device = port.match(names)
         except MidiPortError:
