@@ -30,30 +30,26 @@ class ModelFileError(Exception):
 BUNDLED_SUFFIX = "_model.keras"
 
 
-def bundled_model_path(name: str) -> Path:
-    """Where the bundled model ``name`` lives: ``djai_live/data/NAME_model.keras`` (it may not exist)."""
-    return Path(str(resources.files("djai_live") / "data" / f"{name}{BUNDLED_SUFFIX}"))
+def bundled_folder() -> Path:
+    return Path(str(resources.files("djai_live") / "data"))
 
 
 def default_model_path() -> Path:
-    return bundled_model_path(DEFAULT_MODEL)
+    return bundled_folder() / f"{DEFAULT_MODEL}{BUNDLED_SUFFIX}"
 
 
 def bundled_models() -> list[str]:
-    """The names of the models shipped with djai_live ("default", "chorale", ...), sorted."""
-    folder = resources.files("djai_live") / "data"
-    return sorted(entry.name[:-len(BUNDLED_SUFFIX)] for entry in folder.iterdir()
-                  if entry.name.endswith(BUNDLED_SUFFIX) and entry.name != BUNDLED_SUFFIX)
+    """The names of the models shipped with the package (``data/NAME_model.keras``), 'default' first."""
+    names = sorted(path.name[:-len(BUNDLED_SUFFIX)] for path in bundled_folder().glob(f"*{BUNDLED_SUFFIX}"))
+    return sorted(names, key=lambda name: name != DEFAULT_MODEL)
 
 
 def resolve_model_path(model: str | os.PathLike | None) -> Path:
-    """``None`` names the default model; the name of a bundled model (see :func:`bundled_models`) that
-    bundled file; anything else is a path."""
-    if model is None:
+    """``None`` or a bundled model's name ('default', ...) name the bundled file; anything else is a path."""
+    if model is None or str(model) == DEFAULT_MODEL:
         return default_model_path()
-    text = str(model)
-    if re.fullmatch(r"[A-Za-z0-9_-]+", text) and text in bundled_models():
-        return bundled_model_path(text)
+    if isinstance(model, str) and model in bundled_models():
+        return bundled_folder() / f"{model}{BUNDLED_SUFFIX}"
     return Path(model)
 
 

@@ -5,6 +5,7 @@ import sys
 
 import pytest
 
+from djai_live.tensorflow_import import STARTUP_NOISE
 from tests.conftest import write_bad_midi_files
 
 
@@ -42,6 +43,7 @@ def test_train_then_evaluate_json(tmp_path, pattern_dir, corpus_dir):
                        "--sequence-length-i", 16, "--batch-size", 16, "--loss-weights", "pitch=1,dt=0.5",
                        "--transpose", 2, "--lr-patience", 1, "--no-cache")
     assert result.returncode == 0, result.stderr
+    assert not STARTUP_NOISE.search(result.stderr), result.stderr  # TensorFlow's start-up lines kept out
     assert model.exists() and model.with_name("cli.training.png").exists()
     assert "learning_rate" in model.with_name("cli.training.csv").read_text().splitlines()[0]  # --lr-patience on
     result = djai_live("evaluate", corpus_dir / "essen", "--model", model, "--json",
@@ -112,3 +114,18 @@ def _write_notes(path, count):
 def test_argument_errors_use_usage_messages(tmp_path, chorale):
     result = djai_live("generate", "--prompt", chorale, "--out", tmp_path / "o.mid", "--top-p", "2")
     assert result.returncode == 2 and "must be in (0, 1]" in result.stderr
+
+
+def test_generate_names_the_plot_it_wrote_and_checks_fluidsynth_before_writing(tmp_path, chorale):
+    import os
+
+    result = djai_live("generate", "--prompt", chorale, "--length", 4, "--out", tmp_path / "o.mid",
+                       "--plot", tmp_path / "roll")
+    assert result.returncode == 0, result.stderr
+    assert f"wrote {tmp_path / 'roll.png'}" in result.stdout and (tmp_path / "roll.png").exists()
+    no_fluidsynth = {**os.environ, "PATH": str(tmp_path / "empty-bin")}
+    result = subprocess.run([sys.executable, "-m", "djai_live.cli", "generate", "--prompt", str(chorale), "--out",
+                             str(tmp_path / "w.mid"), "--wav", str(tmp_path / "w.wav")],
+                            capture_output=True, text=True, timeout=120, env=no_fluidsynth)
+    assert result.returncode == 1 and "--wav needs the FluidSynth program" in result.stderr
+    assert not (tmp_path / "w.mid").exists()

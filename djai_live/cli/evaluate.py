@@ -38,6 +38,9 @@ def run(args: argparse.Namespace) -> int:
     if args.markov_orders is not None and args.baseline_from is None:
         raise CommandError("--markov-orders sets the baselines of --baseline-from TRAIN_DIR; give both")
     require_training_stack("evaluate")
+    from ..tensorflow_import import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
     from ..corpus import load_corpus
     from ..evaluation import evaluate_model, fit_markov
     from ..model import load_model

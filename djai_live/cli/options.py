@@ -120,6 +120,8 @@ def on_off(text: str) -> bool:
 
 
 def existing_dir(text: str) -> Path:
+    if not text:
+        raise argparse.ArgumentTypeError("expected a folder, got an empty name")
     path = Path(text)
     if not path.exists():
         raise argparse.ArgumentTypeError(f"no such directory: {text}")
@@ -129,6 +131,8 @@ def existing_dir(text: str) -> Path:
 
 
 def existing_file(text: str) -> Path:
+    if not text:
+        raise argparse.ArgumentTypeError("expected a file, got an empty name")
     path = Path(text)
     if not path.exists():
         raise argparse.ArgumentTypeError(f"no such file: {text}")
@@ -151,6 +155,8 @@ def output_file(text: str) -> Path:
 
 def output_dir(text: str) -> Path:
     """A folder to create or update: not a file, and its parent exists."""
+    if not text:
+        raise argparse.ArgumentTypeError("expected a folder, got an empty name")
     path = Path(text)
     if path.exists() and not path.is_dir():
         raise argparse.ArgumentTypeError(f"is a file, not a folder: {text}")
@@ -178,6 +184,8 @@ def loss_weights(text: str) -> dict[str, float]:
             for part in filter(None, (p.strip() for p in text.split(","))):
                 name, value = part.split("=")
                 weights[name.strip()] = float(value)
+        if not weights or not all(math.isfinite(float(v)) and float(v) >= 0 for v in weights.values()):
+            raise ValueError(text)
         return {str(k): float(v) for k, v in weights.items()}
     except (ValueError, TypeError, AttributeError):
         raise argparse.ArgumentTypeError(f"expected NAME=WEIGHT pairs like 'pitch=1,dt=0.5', got {text!r}") from None

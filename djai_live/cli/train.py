@@ -60,6 +60,9 @@ def add_parser(commands, parents: list[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     require_training_stack("train")
+    from ..tensorflow_import import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
     from ..config import DjaiConfig
     from ..prepared import PreparedCorpus, PreparedCorpusError
 
