@@ -340,7 +340,8 @@ class Daemon:
             return
         started = time.perf_counter()
         self.engine.use_generator(generator)
-        self.accompanist.rest()  # the old model's voices end; the new one starts from silence
+        if self.settings.mode == "accompany":
+            self.accompanist.rest()  # the old model's voices end; the new one starts from silence
         self.accompanist = Accompanist(self.engine, self.scheduler)
         self.generator, self.model_name = generator, name
         self._last_prepare_s = 0.0
