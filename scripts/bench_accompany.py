@@ -18,8 +18,12 @@ Printed:
 One thread sends and receives (the socket's timeout is the time to the next performer event), so no
 second thread competes for the interpreter and the times are the socket's.
 
+``--offline`` drives the same accompaniment policy in this process with a simulated clock and no sockets:
+the music it makes with exact timing, apart from this machine's load (quick: seconds per chorale).
+
     python scripts/bench_accompany.py                  # 8 held-out chorales at 100 BPM
     python scripts/bench_accompany.py --files 27 --bpm 120
+    python scripts/bench_accompany.py --offline --files 27 -- --temperature 0.5
 """
 from __future__ import annotations
 
@@ -148,6 +152,74 @@ def play(performer: Performer, soprano: np.ndarray, bpm: float) -> tuple[float, 
     return start, [tuple(s) for s in sent]
 
 
+class Recorded:
+    """The accompaniment's output in --offline: (time, pitch, channel) of every note started."""
+
+    def __init__(self, clock) -> None:
+        self.clock, self.started = clock, []
+
+    def start_note(self, pitch: int, velocity: int, duration_ms: float, channel: int) -> None:
+        self.started.append((self.clock(), pitch, channel))
+
+    def end_note(self, pitch: int, channel: int) -> None:
+        pass
+
+    def end_all(self) -> int:
+        return 0
+
+
+def offline(pieces, bpm: float, serve_args: list[str], seed: int) -> tuple[list, list, int, int, list]:
+    """The policy on a simulated clock: (pairs, onsets in beats with 'at a soprano onset', notes,
+    soprano notes, pairs at soprano onsets)."""
+    from djai_live.generation import Generator
+    from djai_live.live.accompany import Accompanist
+    from djai_live.live.engine import Engine
+    from djai_live.live.settings import LiveSettings
+
+    settings = LiveSettings(mode="accompany", tempo_bpm=bpm)
+    for name, value in zip(serve_args[::2], serve_args[1::2]):  # --temperature 0.5 --top-p 0.9 ...
+        field = name.lstrip("-").replace("-", "_")
+        kind = LiveSettings.RANGES[field][0]
+        settings.set(field, value if isinstance(kind, tuple) else kind(value))
+    generator = Generator.from_file("chorale")
+    seconds = 60.0 / bpm
+    pairs, onsets, notes, upper, at_pairs = [], [], 0, 0, []
+    for number, piece in enumerate(pieces):
+        soprano = piece.tracks[0].notes
+        now = [1000.0]
+        engine = Engine(generator, settings, clock=lambda: now[0], seed=seed + number)
+        output = Recorded(engine.clock)
+        accompanist = Accompanist(engine, output)
+        events = sorted([(float(n["onset"] + n["duration"]), 0, i) for i, n in enumerate(soprano)]
+                        + [(float(n["onset"]), 1, i) for i, n in enumerate(soprano)])
+        for beat, is_on, index in events + [(events[-1][0] + 8.0, -1, -1)]:
+            when = 1000.0 + beat * seconds
+            while accompanist.next_deadline() is not None and accompanist.next_deadline() <= when:
+                now[0] = accompanist.next_deadline()
+                accompanist.due(now[0])
+            now[0] = when
+            if is_on < 0:
+                break
+            pitch = int(soprano["pitch"][index])
+            if is_on:
+                engine.note_on(pitch, 90, 1, now=when)
+                accompanist.heard_note(pitch, 90, 1, when)
+            else:
+                engine.note_off(pitch, 1, now=when)
+        for time_, pitch, _ in output.started:
+            beat = (time_ - 1000.0) / seconds
+            at = bool(np.isclose(soprano["onset"], beat).any())
+            onsets.append((beat, at))
+            top = sounding_at(soprano, beat)
+            if top is not None:
+                pairs.append((pitch, top))
+                if at:
+                    at_pairs.append((pitch, top))
+        notes += len(output.started)
+        upper += len(soprano)
+    return pairs, onsets, notes, upper, at_pairs
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
@@ -157,6 +229,7 @@ def main() -> int:
     parser.add_argument("--with-ms", type=float, default=25.0,
                         help="a daemon note this soon after a performer's note sounds with it")
     parser.add_argument("--grid-ms", type=float, default=10.0, help="tolerance of 'on the 1/8 grid'")
+    parser.add_argument("--offline", action="store_true", help="the policy alone, on a simulated clock")
     parser.add_argument("serve_args", nargs="*", help="more flags for serve (after --)")
     args = parser.parse_args()
 
@@ -173,6 +246,18 @@ def main() -> int:
     rng = np.random.default_rng(args.seed)
     bach, random_pairs, bach_lower, bach_upper, bach_grid = bach_baselines(pieces, ranges, rng)
 
+    if args.offline:
+        pairs, onsets, notes, upper, at_pairs = offline(pieces, args.bpm, args.serve_args, args.seed)
+        planned = [abs(b * 2 - round(b * 2)) * 30_000.0 / args.bpm <= args.grid_ms for b, at in onsets if not at]
+        print(f"offline (simulated clock, no sockets): {len(pieces)} held-out chorales, {upper} soprano notes at "
+              f"{args.bpm:g} BPM, settings {' '.join(args.serve_args) or 'default'}")
+        print(f"consonance with the soprano: daemon {consonance(pairs):.3f} (n={len(pairs)}; with a soprano onset "
+              f"{consonance(at_pairs):.3f}, n={len(at_pairs)})  |  Bach {consonance(bach):.3f}  |  random in-key "
+              f"{consonance(random_pairs):.3f}")
+        print(f"notes per performer note: daemon {notes / upper:.2f}  |  Bach {bach_lower / bach_upper:.2f}")
+        print(f"notes not on a soprano onset on the 1/8 grid (+-{args.grid_ms:g} ms): "
+              f"{np.mean(planned):.1%} (n={len(planned)})" if planned else "")
+        return 0
     reply_port = free_udp_port()
     latencies, heard, pairs, onsets_beats, stuck, no_soprano, pongs = [], 0, [], [], 0, 0, []
     daemon_notes, ahead = 0, 0
