@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
 import pytest
+
+from tests.peer import REQUIRE_PEERS_VARIABLE, need_executables, peers_required
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ["DJAI_LIVE_CACHE"] = tempfile.mkdtemp(prefix="djai_live_test_cache_")
@@ -98,9 +99,9 @@ def tiny_model(tmp_path_factory, pattern_dir) -> Path:
 def jack_server():
     """A JACK server with the dummy driver: real MIDI ports in user space, no sound card needed.
 
-    CI installs jackd2; the tests that need it are skipped only where it is not installed."""
-    if shutil.which("jackd") is None:
-        pytest.skip("jackd is not installed (apt-get install jackd2)")
+    CI installs jackd2; the tests that need it are skipped only where it is not installed (and fail
+    there instead where DJAI_LIVE_REQUIRE_PEERS=1: see tests/peer.py)."""
+    need_executables("jackd", "jack_wait", install="apt-get install jackd2")
     server = subprocess.Popen(["jackd", "--no-realtime", "-d", "dummy", "-r", "48000", "-p", "128"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -110,3 +111,25 @@ def jack_server():
     finally:
         server.terminate()  # stopped by its PID, never by name
         server.wait(10)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Where peers are required, no test may skip (a safety net for a skip that bypasses tests/peer.py)."""
+    outcome = yield
+    report = outcome.get_result()
+    if peers_required() and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"{REQUIRE_PEERS_VARIABLE}=1 but the test skipped: {reason}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):
+    """The same for a whole module skipped at import (pytest.importorskip, a module-level skip)."""
+    outcome = yield
+    report = outcome.get_result()
+    if peers_required() and report.skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"{REQUIRE_PEERS_VARIABLE}=1 but {collector.nodeid} was skipped: {reason}"

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from djai_live.live.protocol import INBOUND, OUTBOUND
+from tests.peer import need_module
 
 ROOT = Path(__file__).resolve().parents[2]
 MAX_PATCHES = sorted((ROOT / "max_patches").glob("*.maxpat"))
@@ -71,7 +72,7 @@ def test_patch_is_json_with_unique_ids_and_real_ports(path):
 
 @pytest.mark.parametrize("path", MAX_PATCHES, ids=lambda p: p.name)
 def test_py2max_lint_finds_no_errors(path):
-    py2max = pytest.importorskip("py2max")
+    py2max = need_module("py2max", install="pip install py2max")
     from py2max.lint import ERROR, lint
 
     findings = lint(py2max.Patcher.from_file(path))
@@ -94,7 +95,7 @@ def test_committed_patches_are_what_the_build_script_makes(tmp_path):
     import subprocess
     import sys
 
-    pytest.importorskip("py2max")
+    need_module("py2max", install="pip install py2max")
     subprocess.run([sys.executable, str(ROOT / "scripts" / "build_max_patches.py"), "--out-dir", str(tmp_path)],
                    check=True, capture_output=True)
     for path in MAX_PATCHES:

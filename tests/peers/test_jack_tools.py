@@ -1,14 +1,13 @@
 """JACK's own MIDI tools as the third-party peers: jack_midiseq plays, jack_midi_dump listens."""
 import re
-import shutil
 import subprocess
 import time
 
-import pytest
 
 from tests.live.conftest import free_udp_port, running_daemon
+from tests.peer import need_executables
 
-pytestmark = pytest.mark.skipif(shutil.which("jack_midiseq") is None, reason="jackd2's tools are not installed")
+need_executables("jack_midiseq", "jack_midi_dump", "jack_lsp", "jack_connect", install="apt-get install jackd2")
 
 
 def jack_ports() -> list[str]:

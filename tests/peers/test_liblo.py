@@ -1,14 +1,12 @@
 """liblo's command-line tools (Debian liblo-tools) as a third-party OSC host."""
-import shutil
 import subprocess
 import time
 
-import pytest
 
 from tests.live.conftest import free_udp_port, running_daemon
+from tests.peer import need_executables
 
-pytestmark = pytest.mark.skipif(shutil.which("oscsend") is None or shutil.which("oscdump") is None,
-                                reason="liblo-tools not installed (apt-get install liblo-tools)")
+need_executables("oscsend", "oscdump", install="apt-get install liblo-tools")
 
 
 def test_oscsend_plays_and_oscdump_hears_the_answer():

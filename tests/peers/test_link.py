@@ -7,8 +7,9 @@ import time
 import pytest
 
 from tests.live.conftest import OscPeer, free_udp_port, running_daemon
+from tests.peer import need_module
 
-pytest.importorskip("link")
+need_module("link", install="pip install LinkPython-extern")
 
 PEER = """
 import sys, time, link

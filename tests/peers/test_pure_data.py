@@ -1,18 +1,17 @@
 """Pure Data (Debian puredata-core), headless, as a live OSC host: the shipped patch loads and plays."""
-import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
 
 from tests.live.conftest import free_udp_port, running_daemon
+from tests.peer import need_executables
 
 ROOT = Path(__file__).resolve().parents[2]
 PATCH = ROOT / "max_patches" / "pd" / "djai_live.pd"
 DRIVER = Path(__file__).with_name("pd_client.pd")
 FAILURES = ("couldn't create", "error", "bad arguments", "no such object")
 
-pytestmark = pytest.mark.skipif(shutil.which("pd") is None, reason="Pure Data not installed (apt-get install puredata-core)")
+need_executables("pd", install="apt-get install puredata-core")
 
 
 def run_pd(*args: str, timeout: float = 20) -> str:
