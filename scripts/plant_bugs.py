@@ -1,0 +1,117 @@
+"""Plant each known bug in a scratch copy of the repository and run the tests that must catch it.
+
+Evidence for issue 16: every bug the suite once missed, planted on purpose, makes at least one test
+fail. Each bug is a textual patch (one exact, unique snippet replaced) applied to a fresh copy; the
+working tree is never touched. Prints one line per bug: caught (the named tests failed) or MISSED.
+
+    python3 scripts/plant_bugs.py               # every bug
+    python3 scripts/plant_bugs.py --only osc    # bugs whose name contains "osc"
+    python3 scripts/plant_bugs.py --baseline    # also run each bug's tests unpatched: they must pass
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+IGNORED = shutil.ignore_patterns(".git", "__pycache__", ".pytest_cache", ".hypothesis", "*.egg-info", ".benchmarks",
+                                 "out", "build", "dist")
+
+
+@dataclass(frozen=True)
+class Bug:
+    name: str
+    path: str          # file to patch, relative to the repository root
+    old: str           # exact snippet, must occur once
+    new: str           # what it becomes
+    tests: tuple[str, ...]  # pytest node ids that must fail
+
+
+BUGS = [
+    Bug("streaming: transposition switched off", "djai_live/streaming.py",
+        "            if transpose:\n", "            if False:\n",
+        ("tests/test_streaming.py::test_transposition_moves_each_window_and_its_targets_by_one_interval",)),
+    Bug("streaming: targets not shifted with the inputs", "djai_live/streaming.py",
+        "return inputs + offset * tf.cast(real, tf.int32)[:, :, None], targets + offset * tf.cast(real, tf.int32)[:, :, None]",
+        "return inputs + offset * tf.cast(real, tf.int32)[:, :, None], targets",
+        ("tests/test_streaming.py::test_transposition_moves_each_window_and_its_targets_by_one_interval",)),
+    Bug("protocol: integer arguments never range-checked", "djai_live/live/protocol.py",
+        "    if not low <= value <= high:\n        raise ProtocolError(f\"{address}: {name} must be {low}-{high}, got {value}\")",
+        "    if False:\n        raise ProtocolError(f\"{address}: {name} must be {low}-{high}, got {value}\")",
+        ("tests/live/test_protocol.py::test_fuzzed_messages_never_escape_as_anything_but_protocol_errors",)),
+    Bug("protocol: channel accepted up to 99", "djai_live/live/protocol.py",
+        'channel = integer(address, "channel", args[2], 1, 16)', 'channel = integer(address, "channel", args[2], 1, 99)',
+        ("tests/live/test_protocol.py::test_every_note_inside_the_ranges_is_accepted_and_every_one_outside_refused",)),
+    Bug("protocol: fractional pitches truncated instead of refused", "djai_live/live/protocol.py",
+        "    if value != int(value):\n", "    if False:\n",
+        ("tests/live/test_protocol.py::test_every_note_inside_the_ranges_is_accepted_and_every_one_outside_refused",)),
+    Bug("protocol: tempo range widened to 0-4000", "djai_live/live/protocol.py",
+        'number(address, "bpm", args[0], 20.0, 400.0)', 'number(address, "bpm", args[0], 0.0, 4000.0)',
+        ("tests/live/test_protocol.py::test_single_numbers_are_accepted_exactly_inside_their_range",)),
+]
+
+
+def scratch_copy(destination: Path) -> Path:
+    shutil.copytree(ROOT, destination, ignore=IGNORED, symlinks=True)
+    return destination
+
+
+def apply(bug: Bug, root: Path) -> None:
+    target = root / bug.path
+    text = target.read_text()
+    if text.count(bug.old) != 1:
+        raise SystemExit(f"{bug.name}: the snippet occurs {text.count(bug.old)} times in {bug.path}, not once "
+                         "(the code moved: update scripts/plant_bugs.py)")
+    target.write_text(text.replace(bug.old, bug.new))
+
+
+def run_tests(root: Path, tests: tuple[str, ...], timeout: float) -> tuple[int, str]:
+    env = {**os.environ, "PYTHONPATH": str(root), "PYTHONDONTWRITEBYTECODE": "1"}
+    command = [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *tests]
+    try:
+        completed = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return -1, "timed out"
+    lines = [line for line in completed.stdout.splitlines() if line.strip()]
+    return completed.returncode, lines[-1] if lines else completed.stderr.strip()[-200:]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", default="", help="run only the bugs whose name contains this")
+    parser.add_argument("--baseline", action="store_true", help="first run each bug's tests on an unpatched copy")
+    parser.add_argument("--timeout", type=float, default=900.0, help="seconds per pytest run")
+    args = parser.parse_args()
+    bugs = [bug for bug in BUGS if args.only.lower() in bug.name.lower()]
+    missed = 0
+    with tempfile.TemporaryDirectory(prefix="djai_plant_") as scratch:
+        if args.baseline:
+            clean = scratch_copy(Path(scratch) / "clean")
+            tests = tuple(dict.fromkeys(test for bug in bugs for test in bug.tests))
+            code, summary = run_tests(clean, tests, args.timeout)
+            print(f"baseline (unpatched): {'pass' if code == 0 else 'FAIL'}: {summary}", flush=True)
+            if code != 0:
+                return 2
+        for index, bug in enumerate(bugs):
+            root = scratch_copy(Path(scratch) / f"bug{index}")
+            apply(bug, root)
+            started = time.monotonic()
+            code, summary = run_tests(root, bug.tests, args.timeout)
+            caught = code not in (0, -1, 5)  # 5: no tests collected
+            missed += not caught
+            print(f"{'caught' if caught else 'MISSED'}  {bug.name}  [{', '.join(t.split('::')[-1] for t in bug.tests)}] "
+                  f"({summary}; {time.monotonic() - started:.0f} s)", flush=True)
+            shutil.rmtree(root, ignore_errors=True)
+    print(f"{len(bugs) - missed} of {len(bugs)} planted bugs caught")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
