@@ -63,6 +63,33 @@ class OscPeer:
             time.sleep(0.01)
         raise AssertionError(f"waited {timeout}s for {count} x {address}; got {self.messages()}")
 
+    def status(self, timeout: float = 10.0) -> dict:
+        """Ask for /djai/status and return its name/value pairs as a dict."""
+        before = len(self.messages("/djai/status"))
+        self.send("/djai/status")
+        status = self.wait_for("/djai/status", before + 1, timeout)[before][2]
+        return dict(zip(status[::2], status[1::2]))
+
+    def wait_for_status(self, condition, timeout: float = 10.0) -> dict:
+        """Poll /djai/status until ``condition(values)`` holds (e.g. every note sent was handled)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            values = self.status(timeout)
+            if condition(values):
+                return values
+            if time.monotonic() > deadline:
+                raise AssertionError(f"waited {timeout}s for a status that satisfies the condition; last: {values}")
+            time.sleep(0.02)  # polling interval, not synchronization: the condition decides
+
+    def barrier(self, timeout: float = 10.0) -> None:
+        """Return once the replies to every control message sent before (set, generate, status, ...) have
+        arrived: control messages are handled in order, /djai/pong comes after their replies on the same
+        socket, and loopback UDP keeps the order. (Notes travel in their own lane, which control messages
+        overtake: to know notes were handled, wait for the status counters instead.)"""
+        before = len(self.messages("/djai/pong"))
+        self.send("/djai/ping")
+        self.wait_for("/djai/pong", before + 1, timeout)
+
     def clear(self) -> None:
         with self._lock:
             self.received.clear()
