@@ -97,6 +97,14 @@ BUGS = [
         "if self.settings.interrupt and self.settings.channel_in in (0, args[2]):",
         "if self.settings.channel_in in (0, args[2]):",
         ("tests/live/test_outbound.py::test_interrupt_off_lets_the_answer_play_out_under_the_performer",)),
+    Bug("flood: drops not counted", "djai_live/live/queue.py",
+        "                self.dropped += 1\n", "                pass\n", ("tests/live/test_daemon.py::test_a_flood_drops_the_oldest_notes_counts_them_and_serves_control_messages",)),
+    Bug("flood: the note lane grows without bound", "djai_live/live/queue.py",
+        "self._notes: deque = deque(maxlen=capacity)", "self._notes: deque = deque()", ("tests/live/test_daemon.py::test_a_flood_drops_the_oldest_notes_counts_them_and_serves_control_messages",)),
+    Bug("flood: /djai/status reports dropped as 0", "djai_live/live/daemon.py",
+        '("dropped", self.queue.dropped)', '("dropped", 0)', ("tests/live/test_daemon.py::test_a_flood_drops_the_oldest_notes_counts_them_and_serves_control_messages",)),
+    Bug("flood: control messages share the note lane", "djai_live/live/queue.py",
+        "lane = self._control if control else self._notes", "lane = self._notes", ("tests/live/test_daemon.py::test_a_flood_drops_the_oldest_notes_counts_them_and_serves_control_messages",)),
 ]
 
 
@@ -114,8 +122,17 @@ def apply(bug: Bug, root: Path) -> None:
     target.write_text(text.replace(bug.old, bug.new))
 
 
-def run_tests(root: Path, tests: tuple[str, ...], timeout: float) -> tuple[int, str]:
+# A bug planted here could change the tiny model the tests train: those runs train their own.
+TRAINING_CODE = ("djai_live/training.py", "djai_live/model.py", "djai_live/streaming.py", "djai_live/windows.py",
+                 "djai_live/encoding.py", "djai_live/prepared.py", "djai_live/corpus.py", "djai_live/config.py",
+                 "tests/conftest.py")
+
+
+def run_tests(root: Path, tests: tuple[str, ...], timeout: float, tiny_model: Path | None = None) -> tuple[int, str]:
     env = {**os.environ, "PYTHONPATH": str(root), "PYTHONDONTWRITEBYTECODE": "1"}
+    env.pop("DJAI_LIVE_TEST_TINY_MODEL_DIR", None)
+    if tiny_model is not None:
+        env["DJAI_LIVE_TEST_TINY_MODEL_DIR"] = str(tiny_model)
     command = [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *tests]
     try:
         completed = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=timeout)
@@ -137,7 +154,7 @@ def main() -> int:
         if args.baseline:
             clean = scratch_copy(Path(scratch) / "clean")
             tests = tuple(dict.fromkeys(test for bug in bugs for test in bug.tests))
-            code, summary = run_tests(clean, tests, args.timeout)
+            code, summary = run_tests(clean, tests, args.timeout, Path(scratch) / "tiny_model")
             print(f"baseline (unpatched): {'pass' if code == 0 else 'FAIL'}: {summary}", flush=True)
             if code != 0:
                 return 2
@@ -145,7 +162,8 @@ def main() -> int:
             root = scratch_copy(Path(scratch) / f"bug{index}")
             apply(bug, root)
             started = time.monotonic()
-            code, summary = run_tests(root, bug.tests, args.timeout)
+            shared = None if bug.path in TRAINING_CODE else Path(scratch) / "tiny_model"
+            code, summary = run_tests(root, bug.tests, args.timeout, shared)
             caught = code not in (0, -1, 5)  # 5: no tests collected
             missed += not caught
             print(f"{'caught' if caught else 'MISSED'}  {bug.name}  [{', '.join(t.split('::')[-1] for t in bug.tests)}] "

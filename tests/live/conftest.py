@@ -100,6 +100,16 @@ class OscPeer:
         self.socket.close()
 
 
+def perform(peer: OscPeer, pitches, channel: int = 1) -> None:
+    """Notes as a performer's host sends them (Pd's floats), then wait until the daemon has taken each one:
+    notes travel in their own lane, which a following control message (/djai/generate) would overtake."""
+    before = peer.status()["notes_in"]
+    for pitch in pitches:
+        peer.send("/djai/note", float(pitch), 90.0, float(channel))
+        peer.send("/djai/note", float(pitch), 0.0, float(channel))
+    peer.wait_for_status(lambda values: values["notes_in"] == before + len(pitches) and values["held"] == 0)
+
+
 @contextmanager
 def running_daemon(*extra: str, reply_port: int, model: str = "default", ready_timeout: float = 60.0):
     port = free_udp_port()

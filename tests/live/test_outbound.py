@@ -5,20 +5,11 @@ import time
 import pytest
 
 from djai_live.live.settings import LiveSettings
+from tests.live.conftest import perform
 
 COUNTERS = ("notes_in", "phrases_out", "notes_out", "buffer", "held", "sounding", "rejected", "dropped",
             "generate_ms_last", "prepared_used", "lateness_ms_p99")
 CLOCK_FIELDS = ("tempo", "beat", "sounding_scale")  # after the clock's own facts
-
-
-def perform(peer, pitches, channel=1):
-    """Notes as a performer's host sends them (Pd's floats), then wait until the daemon has taken each one:
-    notes travel in their own lane, which a following /djai/generate would overtake."""
-    before = peer.status()["notes_in"]
-    for pitch in pitches:
-        peer.send("/djai/note", float(pitch), 90.0, float(channel))
-        peer.send("/djai/note", float(pitch), 0.0, float(channel))
-    peer.wait_for_status(lambda values: values["notes_in"] == before + len(pitches) and values["held"] == 0)
 
 
 def phrase_notes(phrase):
