@@ -2,6 +2,8 @@
 import subprocess
 from pathlib import Path
 
+import pytest
+
 
 from tests.live.conftest import free_udp_port, running_daemon
 from tests.peer import need_executables
@@ -39,5 +41,13 @@ def test_pure_data_plays_a_phrase_and_hears_the_answer():
     phrases = [line for line in output.splitlines() if line.startswith("djai-phrase:")]
     assert len(phrases) == 1, output
     assert len(notes) == 6 and len(offs) == 6, output
-    assert all(0 <= float(fields[0]) <= 127 for fields in notes)
-    assert sorted(fields[0] for fields in notes) == sorted(fields[0] for fields in offs)
+    # [r djai-phrase]: phrase_id count, then onset_ms pitch velocity duration_ms per note
+    phrase = [float(word) for word in phrases[0].split(":", 1)[1].split()]
+    assert phrase[:2] == [1, 6] and len(phrase) == 2 + 4 * 6, phrases
+    planned = [phrase[2 + 4 * i: 6 + 4 * i] for i in range(6)]
+    # [r djai-out]: pitch velocity duration_ms channel, the phrase's notes in order, on channel_out 1
+    for fields, (_, pitch, velocity, duration) in zip(notes, planned):
+        assert [float(word) for word in fields] == pytest.approx([pitch, velocity, duration, 1], rel=1e-5, abs=1e-3), fields
+        assert 0 <= pitch <= 127 and 1 <= velocity <= 127 and duration >= 10.0
+    assert all(len(fields) == 2 and float(fields[1]) == 1 for fields in offs), offs  # pitch channel
+    assert sorted(float(fields[0]) for fields in notes) == sorted(float(fields[0]) for fields in offs)
