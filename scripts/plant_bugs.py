@@ -105,6 +105,23 @@ BUGS = [
         '("dropped", self.queue.dropped)', '("dropped", 0)', ("tests/live/test_daemon.py::test_a_flood_drops_the_oldest_notes_counts_them_and_serves_control_messages",)),
     Bug("flood: control messages share the note lane", "djai_live/live/queue.py",
         "lane = self._control if control else self._notes", "lane = self._notes", ("tests/live/test_daemon.py::test_a_flood_drops_the_oldest_notes_counts_them_and_serves_control_messages",)),
+    Bug("engine: re-primes from L notes at every note past L (context never reaches 2L)", "djai_live/live/engine.py",
+        "self.steps_since_prime >= 2 * limit:", "self.steps_since_prime >= limit:", ("tests/live/test_engine.py::test_the_live_context_stays_between_l_and_2l_notes",)),
+    Bug("engine: never re-primes (context grows without bound)", "djai_live/live/engine.py",
+        "if self.state is not None and self.steps_since_prime >= 2 * limit:", "if False:", ("tests/live/test_engine.py::test_the_live_context_stays_between_l_and_2l_notes",)),
+    Bug("engine: re-primes from one note too few", "djai_live/live/engine.py",
+        "start = max(0, upto - self.config.sequence_length_i)", "start = max(0, upto - self.config.sequence_length_i + 1)",
+        ("tests/live/test_engine.py::test_the_live_context_stays_between_l_and_2l_notes",)),
+    Bug("runtime: views transposed back the wrong way (ViewMixer, shared by the old reference)",
+        "djai_live/transposition.py", "source = np.arange(128)[None, :] + self.shifts[:, None]",
+        "source = np.arange(128)[None, :] - self.shifts[:, None]", ("tests/test_runtime.py::test_transposition_averaging_matches_keras_views_mixed",)),
+    Bug("training: learning rate reduced by 0.7, not halved", "djai_live/training.py",
+        "factor=LR_REDUCTION_FACTOR,", "factor=0.7,",
+        ("tests/test_training.py::test_lr_patience_halves_the_rate_exactly_when_validation_stalls",)),
+    Bug("training: resume restores nothing (the checkpoint goes to a new place each run)", "djai_live/training.py",
+        'keras.callbacks.BackupAndRestore(str(backup / "state"), delete_checkpoint=False)',
+        'keras.callbacks.BackupAndRestore(str(backup / f"state{id(model)}"), delete_checkpoint=False)',
+        ("tests/test_training.py::test_interrupt_keeps_the_best_model_and_resume_continues",)),
 ]
 
 
