@@ -122,6 +122,23 @@ BUGS = [
         'keras.callbacks.BackupAndRestore(str(backup / "state"), delete_checkpoint=False)',
         'keras.callbacks.BackupAndRestore(str(backup / f"state{id(model)}"), delete_checkpoint=False)',
         ("tests/test_training.py::test_interrupt_keeps_the_best_model_and_resume_continues",)),
+    Bug("evaluation: drum tracks scored", "djai_live/corpus.py",
+        "if instrument.is_drum and not include_drums:", "if False:", ("tests/test_evaluation.py::test_drum_tracks_are_not_scored",)),
+    Bug("evaluation: the Markov baseline sees the note it predicts", "djai_live/evaluation.py",
+        "model.distribution(pitches[max(0, i - context):i])", "model.distribution(pitches[max(0, i - context):i + 1])",
+        ("tests/test_evaluation.py::test_markov_baselines_score_every_note_after_the_first_of_each_track",)),
+    Bug("evaluate: --files-from ignored", "djai_live/cli.py",
+        "        if files_from is not None:\n", "        if False:\n",
+        ("tests/test_evaluation.py::test_files_from_scores_only_the_listed_files",)),
+    Bug("evaluation: the model scored on transposed input", "djai_live/evaluation.py",
+        "view = transpose_tokens(batch, int(shift)) if shift else batch", "view = transpose_tokens(batch, 5)",
+        ("tests/test_evaluation.py::test_the_bundled_model_scores_above_its_floor_on_unseen_music",)),
+    Bug("prepared: a known path is reused whatever its size or time", "djai_live/prepared.py",
+        "if entry is not None and (entry.size, entry.mtime_ns) == (stat.st_size, stat.st_mtime_ns):",
+        "if entry is not None:", ("tests/test_prepared.py::test_a_file_edited_in_place_is_parsed_again_and_read_back_new",)),
+    Bug("prepared: a known path is reused when its size is unchanged", "djai_live/prepared.py",
+        "if entry is not None and (entry.size, entry.mtime_ns) == (stat.st_size, stat.st_mtime_ns):",
+        "if entry is not None and entry.size == stat.st_size:", ("tests/test_prepared.py::test_a_file_edited_in_place_is_parsed_again_and_read_back_new",)),
 ]
 
 
