@@ -139,6 +139,15 @@ BUGS = [
     Bug("prepared: a known path is reused when its size is unchanged", "djai_live/prepared.py",
         "if entry is not None and (entry.size, entry.mtime_ns) == (stat.st_size, stat.st_mtime_ns):",
         "if entry is not None and entry.size == stat.st_size:", ("tests/test_prepared.py::test_a_file_edited_in_place_is_parsed_again_and_read_back_new",)),
+    Bug("ports: inputs and outputs swapped", "djai_live/live/midi.py",
+        "return chosen.get_input_names(), chosen.get_output_names()",
+        "return chosen.get_output_names(), chosen.get_input_names()", ("tests/live/test_midi_jack.py::test_ports_lists_the_jack_ports",)),
+    Bug("midi in: Song Position's value dropped", "djai_live/live/midi.py",
+        'on_realtime(message.type, when, getattr(message, "pos", None))', "on_realtime(message.type, when, None)",
+        ("tests/live/test_midi_jack.py::test_midi_clock_through_a_real_port_start_stop_and_song_position",)),
+    Bug("midi in: Stop not passed to the clock", "djai_live/live/midi.py",
+        'REALTIME = ("clock", "start", "stop", "continue", "songpos")', 'REALTIME = ("clock", "start", "continue", "songpos")',
+        ("tests/live/test_midi_jack.py::test_midi_clock_through_a_real_port_start_stop_and_song_position",)),
 ]
 
 
