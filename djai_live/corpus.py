@@ -105,19 +105,27 @@ def read_midi_notes(path: str | os.PathLike, include_drums: bool = False) -> Pie
     return Piece(path=path, tracks=tuple(tracks))
 
 
+def _describe(error: Exception) -> str:
+    """An exception in words, never empty: a truncated file raises a bare EOFError."""
+    if isinstance(error, EOFError):
+        return "the file ends in the middle of a track: truncated or cut short"
+    text = str(error).strip()
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
 def _explain_failure(path: str, error: Exception) -> str:
     """Words for why pretty_midi failed; a file mido can read but that holds nothing gets a plain reason."""
     import mido
 
     try:
         midi = mido.MidiFile(path)
-    except Exception:
-        return f"not a readable MIDI file ({type(error).__name__}: {error})"
+    except Exception as mido_error:
+        return f"not a readable MIDI file ({_describe(mido_error if isinstance(mido_error, EOFError) else error)})"
     if not midi.tracks:
         return "no notes: a MIDI header with no tracks"
     if not any(message.type == "note_on" for track in midi.tracks for message in track):
         return "no notes"
-    return f"not a readable MIDI file ({type(error).__name__}: {error})"
+    return f"not a readable MIDI file ({_describe(error)})"
 
 
 def default_cache_dir() -> Path:
@@ -207,14 +215,38 @@ def load_corpus(files: Iterable[str], include_drums: bool = False, cache_dir: Pa
     return corpus
 
 
+# Starting a pool (fork, then pretty_midi imported in each worker) costs about 0.3 s; serial parsing reads
+# roughly 0.25 MB of MIDI a second on one core. Below about a second of serial work the pool cannot win:
+# 150 small folk tunes (134 KB) took 0.56 s serially and 0.80 s in a pool of two (scripts/bench_read.py).
+POOL_MIN_BYTES = 256 * 1024
+POOL_MIN_FILES = 8
+
+
+def reading_workers(files: Sequence[str]) -> int:
+    """How many processes to parse ``files`` with: one per CPU (at most 8) when the total size promises
+    more serial work than a pool's start-up costs, else 1."""
+    cpus = min(os.cpu_count() or 1, 8)
+    if cpus < 2 or len(files) < POOL_MIN_FILES:
+        return 1
+    total = 0
+    for path in files:
+        try:
+            total += os.path.getsize(path)
+        except OSError:
+            continue  # reported with its reason when it is read
+        if total >= POOL_MIN_BYTES:
+            return cpus
+    return 1
+
+
 @contextmanager
 def reading(files: Sequence[str], include_drums: bool = False, workers: int | None = None, progress: bool = False,
             label: str = "reading MIDI") -> Iterator[Iterable[Piece | tuple[str, str]]]:
     """The pieces of ``files`` in order, each a Piece or (path, reason) for a file that cannot be used;
-    parsed in a process pool (one process per CPU by default, serial for fewer than 32 files)."""
+    parsed in a process pool when the work pays for starting one (see :func:`reading_workers`), else serially."""
     jobs = [(path, include_drums) for path in files]
     if workers is None:
-        workers = min(os.cpu_count() or 1, 8) if len(jobs) >= 32 else 1
+        workers = reading_workers(files)
     if workers > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             yield _with_progress(pool.map(_read_or_reason, jobs, chunksize=8), len(jobs), progress, label)

@@ -27,12 +27,20 @@ from .config import DjaiConfig
 from .corpus import load_corpus, read_midi_notes
 from .corpus import scan_midi_files as _scan
 from .encoding import Codec, tokens_to_array
-from .generation import Generator, PromptTooShortError
-from .model import PositionalEncoding, build_model, load_model, save_model
+from .generation import Generator, PromptTooShortError, check_prompt_length
 from .runtime import make_runtime
 from .sampling import SamplingSettings
-from .training import train
 from .windows import Windows, cut_windows
+
+try:
+    from .model import PositionalEncoding, build_model, load_model, save_model
+    from .training import train
+except ImportError as error:  # the light install: no TensorFlow/Keras
+    if (error.name or "").split(".")[0] not in ("tensorflow", "keras"):
+        raise
+    raise ImportError("djai_live.djai (ModelManager: fit, save, load) needs TensorFlow and Keras, which the light "
+                      "install leaves out: pip install 'djai-live[train]' (in a clone: python3 -m pip install "
+                      "'.[train]')", name=error.name) from None
 
 __all__ = ["scan_midi_files", "DataProcessor", "ModelManager", "PositionalEncoding"]
 
@@ -106,14 +114,12 @@ class ModelManager:
         quarter notes from the start of the prompt file.
 
         Raises:
-            PromptTooShortError: the prompt has fewer than ``sequence_length_i`` notes.
+            PromptTooShortError: the prompt has fewer notes than :func:`~djai_live.generation.min_prompt_notes`.
         """
         piece = read_midi_notes(midi_file, self.config.include_drums)
         notes = piece.merged_notes(self.config.num_instruments) if self.config.num_instruments > 1 \
             else piece.tracks[0].notes
-        if len(notes) < self.config.sequence_length_i:
-            raise PromptTooShortError(f"{midi_file}: the prompt has {len(notes)} notes; this model needs at least "
-                                      f"sequence_length_i={self.config.sequence_length_i}")
+        check_prompt_length(len(notes), self.config, f"{midi_file}: the prompt")
         if self._generator is None:
             self._generator = Generator(make_runtime(self.model, self.config), self.config)
         generated = self._generator.continue_notes(notes, length or self.config.sequence_length_o, seed=seed,

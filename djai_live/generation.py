@@ -15,6 +15,22 @@ class PromptTooShortError(ValueError):
     """A prompt with fewer notes than generation needs."""
 
 
+MIN_PROMPT_NOTES = 8  # two bars of quarter notes: fewer tells the model too little to continue in style
+
+
+def min_prompt_notes(config: DjaiConfig) -> int:
+    """The fewest prompt notes offline generation accepts (the CLI and the djai API share this rule)."""
+    return min(MIN_PROMPT_NOTES, config.sequence_length_i)
+
+
+def check_prompt_length(count: int, config: DjaiConfig, what: str = "the prompt") -> None:
+    """Raises PromptTooShortError when ``count`` notes are too few to continue."""
+    needed = min_prompt_notes(config)
+    if count < needed:
+        raise PromptTooShortError(f"{what} has {count} note{'s' if count != 1 else ''}; generation needs at "
+                                  f"least {needed} (the model reads up to {config.sequence_length_i})")
+
+
 @dataclass
 class Generator:
     """A model's runtime and codec, ready to continue note sequences."""

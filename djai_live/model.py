@@ -16,9 +16,10 @@ from .encoding import FEATURES, Codec
 from .files import atomic_path
 from .model_files import (CONFIG_ENTRY, DEFAULT_MODEL, ModelFileError, default_model_path, read_config,  # noqa: F401
                           resolve_model_path, sinusoidal_table)
+from .tensorflow_import import import_tensorflow_quietly
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-import keras  # noqa: E402  (after quieting TensorFlow's start-up chatter)
+import_tensorflow_quietly()
+import keras  # noqa: E402  (after the quiet import above, this only binds the name)
 from keras import layers, ops  # noqa: E402
 
 @keras.saving.register_keras_serializable(package="djai_live")

@@ -191,7 +191,7 @@ class PreparedCorpus:
 
         Args:
             files: MIDI file paths, stored as given (make them absolute for a store shared by projects).
-            workers: processes to parse with; default one per CPU (serial for fewer than 32 new files).
+            workers: processes to parse with; default: chosen by the work (:func:`~djai_live.corpus.reading_workers`).
             progress: show a progress bar on stderr.
             prune: forget files that are not in ``files`` and delete shards nobody needs any more.
         """

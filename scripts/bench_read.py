@@ -64,6 +64,14 @@ def main() -> int:
                                lambda fs: load_corpus(fs, cache_dir=None, workers=1).note_count, files)
     rates["pool"], _ = timed(f"djai_live {args.workers} processes, no cache",
                              lambda fs: load_corpus(fs, cache_dir=None, workers=args.workers).note_count, files)
+    from djai_live.corpus import reading_workers
+
+    chosen = reading_workers(files)
+    rates["auto"], _ = timed(f"djai_live as chosen ({chosen} process{'es' if chosen > 1 else ''})",
+                             lambda fs: load_corpus(fs, cache_dir=None).note_count, files)
+    best = max(rates["serial"], rates["pool"])
+    print(f"chosen against the better of serial and pool: {rates['auto'] / best:.2f}x "
+          f"(serial/pool: {rates['serial'] / rates['pool']:.2f}x)")
     with tempfile.TemporaryDirectory() as cache:
         load_corpus(files, cache_dir=cache, workers=args.workers)
         rates["cached"], _ = timed("djai_live from cache",

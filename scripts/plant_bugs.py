@@ -127,7 +127,7 @@ BUGS = [
     Bug("evaluation: the Markov baseline sees the note it predicts", "djai_live/evaluation.py",
         "model.distribution(pitches[max(0, i - context):i])", "model.distribution(pitches[max(0, i - context):i + 1])",
         ("tests/test_evaluation.py::test_markov_baselines_score_every_note_after_the_first_of_each_track",)),
-    Bug("evaluate: --files-from ignored", "djai_live/cli.py",
+    Bug("evaluate: --files-from ignored", "djai_live/cli/corpus_files.py",
         "        if files_from is not None:\n", "        if False:\n",
         ("tests/test_evaluation.py::test_files_from_scores_only_the_listed_files",)),
     Bug("evaluation: the model scored on transposed input", "djai_live/evaluation.py",

@@ -49,7 +49,7 @@ def test_polyphonic_piano_tracks_are_sorted_by_onset_then_pitch(piano_file):
 
 @pytest.mark.parametrize("kind, reason", [
     ("random", "not a readable MIDI file"),
-    ("truncated", "not a readable MIDI file"),
+    ("truncated", "not a readable MIDI file (the file ends in the middle of a track"),
     ("empty", "empty file"),
     ("text", "not a readable MIDI file"),
     ("header_only", "no notes"),

@@ -25,6 +25,16 @@ from .scheduler import FanOut, Scheduler
 from .settings import LiveSettings, SettingError
 
 log = logging.getLogger(__name__)
+events = logging.getLogger("djai_live.events")  # each phrase and setting change: shown with -v
+
+
+def acknowledged_value(value: object) -> object:
+    """A stored setting as /djai/set echoes it: on/off as 1/0 (Max and Pd toggles), a scale in words."""
+    if isinstance(value, bool):
+        return int(value)
+    if hasattr(value, "describe"):
+        return value.describe()
+    return value
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 PREPARE_CLEARANCE_S = 0.008  # prepare an answer only when no note is due sooner (or twice the last preparation)
 GIL_SWITCH_S = 0.0005        # the scheduler thread gets the interpreter within this when a note is due
@@ -224,6 +234,8 @@ class Daemon:
             self._reply("/djai/capabilities", *self.capability_pairs())
         elif kind == "reset":
             self.engine.reset()
+            events.info("reset: the buffer is empty")
+            self._reply("/djai/reset")
         elif kind == "panic":
             ended = self.scheduler.panic()
             log.info("panic: %d sounding note(s) ended", ended)
@@ -239,7 +251,8 @@ class Daemon:
             value = self.settings.set(name, *values)
             if name == "clock" and value != previous_clock:
                 self._switch_clock(value, previous_clock)
-            log.info("set %s = %s", name, value.describe() if hasattr(value, "describe") else repr(value))
+            events.info("set %s = %s", name, value.describe() if hasattr(value, "describe") else repr(value))
+            self._reply("/djai/set", name, acknowledged_value(value))
             if name in ("scale", "key"):
                 self._announce_key()
         except SettingError as error:
@@ -271,8 +284,9 @@ class Daemon:
         self.scheduler.play(phrase, start=phrase.anchor)
         self._placement = phrase.placement()
         self._announce_key()
-        log.debug("phrase %d: %d notes, generated in %.2f ms", phrase.phrase_id, len(phrase.notes),
-                  self.engine.counters.generate_ms_last)
+        events.info("phrase %d: %d notes (%s), generated in %.2f ms", phrase.phrase_id, len(phrase.notes),
+                    " ".join(str(int(note.pitch)) for note in phrase.notes),
+                    self.engine.counters.generate_ms_last)
 
     def _follow_tempo(self) -> None:
         """Keep the notes still to play of a phrase placed on the host's beats on those beats when the

@@ -35,6 +35,9 @@ OUTBOUND = {
     "/djai/status": "name value pairs: model, mode, parameters, counters, clock, tempo, beat, key",
     "/djai/capabilities": "name value pairs: model facts, parameters with kind and range, scales, grids, clocks",
     "/djai/key": "the scale answers keep to, as words (e.g. 'D major'), when it changes and after /djai/status",
+    "/djai/set": "name value: the acknowledgement of a /djai/set, with the value stored (on/off as 1/0, a scale "
+                 "as words)",
+    "/djai/reset": "the acknowledgement of /djai/reset",
 }
 
 
@@ -69,6 +72,14 @@ def number(address: str, name: str, value: Any, low: float, high: float) -> floa
     return float(value)
 
 
+def _numbers_only(address: str, args: Sequence, names: Sequence[str]) -> None:
+    """A wrong type is named as such, before any complaint about how many arguments came."""
+    for position, value in enumerate(args):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            name = names[position] if position < len(names) else f"argument {position + 1}"
+            raise ProtocolError(f"{address}: {name} must be a number, got {type(value).__name__} {value!r}")
+
+
 def _arity(address: str, args: Sequence, low: int, high: int, usage: str) -> None:
     if not low <= len(args) <= high:
         raise ProtocolError(f"{address}: expected {usage}, got {len(args)} argument(s)")
@@ -77,6 +88,7 @@ def _arity(address: str, args: Sequence, low: int, high: int, usage: str) -> Non
 def parse(address: str, args: Sequence[Any]) -> Command:
     """Turn one OSC message into a command, or raise ProtocolError."""
     if address in ("/djai/note", "/djai/note_on"):
+        _numbers_only(address, args, ("pitch", "velocity", "channel"))
         _arity(address, args, 2, 3, "pitch velocity [channel]")
         pitch = integer(address, "pitch", args[0], 0, 127)
         velocity = integer(address, "velocity", args[1], 0, 127)
@@ -85,10 +97,12 @@ def parse(address: str, args: Sequence[Any]) -> Command:
             return Command("note_off", (pitch, channel))
         return Command("note_on", (pitch, velocity, channel))
     if address == "/djai/note_off":
+        _numbers_only(address, args, ("pitch", "channel"))
         _arity(address, args, 1, 2, "pitch [channel]")
         return Command("note_off", (integer(address, "pitch", args[0], 0, 127),
                                     integer(address, "channel", args[1], 1, 16) if len(args) > 1 else 1))
     if address == "/djai/generate":
+        _numbers_only(address, args, ("count",))
         _arity(address, args, 0, 1, "[count]")
         return Command("generate", (integer(address, "count", args[0], 1, 128),) if args else ())
     if address == "/djai/set":
@@ -97,9 +111,11 @@ def parse(address: str, args: Sequence[Any]) -> Command:
             raise ProtocolError(f"{address}: the parameter name must be a string, got {args[0]!r}")
         return Command("set", tuple(args))
     if address == "/djai/tempo":
+        _numbers_only(address, args, ("bpm",))
         _arity(address, args, 1, 1, "bpm")
         return Command("tempo", (number(address, "bpm", args[0], 20.0, 400.0),))
     if address == "/djai/beat":
+        _numbers_only(address, args, ("bar", "beat"))
         _arity(address, args, 2, 2, "bar beat")
         return Command("beat", (number(address, "bar", args[0], -1e6, 1e6), number(address, "beat", args[1], 0.0, 64.0)))
     if address in ("/djai/reset", "/djai/panic", "/djai/ping", "/djai/status", "/djai/capabilities"):

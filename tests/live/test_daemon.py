@@ -306,3 +306,27 @@ def test_a_slow_preparation_widens_the_berth_kept_before_due_notes(tiny_model, m
         daemon.stop()
     assert daemon._last_prepare_s >= 0.03
     assert daemon._prepare_clearance() >= 0.06
+
+
+@pytest.mark.daemon_args("-v", "--mode", "manual", "--length", "3", "--seed", "2")
+def test_settings_and_reset_are_acknowledged_and_verbose_logs_phrases_and_settings(peer_and_daemon):
+    peer, process = peer_and_daemon
+    peer.send("/djai/set", "length", 6.0)
+    peer.send("/djai/set", "interrupt", "off")
+    peer.send("/djai/set", "scale", "major", "D")
+    peer.send("/djai/set", "length", 999)  # refused: no acknowledgement, an error
+    peer.send("/djai/reset")
+    acks = [args for _, _, args in peer.wait_for("/djai/set", 3)]
+    assert acks == [["length", 6], ["interrupt", 0], ["scale", "D major"]]
+    peer.wait_for("/djai/reset")
+    assert "length must be" in peer.wait_for("/djai/error")[0][2][0]
+    play_phrase(peer, (62, 66, 69))
+    peer.send("/djai/generate")
+    (_, _, phrase), = peer.wait_for("/djai/phrase")
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(10) == 0
+    log = process.stderr.read()
+    assert "set length = 6" in log and "set scale = D major" in log
+    pitches = " ".join(str(int(pitch)) for pitch in phrase[3::4])
+    assert f"phrase {phrase[0]}: {phrase[1]} notes ({pitches})" in log
+    assert "DEBUG" not in log  # -v is not -vv

@@ -1,0 +1,55 @@
+"""``serve --config LIVE.toml``: a [serve] table of flags and [[instrument]] tables."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from .options import CommandError
+
+
+def expand_config_file(argv: list[str], parser: argparse.ArgumentParser) -> tuple[list[str], list | None]:
+    """The file's [serve] table as flags placed before the command line's own (so those win), and its
+    [[instrument]] tables.
+
+    Raises:
+        CommandError: the file is missing, not TOML, or names an unknown flag.
+    """
+    if "serve" not in argv or "--config" not in argv:
+        return argv, None
+    position = argv.index("--config")
+    if position + 1 >= len(argv):
+        return argv, None  # argparse reports the missing value
+    path = Path(argv[position + 1])
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib
+    try:
+        data = tomllib.loads(path.read_text())
+    except OSError as error:
+        raise CommandError(f"{path}: cannot read the config file ({error.strerror or error})") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise CommandError(f"{path}: not valid TOML ({error})") from None
+    unknown_tables = set(data) - {"serve", "instrument"}
+    if unknown_tables:
+        raise CommandError(f"{path}: unknown tables {sorted(unknown_tables)}; use [serve] and [[instrument]]")
+    serve_parser = parser._subparsers._group_actions[0].choices["serve"]
+    known = {option.lstrip("-").replace("-", "_"): action for action in serve_parser._actions
+             for option in action.option_strings if option.startswith("--")}
+    flags: list[str] = []
+    for key, value in data.get("serve", {}).items():
+        action = known.get(key)
+        if action is None or key in ("config", "help"):
+            raise CommandError(f"{path}: [serve] has no flag {key!r}; see `djai-live serve --help`")
+        flag = action.option_strings[-1]
+        if action.nargs == 0:
+            if value is True:
+                flags.append(flag)
+        elif isinstance(value, list):
+            flags += [flag, *map(str, value)]
+        elif isinstance(value, bool):
+            flags += [flag, "on" if value else "off"]
+        else:
+            flags += [flag, str(value)]
+    command = argv.index("serve")
+    return argv[:command + 1] + flags + argv[command + 1:], data.get("instrument")

@@ -1,0 +1,117 @@
+"""``djai-live serve``: the live co-improviser over OSC and/or MIDI (live path: no TensorFlow)."""
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from .options import (CommandError, HelpFormatter, add_model_flag, add_transposition_flag, host, integer, on_off,
+                      port)
+
+log = logging.getLogger("djai_live")
+MIDI_APIS = ("alsa", "jack", "coremidi", "windows")
+
+
+def add_parser(commands, parents: list[argparse.ArgumentParser]) -> None:
+    from ..live.settings import LiveSettings
+    from ..scales import Scale
+
+    serve = commands.add_parser("serve", parents=parents, formatter_class=HelpFormatter,
+                                help="run the live co-improviser (OSC and/or MIDI)",
+                                description="Listen to a performer over OSC and/or MIDI and answer in real time. "
+                                "Every /djai/set parameter is also a flag here.")
+    add_model_flag(serve)
+    add_transposition_flag(serve, 0, "0 whatever the model file says: on a small CPU each view costs answer "
+                           "latency")
+    serve.add_argument("--osc-host", type=host, default="127.0.0.1", help="address to listen on (anything but "
+                       "127.0.0.1 exposes the daemon to the network)")
+    serve.add_argument("--osc-port", type=port, default=9000, help="UDP port the daemon listens on")
+    serve.add_argument("--reply-host", type=host, default="127.0.0.1", help="where answers are sent")
+    serve.add_argument("--reply-port", type=port, default=9001, help="UDP port answers are sent to")
+    serve.add_argument("--no-osc", action="store_true", help="MIDI only")
+    serve.add_argument("--midi-in", default=None, help="input port name (or part of it), or 'virtual'")
+    serve.add_argument("--midi-out", default=None, help="output port name (or part of it), or 'virtual'")
+    serve.add_argument("--midi-api", choices=MIDI_APIS, default=None, help="MIDI backend (default: the platform's)")
+    serve.add_argument("--seed", type=integer, default=None, help="fix the sampling for reproducible sessions")
+    serve.add_argument("--prepare-answers", type=on_off, default=True, metavar="{on,off}",
+                       help="draw the next answer while the performer is between notes, so a request finds it "
+                       "ready (default on)")
+    serve.add_argument("--config", type=Path, default=None, metavar="LIVE.toml",
+                       help="read flags from a TOML file: a [serve] table of flag names (flags given here win) "
+                       "and [[instrument]] tables (index, in_channels, out_channel)")
+    serve.add_argument("--instrument-map", default=None, metavar="CH:INST,...",
+                       help="which model instrument each input MIDI channel plays, e.g. 1:0,2:1,10:2")
+    serve.add_argument("--output-map", default=None, metavar="INST:CH,...",
+                       help="the MIDI channel each generated instrument plays on (default: the channel it is "
+                       "heard on, else channel_out)")
+    defaults = LiveSettings()
+    for name, (kind, low, high) in LiveSettings.RANGES.items():
+        flag = "--" + name.replace("_", "-")
+        if kind is bool:
+            serve.add_argument(flag, type=on_off, default=None, metavar="{on,off}",
+                               help=f"live parameter {name} (default {'on' if getattr(defaults, name) else 'off'})")
+        elif isinstance(kind, tuple):
+            serve.add_argument(flag, choices=kind, default=None,
+                               help=f"live parameter {name} (default {getattr(defaults, name)})")
+        elif kind is Scale:
+            serve.add_argument(flag, nargs="+", default=None, metavar="WORD",
+                               help="live parameter scale: NAME [ROOT] (major C, dorian D, ...), or custom and "
+                               "pitch classes 0-11 (default chromatic)")
+        else:
+            serve.add_argument(flag, type=_live_number(name, kind, low, high), default=None,
+                               help=f"live parameter {name}, {low}-{high} (default {getattr(defaults, name)})")
+    serve.set_defaults(run=run)
+
+
+def _live_number(name: str, kind: type, low: float, high: float):
+    """A parse-time check of a live parameter's range, with the same words as /djai/set."""
+    def parse(text: str) -> float | int:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'}, "
+                                             f"got {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{name} must be {low}-{high}, got {text}")
+        return value
+
+    parse.__name__ = name
+    return parse
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..live.daemon import ServeOptions, serve
+    from ..live.instruments import InstrumentMap, InstrumentMapError
+    from ..live.settings import LiveSettings, SettingError
+    from ..model_files import read_config, resolve_model_path
+
+    config = read_config(resolve_model_path(args.model))
+    settings = LiveSettings(length=config.sequence_length_o)
+    try:
+        for name in LiveSettings.RANGES:
+            value = getattr(args, name)
+            if value is not None:
+                settings.set(name, *(value if isinstance(value, list) else [value]))
+    except SettingError as error:
+        raise CommandError(str(error)) from None
+    if args.no_osc and not (args.midi_in or args.midi_out):
+        raise CommandError("--no-osc needs --midi-in and/or --midi-out, or there is nothing to listen to")
+    try:
+        instruments = InstrumentMap.from_tables(args.instrument_tables or [], str(args.config)) \
+            if getattr(args, "instrument_tables", None) else InstrumentMap()
+        flags = InstrumentMap.parse(args.instrument_map, args.output_map)
+    except InstrumentMapError as error:
+        raise CommandError(str(error)) from None
+    instruments.inputs.update(flags.inputs)
+    instruments.outputs.update(flags.outputs)
+    if (instruments.inputs or instruments.outputs) and config.num_instruments < 2:
+        log.warning("the model has one instrument: the instrument map and output map are ignored")
+    options = ServeOptions(model=args.model, osc=not args.no_osc, osc_host=args.osc_host, osc_port=args.osc_port,
+                           reply_host=args.reply_host, reply_port=args.reply_port, midi_in=args.midi_in,
+                           midi_out=args.midi_out, midi_api=args.midi_api, seed=args.seed, instruments=instruments,
+                           prepare_answers=args.prepare_answers,
+                           average_transpositions=args.average_transpositions)
+    try:
+        return serve(options, settings)
+    except OSError as error:
+        raise CommandError(str(error)) from None

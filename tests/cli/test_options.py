@@ -1,0 +1,71 @@
+"""A sweep of bad values over every option of every command: each is refused while parsing, as one usage line
+naming the option, or accepted as a legitimate value; nothing escapes as a traceback."""
+import argparse
+import contextlib
+import io
+
+import pytest
+
+from djai_live.cli import build_parser
+
+BAD_VALUES = ["", "x", "nan", "inf", "-1", "0", "99999", "1e309", "/nonexistent/folder/file.mid", "1,x", "-"]
+# Values of these kinds are legitimately accepted while parsing, and checked (or used) when the command runs:
+# free names (a model name, a MIDI port name looked up when opened, a TOML file read first thing), a seed
+# (any integer), scale words (checked by the same code as /djai/set, test_cli covers the message), map texts.
+ACCEPTED_AT_PARSE = {
+    "--model": set(BAD_VALUES), "--midi-in": set(BAD_VALUES), "--midi-out": set(BAD_VALUES),
+    "--config": set(BAD_VALUES), "--scale": set(BAD_VALUES), "--instrument-map": set(BAD_VALUES),
+    "--output-map": set(BAD_VALUES), "--cache-dir": set(BAD_VALUES), "--copy-to": set(BAD_VALUES),
+    "--seed": {"-1", "0", "99999"}, "--max-leap": {"0", "99999"}, "--temperature": {"0", "99999"},
+    "--transpose": {"0"}, "--average-transpositions": {"0"}, "--length": {"99999"}, "--epochs": {"99999"},
+    "--layers": {"99999"}, "--units": {"99999"}, "--heads": {"99999"}, "--batch-size": {"99999"},
+    "--sequence-length-i": {"99999"}, "--sequence-length-o": {"99999"}, "--instruments": {"99999"},
+    "--workers": {"99999"}, "--max-files": {"99999"}, "--cpu-devices": {"99999"}, "--patience": {"99999"},
+    "--lr-patience": {"99999"}, "--learning-rate": {"99999"}, "--pitch-min": {"0"}, "--pitch-max": {"0"},
+    "--dropout": {"0"}, "--validation-split": {"0"}, "--track": {"0", "99999"} - {"99999"},
+    "--velocity-scale": {"0"}, "--channel-in": {"0"}, "--clock-latency-ms": {"-1", "0"},
+    # on/off switches take 0 for off; hosts: "0" is 0.0.0.0 and "99999" an IPv4 number, as getaddrinfo reads them
+    "--interrupt": {"0"}, "--prepare-answers": {"0"}, "--osc-host": {"0", "99999"}, "--reply-host": {"0", "99999"},
+}
+# Output names: any file name in an existing folder is fine ("x" is ./x); folders and missing folders are not.
+for _flag in ("--out", "--plot", "--wav", "--output"):
+    ACCEPTED_AT_PARSE[_flag] = set(BAD_VALUES) - {"", "/nonexistent/folder/file.mid"}
+REQUIRED = {
+    "prepare": ["{dir}", "-o", "{dir}/cache"], "train": ["{dir}", "-o", "{dir}/m.keras"],
+    "generate": ["--prompt", "{file}", "--out", "{dir}/o.mid"], "evaluate": ["{dir}"], "serve": [], "ports": [], "patches": [],
+}
+
+
+def _options():
+    parser = build_parser()
+    for name, command in parser._subparsers._group_actions[0].choices.items():
+        for action in command._actions:
+            if action.option_strings and action.nargs != 0 and not isinstance(action, argparse._HelpAction):
+                yield name, "/".join(action.option_strings)
+
+
+def _parse(argv):
+    stderr = io.StringIO()
+    with contextlib.redirect_stderr(stderr):
+        try:
+            build_parser().parse_args(argv)
+        except SystemExit as exit:
+            return exit.code, stderr.getvalue()
+    return 0, stderr.getvalue()
+
+
+@pytest.mark.parametrize("command, option", sorted(set(_options())))
+def test_every_bad_value_is_one_usage_line_or_legitimately_accepted(tmp_path, chorale, command, option):
+    required = [a.format(dir=tmp_path, file=chorale) for a in REQUIRED[command]]
+    flag = option.split("/")[-1]
+    accepted = set()
+    for value in BAD_VALUES:
+        code, stderr = _parse([command, *required, flag, value])  # an exception here fails the test
+        if code == 0:
+            accepted.add(value)
+            continue
+        assert code == 2
+        lines = stderr.strip().splitlines()
+        assert lines[-1].startswith(f"djai-live {command}: error: argument {option}"), stderr
+        assert sum("error:" in line for line in lines) == 1
+    assert accepted <= ACCEPTED_AT_PARSE.get(flag, set()), f"{option} accepted {sorted(accepted)}"
