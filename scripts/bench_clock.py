@@ -209,32 +209,43 @@ def run(seed: int, clock_latency_ms: float, report: bool = True) -> float:
             pickle.dump({"fed": fed, "ticks": ticks, "start": start}, handle)
     change = start + 24 * 60.0 / 120.0      # the first tick at 90 BPM
     bar_after = change + 4 * 60.0 / 90.0
-    firsts, every, in_change, unplaced = [], [], [], 0
-    for phrase, played in recorder.answers:
-        if phrase.start_beat is None:
-            unplaced += 1
-            continue
-        due = intended_times(phrase, ticks)[:len(played)]
-        for k, (when, intended) in enumerate(zip(played, due)):
-            if np.isnan(intended) or when >= ticks[-1]:
+    sent = np.load(sent_file)
+
+    def against(reference: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+        """(first notes vs their beats, every note vs its slot, notes due in the bar after the change,
+        answers not placed) with the host's beats timed by ``reference`` ticks."""
+        firsts, every, in_change, unplaced = [], [], [], 0
+        for phrase, played in recorder.answers:
+            if phrase.start_beat is None:
+                unplaced += 1
                 continue
-            error = (when - intended) * 1000.0
-            (in_change if change <= intended < bar_after else every).append(error)
-            if k == 0:
-                firsts.append(error)
-    every, firsts, in_change = np.array(every), np.array(firsts), np.array(in_change)
+            due = intended_times(phrase, reference)[:len(played)]
+            for k, (when, intended) in enumerate(zip(played, due)):
+                if np.isnan(intended) or when >= ticks[-1]:
+                    continue
+                error = (when - intended) * 1000.0
+                (in_change if change <= intended < bar_after else every).append(error)
+                if k == 0:
+                    firsts.append(error)
+        return np.array(firsts), np.array(every), np.array(in_change), unplaced
+
+    firsts, every, in_change, unplaced = against(ticks)
     signed_median = float(np.median(every)) if len(every) else float("nan")
     if not report:
         return signed_median
-    sent = np.load(sent_file)
     print(f"MIDI clock from a separate process over JACK: {PLAN[0][0]:.0f} BPM for {PLAN[0][1]} beats, then "
           f"{PLAN[1][0]:.0f} BPM for {PLAN[1][1]} beats, each tick jittered by +-{JITTER_S * 1000:.0f} ms; "
           f"seed {seed}, clock_latency_ms {clock_latency_ms:g}")
     print(f"  baseline: sent ticks vs the nominal grid   {percentiles((sent - ticks[:len(sent)]) * 1000.0)}")
+    show = lambda errors: percentiles(errors) if len(errors) else "none"  # noqa: E731
     print("  against the host's beats (each note at the beat its answer says, timed by the nominal ticks):")
-    print(f"    first note of each answer vs its beat:   {percentiles(firsts) if len(firsts) else 'none'}")
-    print(f"    every note vs its slot, steady tempo:    {percentiles(every) if len(every) else 'none'}")
-    print(f"    notes due in the bar after the change:   {percentiles(in_change) if len(in_change) else 'none'}")
+    print(f"    first note of each answer vs its beat:   {show(firsts)}")
+    print(f"    every note vs its slot, steady tempo:    {show(every)}")
+    print(f"    notes due in the bar after the change:   {show(in_change)}")
+    if len(sent) == len(ticks):  # a loaded sender is late itself: the beats as it really sent them
+        firsts_sent, every_sent, _, _ = against(sent)
+        print(f"    the same timed by the ticks as sent: first notes {show(firsts_sent)}")
+        print(f"                                         every note  {show(every_sent)}")
     if unplaced:
         print(f"    {unplaced} answers were not placed on the host's beats (no clock yet)")
     onsets = np.array([t for t in recorder.note_ons if t < ticks[-1]])

@@ -244,8 +244,9 @@ def main() -> int:
         queue_dropped = values["dropped"] - before["dropped"]
         print(f"flood: {total} notes in {time.monotonic() - started:.1f} s; daemon VmRSS {rss_before} KiB -> "
               f"{rss_after} KiB ({(rss_after - rss_before) / max(rss_before, 1) * 100:+.1f}%); buffer {values['buffer']}")
-        print(f"  counted at the daemon: {taken} of {total} note-ons taken ({total - taken} lost: {queue_dropped} "
-              f"messages dropped by its queue, the rest never reached it), rejected {values['rejected'] - before['rejected']}")
+        print(f"  counted at the daemon: {taken} of {total} note-ons taken ({total - taken} lost); its queue dropped "
+              f"{queue_dropped} of the {2 * total} messages (note-ons and note-offs, oldest first); rejected "
+              f"{values['rejected'] - before['rejected']}")
         after = answer_latencies(client, receiver, 50)
         print(f"answer latency right after the flood:      {percentiles(after)}")
         print(f"the daemon's own scheduling lateness, p99:  {values['lateness_ms_p99']} ms")
