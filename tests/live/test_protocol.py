@@ -90,6 +90,8 @@ def accepted_within_the_contract(command: Command) -> None:
         assert type(bar) is float and is_number(bar) and type(beat) is float and 0.0 <= beat <= 64.0, args
     elif kind == "set":
         assert 2 <= len(args) <= 14 and isinstance(args[0], str), args
+    elif kind == "load":
+        assert len(args) == 1 and isinstance(args[0], str) and args[0].strip() == args[0] != "", args
     else:
         assert kind in {"reset", "panic", "ping", "status", "capabilities"} and args == (), command
 
@@ -131,3 +133,13 @@ def test_single_numbers_are_accepted_exactly_inside_their_range(address, low, hi
         return
     assert inside, value
     accepted_within_the_contract(command)
+
+
+def test_load_takes_one_name_or_path():
+    from djai_live.live.protocol import Command, ProtocolError, parse
+
+    assert parse("/djai/load", ["chorale"]) == Command("load", ("chorale",))
+    assert parse("/djai/load", [" my models/tuned.keras "]) == Command("load", ("my models/tuned.keras",))
+    for bad in ([], [""], [3], ["a", "b"]):
+        with pytest.raises(ProtocolError, match="/djai/load"):
+            parse("/djai/load", bad)
