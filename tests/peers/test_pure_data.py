@@ -10,7 +10,6 @@ import pytest
 from pythonosc.osc_message import OscMessage
 from pythonosc.udp_client import SimpleUDPClient
 
-from djai_live.live.protocol import OUTBOUND
 from tests.live.conftest import free_udp_port, running_daemon
 from tests.peer import need_executables
 
@@ -156,8 +155,6 @@ def test_all_notes_off_a_model_swap_and_four_channels_reach_the_patch(tmp_path):
     assert not problems(pd.lines)
 
 
-@pytest.mark.skipif("/djai/all_notes_off" not in OUTBOUND,
-                    reason="this daemon does not send /djai/all_notes_off yet (issue 15's panic)")
 def test_the_daemons_panic_leaves_nothing_sounding_in_the_patch(tmp_path):
     reply_port = free_udp_port()
     with running_daemon("--mode", "every", "--every-n", "4", "--length", "6", "--tempo-bpm", "60",
