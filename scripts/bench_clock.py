@@ -95,6 +95,9 @@ class Recorder:
     def note_off(self, pitch, channel) -> None:
         pass
 
+    def all_notes_off(self, ever_sent, channels) -> None:
+        pass
+
 
 def percentiles(errors_ms: np.ndarray) -> str:
     """|error| percentiles, and the signed median: a constant lead or lag that --clock-latency can remove."""
@@ -108,6 +111,9 @@ def main() -> int:
     parser.add_argument("--send-clock", type=float, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--sent-to", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--jack-realtime", action="store_true",
+                        help="run the JACK server with real-time scheduling, as a studio does (root or rtprio)")
+    parser.add_argument("--no-realtime", action="store_true", help="the daemon without real-time scheduling")
     parser.add_argument("--clock-latency-ms", type=float, default=0.0,
                         help="the daemon's clock_latency_ms, set by hand (see --calibrate)")
     parser.add_argument("--calibrate", action="store_true",
@@ -120,16 +126,17 @@ def main() -> int:
     if shutil.which("jackd") is None:
         print("jackd is not installed (apt-get install jackd2)", file=sys.stderr)
         return 1
-    jack = subprocess.Popen(["jackd", "-n", SERVER, "--no-realtime", "-d", "dummy", "-r", "48000", "-p", "64"],
+    realtime_jack = ["--realtime"] if args.jack_realtime else ["--no-realtime"]
+    jack = subprocess.Popen(["jackd", "-n", SERVER, *realtime_jack, "-d", "dummy", "-r", "48000", "-p", "64"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         subprocess.run(["jack_wait", "-s", SERVER, "-w", "-t", "5"], check=True, capture_output=True)
         if args.calibrate:
-            calibration = run(args.seed + 1000, 0.0, report=False)
+            calibration = run(args.seed + 1000, 0.0, report=False, no_realtime=args.no_realtime)
             print(f"calibration run (seed {args.seed + 1000}, no clock latency): every note vs its slot, signed "
                   f"median {calibration:+.3f} ms -> clock_latency_ms {calibration:.3f} for the measured run")
             args.clock_latency_ms = calibration
-        run(args.seed, args.clock_latency_ms)
+        run(args.seed, args.clock_latency_ms, no_realtime=args.no_realtime)
         return 0
     finally:
         jack.terminate()
@@ -144,7 +151,7 @@ def intended_times(phrase, ticks: np.ndarray) -> np.ndarray:
     return np.interp(beats * 24.0, np.arange(len(ticks)), ticks, right=np.nan)
 
 
-def run(seed: int, clock_latency_ms: float, report: bool = True) -> float:
+def run(seed: int, clock_latency_ms: float, report: bool = True, no_realtime: bool = False) -> float:
     """One measured run; returns the signed median error of every note against its slot (ms)."""
     import tempfile
 
@@ -159,7 +166,8 @@ def run(seed: int, clock_latency_ms: float, report: bool = True) -> float:
     time.sleep(1.5)  # the sender's port must exist before the daemon looks for it
     settings = LiveSettings(mode="manual", length=8, clock="midi", quantize_start="beat", grid="1/16",
                             clock_latency_ms=clock_latency_ms)
-    daemon = Daemon(ServeOptions(osc=False, midi_in=SENDER_PORT, midi_api="jack", seed=seed), settings)
+    daemon = Daemon(ServeOptions(osc=False, midi_in=SENDER_PORT, midi_api="jack", seed=seed,
+                                 realtime=not no_realtime), settings)
     recorder = Recorder()
     daemon.scheduler.sink = recorder
     play = daemon._play
