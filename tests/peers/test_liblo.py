@@ -3,8 +3,6 @@ import subprocess
 import threading
 import time
 
-import pytest
-
 from tests.live.conftest import free_udp_port, running_daemon
 from tests.peer import need_executables
 
