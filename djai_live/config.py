@@ -66,6 +66,9 @@ class DjaiConfig:
     # Per instrument, the [lowest, highest] pitch it plays in the training data (1st to 99th percentile;
     # filled by training for several instruments): live accompaniment keeps each voice in its register.
     instrument_ranges: list[list[int]] | None = None
+    # Inference only: the sampling temperature `serve` starts with when --temperature is not given (None: the
+    # live default, 1.0). A model whose samples at 1.0 are too free stores what its benchmark chose.
+    live_temperature: float | None = None
     version: int = CONFIG_VERSION
 
     def __post_init__(self) -> None:
@@ -91,6 +94,8 @@ class DjaiConfig:
                     and r[0] <= r[1] for r in ranges):
                 raise ValueError(f"instrument_ranges must be one [low, high] pitch pair (0-127, low <= high) per "
                                  f"instrument ({self.num_instruments}), got {ranges!r}")
+        if self.live_temperature is not None and not 0.0 <= float(self.live_temperature) <= 10.0:
+            raise ValueError(f"live_temperature must be in 0..10 (the live range), got {self.live_temperature!r}")
         if self.model_type not in MODEL_TYPES:
             raise ValueError(f"model_type must be one of {', '.join(MODEL_TYPES)}, got {self.model_type!r}")
         if not 0.0 <= float(self.dropout) < 1.0:

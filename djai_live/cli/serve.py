@@ -93,6 +93,8 @@ def run(args: argparse.Namespace) -> int:
     config = read_config(resolve_model_path(args.model))
     settings = LiveSettings(length=config.sequence_length_o)
     try:
+        if config.live_temperature is not None and args.temperature is None:
+            settings.set("temperature", config.live_temperature)
         for name in LiveSettings.RANGES:
             value = getattr(args, name)
             if value is not None:
