@@ -100,7 +100,7 @@ class ModelManager:
             seed: int = 0, learning_rate: float | None = None, max_minutes: float | None = None, **kwargs):
         """Train on MIDI files, continuing from the current weights; returns the Keras History.
 
-        A manager made by :meth:`load` fine-tunes its model: ``epochs``, ``validation_split``,
+        A manager made by :meth:`load` fine-tunes its model: the batch size, ``epochs``, ``validation_split``,
         ``learning_rate``, ``max_minutes`` and the ``train`` settings ``transpose``, ``lr_patience``,
         ``patience`` and ``freeze`` default to :data:`~djai_live.finetune.FINE_TUNE`, and the config records
         the base (``fine_tuned_from``). Otherwise the defaults are the original's (5 epochs, 10% held out,
@@ -121,6 +121,8 @@ class ModelManager:
         if learning_rate is not None or defaults:
             config = config.replace(learning_rate=learning_rate if learning_rate is not None
                                     else defaults.learning_rate)
+        if defaults:
+            config = config.replace(batch_size=defaults.batch_size)
         with tempfile.TemporaryDirectory() as scratch:
             result = train(midi_files, config, Path(scratch) / "model.keras", epochs=epochs,
                            validation_split=validation_split, seed=seed, plot=False, init_from=self.model,

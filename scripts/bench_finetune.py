@@ -90,8 +90,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--corpus", type=Path, default=Path("../shared/corpus"))
     parser.add_argument("--sizes", default="20,5", help="training set sizes, comma separated")
-    parser.add_argument("--eval-files", type=int, default=16, help="held-out movements scored (a fixed sample)")
-    parser.add_argument("--old-style-files", type=int, default=12,
+    parser.add_argument("--eval-files", type=int, default=10, help="held-out movements scored (a fixed sample)")
+    parser.add_argument("--old-style-files", type=int, default=8,
                         help="files of the default model's test list scored for the old style")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--finetune-flags", default="", help="extra train flags for the fine-tune")

@@ -94,7 +94,7 @@ def test_with_from_and_no_other_flag_the_fine_tuning_defaults_apply(tiny_model, 
     base = read_config(tiny_model)
     assert (config.n_units, config.n_layers, config.sequence_length_i) == (base.n_units, base.n_layers,
                                                                            base.sequence_length_i)
-    assert config.learning_rate == FINE_TUNE.learning_rate
+    assert config.learning_rate == FINE_TUNE.learning_rate and config.batch_size == FINE_TUNE.batch_size
     assert settings == {"epochs": FINE_TUNE.epochs, "validation_split": FINE_TUNE.validation_split,
                         "patience": FINE_TUNE.patience, "lr_patience": FINE_TUNE.lr_patience,
                         "transpose": FINE_TUNE.transpose, "max_minutes": FINE_TUNE.max_minutes,

@@ -53,7 +53,7 @@ def add_parser(commands, parents: list[argparse.ArgumentParser]) -> None:
     train.add_argument("--heads", type=positive_int, default=None,
                        help=_help("attention heads (transformer)", SCRATCH["heads"], base))
     train.add_argument("--batch-size", type=positive_int, default=None,
-                       help=_help("windows per batch", SCRATCH["batch_size"], base))
+                       help=_help("windows per batch", SCRATCH["batch_size"], FINE_TUNE.batch_size))
     train.add_argument("--learning-rate", type=positive, default=None,
                        help=_help("Adam's learning rate", SCRATCH["learning_rate"], FINE_TUNE.learning_rate))
     train.add_argument("--epochs", type=positive_int, default=None,
@@ -138,6 +138,7 @@ def _settings(args: argparse.Namespace, include_drums: bool):
         changes = {field: given[flag] for flag, field in ARCHITECTURE.items() if flag in given}
         changes.update({field: value for field, value in training.items() if value is not None})
         changes["learning_rate"] = given.get("learning_rate", FINE_TUNE.learning_rate)
+        changes["batch_size"] = given.get("batch_size", FINE_TUNE.batch_size)
         try:
             config = fine_tune_config(args.base, include_drums=include_drums, **changes)
         except FineTuneConflict as error:
