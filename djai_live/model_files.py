@@ -27,14 +27,29 @@ class ModelFileError(Exception):
     """A model file that is missing, damaged or not a djai_live model."""
 
 
+BUNDLED_SUFFIX = "_model.keras"
+
+
+def bundled_folder() -> Path:
+    return Path(str(resources.files("djai_live") / "data"))
+
+
 def default_model_path() -> Path:
-    return Path(str(resources.files("djai_live") / "data" / "default_model.keras"))
+    return bundled_folder() / f"{DEFAULT_MODEL}{BUNDLED_SUFFIX}"
+
+
+def bundled_models() -> list[str]:
+    """The names of the models shipped with the package (``data/NAME_model.keras``), 'default' first."""
+    names = sorted(path.name[:-len(BUNDLED_SUFFIX)] for path in bundled_folder().glob(f"*{BUNDLED_SUFFIX}"))
+    return sorted(names, key=lambda name: name != DEFAULT_MODEL)
 
 
 def resolve_model_path(model: str | os.PathLike | None) -> Path:
-    """``None`` or ``"default"`` name the bundled model; anything else is a path."""
+    """``None`` or a bundled model's name ('default', ...) name the bundled file; anything else is a path."""
     if model is None or str(model) == DEFAULT_MODEL:
         return default_model_path()
+    if isinstance(model, str) and model in bundled_models():
+        return bundled_folder() / f"{model}{BUNDLED_SUFFIX}"
     return Path(model)
 
 

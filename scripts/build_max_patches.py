@@ -1,37 +1,65 @@
 #!/usr/bin/env python3
-"""Build the Max patches in max_patches/ with py2max (which takes each object's inlets and outlets from
-Cycling '74's reference), so the shipped .maxpat files are reproducible and lint-clean.
+"""Build the Max package max_patches/djai_live/ with py2max, so every shipped patch is reproducible and lint-clean.
 
-    python scripts/build_max_patches.py        # writes max_patches/djai_live.maxpat and djai.live.maxpat
-    python scripts/build_max_patches.py --out-dir /tmp/x
+The folder follows Cycling '74's own packages (Cycling74/ease, Cycling74/percolate): `package-info.json` at the
+top, abstractions in `patchers/`, one `.maxhelp` per abstraction in `help/`, and the launch patch in `extras/`,
+named by `homepatcher` so Max's Package Manager opens it ("Launch") and lists it in the Extras menu; a
+`docs/NAME.maxref.xml` per abstraction gives Max's reference page (Cycling74/max-package-template's README).
+
+    python scripts/build_max_patches.py                  # writes max_patches/djai_live/
+    python scripts/build_max_patches.py --out-dir /tmp/x # writes /tmp/x/djai_live/
 """
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import py2max
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from djai_live import __version__  # noqa: E402
 from djai_live.scales import SCALES  # noqa: E402
 
+PACKAGE = "djai_live"
 OUT = Path(__file__).resolve().parents[1] / "max_patches"
+LAUNCH_PATCH = "djai_live.maxpat"
+MODES = ["phrase", "every", "manual", "accompany"]
+# Messages the abstraction's right inlet understands, in the order of its [route]
+CONTROL = ["set", "load", "generate", "reset", "panic", "ping", "status", "capabilities", "tempo", "beat",
+           "host", "port", "listen"]
+# What the daemon sends that the abstraction splits off for the player; the rest leaves by the last outlet
+PLAYED = ["/djai/note", "/djai/note_off", "/djai/all_notes_off"]
+SHOWN = ["/djai/loaded", "/djai/set", "/djai/reset", "/djai/key", "/djai/error"]
+# (inlets, outlets) of each abstraction, counted from its own inlet and outlet boxes once it is built
+ABSTRACTION_PORTS: dict[str, tuple[int, int]] = {}
 
 
 class Layout:
-    """A patcher plus a helper that places boxes on a grid, so nothing overlaps."""
+    """A patcher plus helpers that place boxes by hand, so nothing overlaps."""
 
-    def __init__(self, path: Path, width: int, height: int) -> None:
-        self.patcher = py2max.Patcher(path)
+    def __init__(self, patcher: py2max.Patcher, width: int, height: int) -> None:
+        self.patcher = patcher
         self.patcher.rect = [80.0, 80.0, float(width), float(height)]
 
+    @classmethod
+    def file(cls, path: Path, width: int, height: int) -> "Layout":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return cls(py2max.Patcher(path), width, height)
+
     def obj(self, text: str, x: float, y: float, width: float = 110):
-        if text.startswith("route "):
-            # Max's [route] has 2 inlets whatever its arguments (the Max reference); py2max scales them
-            selectors = len(text.split()) - 1
-            return self.patcher.add_textbox(text, patching_rect=[x, y, width, 22], numinlets=2,
-                                            numoutlets=selectors + 1, outlettype=[""] * (selectors + 1))
+        name, *args = text.split()
+        if name == "makenote" and len(args) >= 3:
+            # A third argument (the MIDI channel) adds a fourth inlet and a third outlet (Max reference for
+            # makenote); py2max's table has only the two-argument form.
+            return self.patcher.add_textbox(text, patching_rect=[x, y, width, 22], numinlets=4, numoutlets=3,
+                                            outlettype=["float", "float", "float"])
+        if name in ABSTRACTION_PORTS:
+            inlets, outlets = ABSTRACTION_PORTS[name]
+            return self.patcher.add_textbox(text, patching_rect=[x, y, width, 22], numinlets=inlets,
+                                            numoutlets=outlets, outlettype=[""] * outlets)
         return self.patcher.add_textbox(text, patching_rect=[x, y, width, 22])
 
     def msg(self, text: str, x: float, y: float, width: float = 110):
@@ -40,8 +68,31 @@ class Layout:
     def note(self, text: str, x: float, y: float, width: float = 300, height: float = 20):
         return self.patcher.add_comment(text, patching_rect=[x, y, width, height])
 
+    def port(self, kind: str, x: float, y: float, comment: str, index: int):
+        """An inlet or outlet whose `comment` is the assistance Max shows on hover (py2max's own `comment=`
+        would add a separate comment box instead); `index` numbers them from 1, left to right, as Max saves."""
+        box = self.patcher.add_textbox(kind, patching_rect=[x, y, 30, 30])
+        box._kwds.update(comment=comment, index=index)
+        return box
+
+    def tab(self, name: str, x: float, y: float) -> "Layout":
+        """A [p NAME] shown as a tab of the help window, as Max's own help files do."""
+        box = self.patcher.add_subpatcher(f"p {name}", numinlets=0, numoutlets=0, outlettype=[],
+                                          patching_rect=[x, y, 20 + 8 * len(name), 22])
+        box._kwds["outlettype"] = []   # no outlets, none typed (py2max fills in one untyped outlet)
+        box.subpatcher.showontab = 1
+        return Layout(box.subpatcher, 760, 600)
+
     def wire(self, source, destination, outlet: int = 0, inlet: int = 0) -> None:
         self.patcher.add_line(source, destination, outlet=outlet, inlet=inlet)
+
+    def save(self) -> None:
+        self.patcher.save()
+
+    def save_abstraction(self, name: str) -> None:
+        kinds = [box.maxclass for box in self.patcher._boxes]
+        ABSTRACTION_PORTS[name] = (kinds.count("inlet"), kinds.count("outlet"))
+        self.save()
 
 
 def _menu_items(names: list[str]) -> list[str]:
@@ -52,194 +103,441 @@ def _menu_items(names: list[str]) -> list[str]:
     return items[:-1]
 
 
-def build_main(out: Path = OUT) -> Path:
-    path = out / "djai_live.maxpat"
-    p = Layout(path, 1000, 780)
-    p.note("djai_live: play into Max, the daemon answers. Start it first in a terminal: djai-live serve", 20, 10, 620)
+def build_bridge(root: Path) -> Path:
+    """[djai.live SEND_PORT REPLY_PORT]: OSC to the daemon and its answers back, split for a player."""
+    path = root / "patchers" / "djai.live.maxpat"
+    p = Layout.file(path, 900, 490)
+    p.note("[djai.live SEND_PORT REPLY_PORT] (defaults 9000 9001): talks to djai-live serve over OSC", 20, 5, 560)
+    notes_in = p.port("inlet", 20, 40, "notes: pitch velocity [channel] (velocity 0 ends a note)", 1)
+    control_in = p.port("inlet", 300, 40, "messages: set NAME VALUE..., load MODEL, generate [COUNT], reset, panic, "
+                        "ping, status, capabilities, tempo BPM, beat BAR BEAT, host HOST, port PORT, listen PORT", 2)
+    send = p.obj("udpsend 127.0.0.1 #1", 20, 330, 150)
+    receive = p.obj("udpreceive #2", 20, 370, 110)
+    # patcherargs fills in the defaults when the box has no arguments, and re-applies given ones
+    args = p.obj("patcherargs 9000 9001", 130, 80, 140)
+    ports = p.obj("unpack 0 0", 130, 110, 80)
+    send_port = p.obj("prepend port", 130, 140, 90)
+    receive_port = p.obj("prepend port", 130, 170, 90)
+    p.wire(args, ports)
+    p.wire(ports, send_port, 0, 0)
+    p.wire(ports, receive_port, 1, 0)
+    p.wire(send_port, send)
+    p.wire(receive_port, receive)
 
-    # 1. the daemon's address, editable
-    p.note("1. where the daemon listens (djai-live serve --osc-port ...)", 20, 40, 380)
-    host = p.msg("host 127.0.0.1", 20, 65, 100)
-    port = p.msg("port 9000", 130, 65, 80)
-    send = p.obj("udpsend 127.0.0.1 9000", 20, 380, 150)
-    p.wire(host, send)
-    p.wire(port, send)
-
-    # 2. MIDI in
-    p.note("2. your MIDI keyboard: notein -> /djai/note pitch velocity channel", 20, 100, 400)
-    notein = p.obj("notein", 20, 125, 60)
-    pack = p.obj("pack 0 0 0", 20, 165, 80)
-    prepend_note = p.obj("prepend /djai/note", 20, 205, 120)
-    p.wire(notein, pack, 0, 0)
-    p.wire(notein, pack, 1, 1)
-    p.wire(notein, pack, 2, 2)
-    p.wire(pack, prepend_note)
-    p.wire(prepend_note, send)
-    p.note("listen to one MIDI channel only (0: all)", 160, 125, 240)
-    channel_in = p.patcher.add_intbox(patching_rect=[160, 150, 50, 22])
-    prepend_channel = p.obj("prepend /djai/set channel_in", 220, 150, 180)
-    p.wire(channel_in, prepend_channel)
-    p.wire(prepend_channel, send)
-
-    # 3. live parameters
-    p.note("3. live parameters -> /djai/set name value", 440, 40, 300)
-    controls = [("temperature", "flonum", 65), ("top_p", "flonum", 95), ("length", "number", 125),
-                ("phrase_gap_ms", "number", 155)]
-    for name, kind, y in controls:
-        p.note(name, 440, y, 100)
-        box = (p.patcher.add_floatbox if kind == "flonum" else p.patcher.add_intbox)(patching_rect=[545, y, 55, 22])
-        prepend = p.obj(f"prepend /djai/set {name}", 610, y, 200)
-        p.wire(box, prepend)
-        p.wire(prepend, send)
-    p.note("mode", 440, 185, 100)
-    mode = p.patcher.add_umenu(patching_rect=[545, 185, 90, 22], items=["phrase", ",", "every", ",", "manual"])
-    prepend_mode = p.obj("prepend /djai/set mode", 645, 185, 165)
-    p.wire(mode, prepend_mode, 1, 0)  # outlet 1: the chosen item's text
-    p.wire(prepend_mode, send)
-
-    # 4. actions
-    p.note("4. actions", 440, 220, 100)
-    for text, x in (("/djai/generate", 440), ("/djai/reset", 555), ("/djai/panic", 655), ("/djai/ping", 755)):
-        p.wire(p.msg(text, x, 245, 105 if "generate" in text else 90), send)
-    p.note("generate: answer now \u00b7 reset: forget what you played \u00b7 panic: silence everything now", 440, 272, 520)
-
-    # 6. in time and in key
-    p.note("6. in time and in key: clock, quantize, grid, scale, key", 440, 300, 400)
-    menus = [("clock", ["free", "midi", "osc", "link"], 440), ("quantize_start", ["none", "beat", "bar"], 590),
-             ("grid", ["none", "1/4", "1/8", "1/8t", "1/16", "1/16t", "1/32"], 740)]
-    for name, items, x in menus:
-        menu = p.patcher.add_umenu(patching_rect=[x, 325, 60, 22], items=_menu_items(items))
-        prepend = p.obj(f"prepend /djai/set {name}", x, 355, 145)
-        p.wire(menu, prepend, 1, 0)
-        p.wire(prepend, send)
-    scale = p.patcher.add_umenu(patching_rect=[440, 385, 110, 22], items=_menu_items(list(SCALES)))
-    p.note("root 0-11", 555, 385, 60)
-    root = p.patcher.add_intbox(patching_rect=[615, 385, 40, 22])
-    pak = p.obj("pak s 0", 440, 410, 70)
-    prepend_scale = p.obj("prepend /djai/set scale", 520, 410, 150)
-    p.wire(scale, pak, 1, 0)
-    p.wire(root, pak, 0, 1)
-    p.wire(pak, prepend_scale)
-    p.wire(prepend_scale, send)
-    for text, x in (("/djai/set key auto", 680), ("/djai/set key off", 810)):
-        p.wire(p.msg(text, x, 385, 125), send)
-    latency = p.patcher.add_floatbox(patching_rect=[440, 445, 50, 22])
-    p.note("clock latency ms: how late the host's clock arrives (a DAW's sync delay)", 495, 445, 200, 34)
-    prepend_latency = p.obj("prepend /djai/set clock_latency_ms", 440, 480, 210)
-    p.wire(latency, prepend_latency)
-    p.wire(prepend_latency, send)
-    p.note("with clock osc, Max's transport drives the daemon: every beat, /djai/beat bar beat and /djai/tempo bpm",
-           700, 410, 290, 34)
-    metro = p.obj("metro 4n @quantize 4n @active 1", 860, 300, 130)
-    transport = p.obj("transport", 860, 440, 80)
-    p.wire(metro, transport)
-    pack_beat = p.obj("pack 0 0", 700, 450, 70)
-    p.wire(transport, pack_beat, 1, 1)   # beats (cold), then bars (hot): Max fires outlets right to left
-    p.wire(transport, pack_beat, 0, 0)
-    prepend_beat = p.obj("prepend /djai/beat", 700, 480, 120)
-    p.wire(pack_beat, prepend_beat)
-    p.wire(prepend_beat, send)
-    prepend_tempo = p.obj("prepend /djai/tempo", 830, 480, 130)
-    p.wire(transport, prepend_tempo, 4, 0)
-    p.wire(prepend_tempo, send)
-
-    # 5. answers
-    p.note("5. the daemon's answers (djai-live serve --reply-port ...)", 20, 420, 380)
-    reply_port = p.msg("port 9001", 20, 445, 80)
-    receive = p.obj("udpreceive 9001", 20, 480, 120)
-    p.wire(reply_port, receive)
-    route = p.obj("route /djai/note /djai/note_off /djai/phrase /djai/error /djai/pong /djai/status /djai/key",
-                  20, 515, 560)
-    p.wire(receive, route)
-    unpack_on = p.obj("unpack 0 0 0 0", 20, 555, 110)
-    p.note("pitch velocity duration_ms channel", 140, 555, 220)
-    p.wire(route, unpack_on, 0, 0)
-    makenote = p.obj("makenote 100 500", 20, 600, 120)
-    p.wire(unpack_on, makenote, 0, 0)
-    p.wire(unpack_on, makenote, 1, 1)
-    p.wire(unpack_on, makenote, 2, 2)
-    noteout = p.obj("noteout", 20, 690, 70)
-    p.wire(makenote, noteout, 0, 0)
-    p.wire(makenote, noteout, 1, 1)
-    p.wire(unpack_on, noteout, 3, 2)
-    keyboard = p.patcher.add_textbox("kslider", patching_rect=[160, 600, 336, 53])
-    p.wire(makenote, keyboard, 0, 0)
-    p.wire(makenote, keyboard, 1, 1)
-    p.note("the daemon also ends each note itself (and at once on panic): /djai/note_off pitch channel", 560, 555, 420)
-    unpack_off = p.obj("unpack 0 0", 560, 600, 80)
-    p.wire(route, unpack_off, 1, 0)
-    zero = p.msg("$1 0", 560, 635, 60)
-    p.wire(unpack_off, zero, 0, 0)
-    off_out = p.obj("noteout", 560, 690, 70)
-    p.wire(zero, off_out, 0, 0)
-    p.wire(unpack_off, off_out, 1, 2)
-    printer = p.obj("print djai", 660, 690, 80)
-    for outlet in (2, 3, 4, 5):
-        p.wire(route, printer, outlet, 0)
-    p.note("the key the answers keep to", 760, 640, 200)
-    key_display = p.obj("prepend set", 760, 665, 80)
-    p.wire(route, key_display, 6, 0)
-    key_box = p.msg("", 850, 665, 130)
-    p.wire(key_display, key_box)
-    p.patcher.save()
-    return path
-
-
-def build_abstraction(out: Path = OUT) -> Path:
-    path = out / "djai.live.maxpat"
-    p = Layout(path, 760, 420)
-    p.note("[djai.live SEND_PORT REPLY_PORT]: notes in, the daemon's notes out", 20, 5, 520)
-    notes_in = p.patcher.add_textbox("inlet", patching_rect=[20, 50, 30, 22], comment="notes: pitch velocity [channel]")
-    params_in = p.patcher.add_textbox("inlet", patching_rect=[300, 50, 30, 22],
-                                      comment="messages: set NAME VALUE..., generate, reset, panic, ping, status, "
-                                      "capabilities, tempo BPM, beat BAR BEAT")
-    send = p.obj("udpsend 127.0.0.1 #1", 20, 230, 150)
-    prepend_note = p.obj("prepend /djai/note", 20, 80, 120)
+    prepend_note = p.obj("prepend /djai/note", 20, 290, 120)
     p.wire(notes_in, prepend_note)
     p.wire(prepend_note, send)
-    route = p.obj("route set generate reset panic ping status capabilities tempo beat", 300, 80, 420)
-    p.wire(params_in, route)
-    prepend_set = p.obj("prepend /djai/set", 300, 120, 120)
-    p.wire(route, prepend_set, 0, 0)
-    p.wire(prepend_set, send)
+
+    route = p.obj("route " + " ".join(CONTROL), 300, 80, 580)
+    p.wire(control_in, route)
+    outlet = {name: index for index, name in enumerate(CONTROL)}
+    for name, x in (("set", 300), ("load", 420)):
+        prepend = p.obj(f"prepend /djai/{name}", x, 150, 115)
+        p.wire(route, prepend, outlet[name], 0)
+        p.wire(prepend, send)
     # "generate" alone arrives as a bang, "generate 4" as a number: only the latter carries a count
-    generate_kind = p.obj("route bang", 430, 120, 80)
-    p.wire(route, generate_kind, 1, 0)
-    generate = p.msg("/djai/generate", 430, 150, 110)
+    generate_kind = p.obj("route bang", 540, 120, 70)
+    p.wire(route, generate_kind, outlet["generate"], 0)
+    generate = p.msg("/djai/generate", 540, 150, 100)
+    generate_count = p.obj("prepend /djai/generate", 650, 150, 140)
     p.wire(generate_kind, generate, 0, 0)
-    generate_count = p.obj("prepend /djai/generate", 550, 150, 150)
     p.wire(generate_kind, generate_count, 1, 0)
     p.wire(generate, send)
     p.wire(generate_count, send)
-    for index, text in enumerate(("/djai/reset", "/djai/panic", "/djai/ping", "/djai/status", "/djai/capabilities")):
-        box = p.msg(text, 300 + 90 * index, 190, 85 if index < 4 else 120)
-        p.wire(route, box, index + 2, 0)
+    for index, name in enumerate(("reset", "panic", "ping", "status", "capabilities")):
+        box = p.msg(f"/djai/{name}", 300 + 95 * index, 190, 90 if name != "capabilities" else 120)
+        p.wire(route, box, outlet[name], 0)
         p.wire(box, send)
-    for index, address in enumerate(("/djai/tempo", "/djai/beat")):
-        prepend = p.obj(f"prepend {address}", 560 + 130 * index, 230, 120)
-        p.wire(route, prepend, index + 7, 0)
+    for index, name in enumerate(("tempo", "beat")):
+        prepend = p.obj(f"prepend /djai/{name}", 300 + 130 * index, 230, 120)
+        p.wire(route, prepend, outlet[name], 0)
         p.wire(prepend, send)
-    receive = p.obj("udpreceive #2", 20, 280, 120)
-    answers = p.obj("route /djai/note /djai/note_off", 20, 320, 220)
+    for index, name in enumerate(("host", "port")):
+        prepend = p.obj(f"prepend {name}", 560 + 90 * index, 230, 85)
+        p.wire(route, prepend, outlet[name], 0)
+        p.wire(prepend, send)
+    listen = p.obj("prepend port", 740, 230, 85)
+    p.wire(route, listen, outlet["listen"], 0)
+    p.wire(listen, receive)
+    unknown = p.obj("print djai.live: unknown message", 560, 290, 210)
+    p.wire(route, unknown, len(CONTROL), 0)
+
+    answers = p.obj("route " + " ".join(PLAYED), 20, 405, 340)
     p.wire(receive, answers)
-    out_notes = p.patcher.add_textbox("outlet", patching_rect=[20, 380, 30, 22],
-                                      comment="generated notes: pitch velocity duration_ms channel")
-    out_offs = p.patcher.add_textbox("outlet", patching_rect=[120, 380, 30, 22], comment="note-offs: pitch channel")
-    out_other = p.patcher.add_textbox("outlet", patching_rect=[220, 380, 30, 22],
-                                      comment="everything else: /djai/phrase, /djai/error, /djai/pong, /djai/status")
-    p.wire(answers, out_notes, 0, 0)
-    p.wire(answers, out_offs, 1, 0)
-    p.wire(answers, out_other, 2, 0)
-    p.patcher.save()
+    comments = ["generated notes: pitch velocity duration_ms channel", "note-offs: pitch channel",
+                "all notes off (bang): the daemon's panic, shutdown or start-up",
+                "everything else: /djai/loaded, /djai/set, /djai/reset, /djai/key, /djai/error, /djai/phrase, "
+                "/djai/pong, /djai/status, /djai/capabilities"]
+    for index, comment in enumerate(comments):
+        out = p.port("outlet", 20 + 110 * index, 440, comment, index + 1)
+        p.wire(answers, out, index, 0)
+    p.save_abstraction("djai.live")
     return path
+
+
+def build_midiout(root: Path) -> Path:
+    """[djai.live.midiout]: plays djai.live's first three outlets on MIDI, each note on its own channel."""
+    path = root / "patchers" / "djai.live.midiout.maxpat"
+    p = Layout.file(path, 760, 510)
+    p.note("[djai.live.midiout]: the daemon's notes to MIDI, each on the channel it names", 20, 5, 520)
+    notes_in = p.port("inlet", 20, 40, "notes: pitch velocity duration_ms channel; port NAME picks the MIDI device", 1)
+    offs_in = p.port("inlet", 300, 40, "note-offs: pitch channel", 2)
+    all_off_in = p.port("inlet", 480, 40, "all notes off (bang)", 3)
+    device = p.obj("route port", 20, 80, 75)
+    p.wire(notes_in, device)
+    unpack = p.obj("unpack 0 0 0 0", 110, 120, 110)
+    p.wire(device, unpack, 1, 0)
+    # The channel travels through makenote with each note, so its note-off (the safety net if the daemon's
+    # own note-off is lost) goes to the same channel even after other voices have played.
+    makenote = p.obj("makenote 100 500 1", 110, 170, 130)
+    for index in range(4):
+        p.wire(unpack, makenote, index, index)
+    noteout = p.obj("noteout", 110, 380, 70)
+    ctlout = p.obj("ctlout", 480, 380, 60)
+    device_name = p.obj("prepend port", 20, 340, 85)
+    p.wire(device, device_name, 0, 0)
+    p.wire(device_name, noteout)
+    p.wire(device_name, ctlout)
+    played = p.obj("pack 0 0 0", 110, 420, 80)  # what reaches noteout, for a display
+    for index in range(3):
+        p.wire(makenote, noteout, index, index)
+        p.wire(makenote, played, index, index)
+
+    unpack_off = p.obj("unpack 0 0", 300, 120, 80)
+    p.wire(offs_in, unpack_off)
+    off_velocity = p.obj("t i 0", 300, 170, 60)   # right to left: velocity 0, then the pitch
+    p.wire(unpack_off, off_velocity, 0, 0)
+    p.wire(unpack_off, noteout, 1, 2)
+    p.wire(unpack_off, played, 1, 2)
+    for index in (1, 0):
+        p.wire(off_velocity, noteout, index, index)
+        p.wire(off_velocity, played, index, index)
+
+    # All notes off: makenote's held notes end now (stop), then All Notes Off (CC 123) and All Sound Off
+    # (CC 120) on every channel, for notes this patch never saw (a daemon restarted, a patch reopened).
+    all_off = p.obj("t b b", 480, 80, 50)
+    p.wire(all_off_in, all_off)
+    stop = p.msg("stop", 260, 120, 40)
+    p.wire(all_off, stop, 1, 0)
+    p.wire(stop, makenote, 0, 0)
+    channels = p.obj("uzi 16", 480, 120, 60)
+    p.wire(all_off, channels, 0, 0)
+    each = p.obj("t i i", 480, 170, 50)
+    p.wire(channels, each, 2, 0)
+    for index, (text, x) in enumerate((("t 0 120 i", 480), ("t 0 123 i", 580))):
+        controller = p.obj(text, x, 230, 80)
+        p.wire(each, controller, index, 0)
+        for outlet in (2, 1, 0):
+            p.wire(controller, ctlout, outlet, outlet)
+    p.note("Max sends each box's outlets right to left: channel, controller, then value", 480, 270, 260, 34)
+    out = p.port("outlet", 110, 460, "what was played: pitch velocity channel", 1)
+    p.wire(played, out)
+    p.save_abstraction("djai.live.midiout")
+    return path
+
+
+def _params(p: Layout, target, x: float, y: float) -> None:
+    """Live parameters, the mode menu and the model loader, each into the abstraction's right inlet."""
+    p.note("3. live parameters -> set NAME VALUE (/djai/set)", x, y, 320)
+    controls = [("temperature", "flonum"), ("top_p", "flonum"), ("length", "number"), ("phrase_gap_ms", "number")]
+    for row, (name, kind) in enumerate(controls):
+        top = y + 25 + 30 * row
+        p.note(name, x, top, 100)
+        add = p.patcher.add_floatbox if kind == "flonum" else p.patcher.add_intbox
+        box = add(patching_rect=[x + 105, top, 55, 22])
+        prepend = p.obj(f"prepend set {name}", x + 170, top, 170)
+        p.wire(box, prepend)
+        p.wire(prepend, target, 0, 1)
+    top = y + 25 + 30 * len(controls)
+    p.note("mode", x, top, 100)
+    mode = p.patcher.add_umenu(patching_rect=[x + 105, top, 90, 22], items=_menu_items(MODES))
+    prepend_mode = p.obj("prepend set mode", x + 205, top, 135)
+    p.wire(mode, prepend_mode, 1, 0)  # outlet 1: the chosen item's text
+    p.wire(prepend_mode, target, 0, 1)
+    p.note("accompany: the daemon plays the model's other voices with you, each on its own channel (chorale: 2-4)",
+           x, top + 25, 340, 34)
+    top += 65
+    p.note("model (bundled name or a file in --models-dir); edit the box to load your own", x, top, 340, 34)
+    for index, name in enumerate(("default", "chorale")):
+        load = p.msg(f"load {name}", x + 100 * index, top + 38, 95)
+        p.wire(load, target, 0, 1)
+
+
+def _answers(p: Layout, bridge, x: float, y: float) -> None:
+    """The daemon's acknowledgements, its model and key, and its errors, shown in message boxes."""
+    route = p.obj("route " + " ".join(SHOWN), x, y, 420)
+    p.wire(bridge, route, 3, 0)
+    labels = ["model", "last change", "", "key", "error"]
+    prepends = {}
+    for index, (address, label) in enumerate(zip(SHOWN, labels)):
+        if address == "/djai/reset":
+            continue
+        top = y + 40 + 30 * len(prepends)
+        p.note(label, x, top, 80)
+        prepend = p.obj("prepend set", x + 85, top, 80)
+        box = p.msg("", x + 175, top, 240)
+        p.wire(route, prepend, index, 0)
+        p.wire(prepend, box)
+        prepends[address] = prepend
+    # /djai/reset has no arguments: it arrives as a bang, which shows "reset" as the last change
+    reset = p.msg("reset", x + 430, y + 40, 50)
+    p.wire(route, reset, SHOWN.index("/djai/reset"), 0)
+    p.wire(reset, prepends["/djai/set"])
+    printer = p.obj("print djai", x + 430, y + 160, 80)
+    p.wire(route, printer, SHOWN.index("/djai/error"), 0)
+    p.wire(route, printer, len(SHOWN), 0)
+
+
+def build_launch(root: Path) -> Path:
+    path = root / "extras" / LAUNCH_PATCH
+    p = Layout.file(path, 1040, 820)
+    p.note("djai_live: play into Max, the daemon answers or accompanies. Start it first in a terminal: "
+           "djai-live serve", 20, 10, 700)
+    bridge = p.obj("djai.live 9000 9001", 20, 520, 200)
+
+    p.note("1. where the daemon listens and where its answers come back (djai-live serve --osc-port --reply-port)",
+           20, 40, 400, 34)
+    for text, x in (("host 127.0.0.1", 20), ("port 9000", 130), ("listen 9001", 215)):
+        p.wire(p.msg(text, x, 80, 100 if "host" in text else 80), bridge, 0, 1)
+
+    p.note("2. your MIDI keyboard: notein -> /djai/note pitch velocity channel", 20, 120, 400)
+    notein = p.obj("notein", 20, 145, 60)
+    pack = p.obj("pack 0 0 0", 20, 185, 80)
+    for index in range(3):
+        p.wire(notein, pack, index, index)
+    p.wire(pack, bridge, 0, 0)
+    p.note("listen to one MIDI channel only (0: all)", 160, 145, 240)
+    channel_in = p.patcher.add_intbox(patching_rect=[160, 170, 50, 22])
+    prepend_channel = p.obj("prepend set channel_in", 220, 170, 150)
+    p.wire(channel_in, prepend_channel)
+    p.wire(prepend_channel, bridge, 0, 1)
+
+    _params(p, bridge, 440, 40)
+
+    p.note("4. actions", 20, 230, 100)
+    for index, text in enumerate(("generate", "reset", "panic", "ping", "status")):
+        p.wire(p.msg(text, 20 + 75 * index, 255, 70), bridge, 0, 1)
+    p.note("generate: answer now \u00b7 reset: forget what you played \u00b7 panic: silence everything now", 20, 282,
+           400, 34)
+
+    p.note("6. in time and in key: clock, quantize, grid, scale, key", 440, 330, 400)
+    menus = [("clock", ["free", "midi", "osc", "link"], 440), ("quantize_start", ["none", "beat", "bar"], 590),
+             ("grid", ["none", "1/4", "1/8", "1/8t", "1/16", "1/16t", "1/32"], 740)]
+    for name, items, x in menus:
+        menu = p.patcher.add_umenu(patching_rect=[x, 355, 60, 22], items=_menu_items(items))
+        prepend = p.obj(f"prepend set {name}", x, 385, 145)
+        p.wire(menu, prepend, 1, 0)
+        p.wire(prepend, bridge, 0, 1)
+    scale = p.patcher.add_umenu(patching_rect=[440, 415, 110, 22], items=_menu_items(list(SCALES)))
+    p.note("root 0-11", 555, 415, 60)
+    root_box = p.patcher.add_intbox(patching_rect=[615, 415, 40, 22])
+    pak = p.obj("pak s 0", 440, 445, 70)
+    prepend_scale = p.obj("prepend set scale", 520, 445, 130)
+    p.wire(scale, pak, 1, 0)
+    p.wire(root_box, pak, 0, 1)
+    p.wire(pak, prepend_scale)
+    p.wire(prepend_scale, bridge, 0, 1)
+    for text, x in (("set key auto", 680), ("set key off", 790)):
+        p.wire(p.msg(text, x, 415, 100), bridge, 0, 1)
+    latency = p.patcher.add_floatbox(patching_rect=[440, 480, 50, 22])
+    p.note("clock latency ms: how late the host's clock arrives (a DAW's sync delay)", 495, 480, 220, 34)
+    prepend_latency = p.obj("prepend set clock_latency_ms", 720, 480, 190)
+    p.wire(latency, prepend_latency)
+    p.wire(prepend_latency, bridge, 0, 1)
+    p.note("with clock osc, Max's transport drives the daemon: every beat, beat BAR BEAT and tempo BPM",
+           250, 330, 180, 62)
+    metro = p.obj("metro 4n @quantize 4n @active 1", 250, 400, 180)
+    transport = p.obj("transport", 250, 430, 80)
+    p.wire(metro, transport)
+    pack_beat = p.obj("pack 0 0", 250, 460, 70)
+    p.wire(transport, pack_beat, 1, 1)   # beats (cold), then bars (hot): Max fires outlets right to left
+    p.wire(transport, pack_beat, 0, 0)
+    prepend_beat = p.obj("prepend beat", 250, 490, 90)
+    p.wire(pack_beat, prepend_beat)
+    p.wire(prepend_beat, bridge, 0, 1)
+    prepend_tempo = p.obj("prepend tempo", 345, 490, 90)
+    p.wire(transport, prepend_tempo, 4, 0)
+    p.wire(prepend_tempo, bridge, 0, 1)
+
+    p.note("5. the answers: each note on the channel the daemon names (four voices on channels 1-4 when "
+           "accompanying); the daemon's all-notes-off flushes makenote and sends All Notes Off on every channel",
+           20, 560, 420, 48)
+    midiout = p.obj("djai.live.midiout", 20, 620, 140)
+    for index in range(3):
+        p.wire(bridge, midiout, index, index)
+    played = p.obj("unpack 0 0 0", 20, 660, 90)
+    p.wire(midiout, played)
+    keyboard = p.patcher.add_textbox("kslider", patching_rect=[20, 700, 336, 53])
+    p.wire(played, keyboard, 1, 1)
+    p.wire(played, keyboard, 0, 0)
+    _answers(p, bridge, 440, 560)
+    p.save()
+    return path
+
+
+def build_bridge_help(root: Path) -> Path:
+    path = root / "help" / "djai.live.maxhelp"
+    top = Layout.file(path, 780, 640)
+    top.patcher.showrootpatcherontab = 0
+    p = top.tab("basic", 20, 20)
+    p.note("djai.live: a co-improviser you play with. It sends your notes to djai-live serve over OSC and "
+           "returns its answers. Start the daemon first: djai-live serve (add --mode accompany --model chorale "
+           "to be accompanied)", 20, 10, 700, 48)
+    p.note("arguments: the daemon's OSC port (9000) and the port its answers come back to (9001)", 20, 60, 560)
+    bridge = p.obj("djai.live 9000 9001", 20, 330, 200)
+    for index, text in enumerate(("60 100 1", "60 0 1", "64 90 1", "64 0 1")):
+        p.wire(p.msg(text, 20 + 70 * index, 100, 65), bridge, 0, 0)
+    p.note("notes in: pitch velocity channel (velocity 0 ends the note)", 20, 125, 320)
+    messages = ["set temperature 0.9", "set mode accompany", "set mode phrase", "load chorale", "load default",
+                "generate", "generate 4", "reset", "panic", "status", "ping", "listen 9001"]
+    for index, text in enumerate(messages):
+        column, row = divmod(index, 6)
+        p.wire(p.msg(text, 360 + 150 * column, 100 + 30 * row, 140), bridge, 0, 1)
+    p.note("messages: each is acknowledged (/djai/set, /djai/reset, /djai/loaded) on the last outlet", 360, 285, 400)
+    midiout = p.obj("djai.live.midiout", 20, 420, 140)
+    for index in range(3):
+        p.wire(bridge, midiout, index, index)
+    labels = ["print notes", "print note_offs", "print all_notes_off", "print other"]
+    for index, text in enumerate(labels):
+        p.wire(bridge, p.obj(text, 200 + 130 * index, 380, 120), index, 0)
+    p.note("outlets: notes (pitch velocity duration_ms channel), note-offs (pitch channel), all notes off, "
+           "everything else; djai.live.midiout plays the first three on MIDI", 200, 410, 520, 34)
+    p.note("see also: djai.live.midiout, the launch patch djai_live (Extras menu), docs/hosts.md", 20, 470, 600)
+    top.save()
+    return path
+
+
+def build_midiout_help(root: Path) -> Path:
+    path = root / "help" / "djai.live.midiout.maxhelp"
+    top = Layout.file(path, 780, 560)
+    top.patcher.showrootpatcherontab = 0
+    p = top.tab("basic", 20, 20)
+    p.note("djai.live.midiout: plays what djai.live receives on MIDI, each note on the channel the daemon names, "
+           "and silences everything on the daemon's all-notes-off", 20, 10, 700, 34)
+    midiout = p.obj("djai.live.midiout", 20, 300, 140)
+    p.note("a note: pitch velocity duration_ms channel (makenote ends it after the duration if the daemon's "
+           "note-off never comes)", 20, 50, 560, 34)
+    for index, text in enumerate(("60 100 500 1", "64 90 500 2", "67 90 500 3", "48 90 500 4")):
+        p.wire(p.msg(text, 20 + 110 * index, 90, 100), midiout, 0, 0)
+    p.note("a note-off: pitch channel", 20, 130, 300)
+    for index, text in enumerate(("60 1", "64 2")):
+        p.wire(p.msg(text, 20 + 70 * index, 155, 60), midiout, 0, 1)
+    p.note("all notes off: makenote's held notes end now, then CC 123 and CC 120 on channels 1-16", 20, 195, 560)
+    p.wire(p.patcher.add_textbox("button", patching_rect=[20, 220, 24, 24]), midiout, 0, 2)
+    p.wire(p.msg("port from Max 1", 200, 250, 120), midiout, 0, 0)
+    p.note("port NAME picks the MIDI output device", 330, 250, 300)
+    played = p.obj("print played", 20, 340, 90)
+    p.wire(midiout, played)
+    p.note("see also: djai.live", 20, 380, 300)
+    top.save()
+    return path
+
+
+# The reference pages: digest, arguments, messages and see-also, in the maxref.xml form of Cycling74/ease
+REFERENCE = {
+    "djai.live": {
+        "digest": "Play with the djai-live co-improviser over OSC",
+        "description": "Sends your notes and controls to djai-live serve and returns its answers: generated notes, "
+                       "note-offs, all-notes-off, and its acknowledgements. Start the daemon first.",
+        "args": [("send-port", "int", "The daemon's OSC port (djai-live serve --osc-port), default 9000"),
+                 ("reply-port", "int", "The port its answers come back to (--reply-port), default 9001")],
+        "methods": {
+            "list": "In left inlet: a note, pitch velocity [channel]; velocity 0 ends it",
+            "set": "In right inlet: set NAME VALUE... changes a live parameter (temperature, top_p, length, mode "
+                   "phrase/every/manual/accompany, scale, key, clock, grid...); acknowledged on the last outlet",
+            "load": "In right inlet: load MODEL swaps the daemon's model (default, chorale, or a file in "
+                    "--models-dir); answered by /djai/loaded or /djai/error",
+            "generate": "In right inlet: generate [COUNT] asks for an answer now",
+            "reset": "In right inlet: the daemon forgets what you played",
+            "panic": "In right inlet: every note ends now; the daemon answers with all notes off",
+            "ping": "In right inlet: answered by /djai/pong",
+            "status": "In right inlet: answered by /djai/status",
+            "capabilities": "In right inlet: answered by /djai/capabilities",
+            "tempo": "In right inlet: tempo BPM, the host's tempo (with clock osc)",
+            "beat": "In right inlet: beat BAR BEAT, the host's position (with clock osc)",
+            "host": "In right inlet: host HOST, where the daemon runs",
+            "port": "In right inlet: port PORT, the daemon's OSC port",
+            "listen": "In right inlet: listen PORT, where its answers come back",
+        },
+        "seealso": ["djai.live.midiout", "udpsend", "udpreceive"],
+    },
+    "djai.live.midiout": {
+        "digest": "Play djai.live's answers on MIDI, each note on its own channel",
+        "description": "Plays djai.live's notes through makenote and noteout on the channel each note names, ends "
+                       "them on the daemon's note-offs, and on all notes off ends held notes and sends All Notes "
+                       "Off (CC 123) and All Sound Off (CC 120) on channels 1-16.",
+        "args": [],
+        "methods": {
+            "list": "In left inlet: pitch velocity duration_ms channel; in middle inlet: pitch channel (a note-off)",
+            "bang": "In right inlet: all notes off",
+            "port": "In left inlet: port NAME picks the MIDI output device",
+        },
+        "seealso": ["djai.live", "makenote", "noteout", "ctlout"],
+    },
+}
+
+
+def write_reference(root: Path, name: str) -> Path:
+    page = REFERENCE[name]
+    element = ElementTree.Element("c74object", name=name, category="djai_live")
+    ElementTree.SubElement(element, "digest").text = page["digest"]
+    ElementTree.SubElement(element, "description").text = page["description"]
+    metadata = ElementTree.SubElement(element, "metadatalist")
+    ElementTree.SubElement(metadata, "metadata", name="author").text = "djai_live"
+    ElementTree.SubElement(metadata, "metadata", name="tag").text = "djai_live"
+    arguments = ElementTree.SubElement(element, "objarglist")
+    for arg, kind, text in page["args"]:
+        entry = ElementTree.SubElement(arguments, "objarg", name=arg, optional="1", type=kind)
+        ElementTree.SubElement(entry, "digest").text = text
+    methods = ElementTree.SubElement(element, "methodlist")
+    for method, text in page["methods"].items():
+        entry = ElementTree.SubElement(methods, "method", name=method)
+        ElementTree.SubElement(entry, "digest").text = text
+    seealso = ElementTree.SubElement(element, "seealsolist")
+    for other in page["seealso"]:
+        ElementTree.SubElement(seealso, "seealso", name=other)
+    ElementTree.indent(element, space="\t")
+    path = root / "docs" / f"{name}.maxref.xml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("<?xml version='1.0' encoding='utf-8' standalone='yes'?>\n"
+                    + ElementTree.tostring(element, encoding="unicode") + "\n")
+    return path
+
+
+def write_package_info(root: Path) -> Path:
+    # The fields of Cycling '74's package-info.json (Cycling74/max-package-template, Cycling74/ease)
+    info = {
+        "author": "djai_live",
+        "description": "A real-time neural co-improviser: play into Max, djai-live serve answers or accompanies "
+                       "you over OSC. Needs the djai-live daemon running (djai-live serve).",
+        "homepatcher": LAUNCH_PATCH,
+        "max_version_min": "8.0",
+        "max_version_max": "none",
+        "name": PACKAGE,
+        "os": {"macintosh": {"platform": ["x64", "aarch64"], "min_version": "none"},
+               "windows": {"platform": ["x64"], "min_version": "none"}},
+        "package_extra": {"reverse_domain": "org.djai_live", "copyright": "GPL-3.0-or-later"},
+        "tags": ["midi", "osc", "machine learning", "improvisation"],
+        "version": __version__,
+        "website": "",
+    }
+    path = root / "package-info.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(info, indent=2) + "\n")
+    return path
+
+
+def build(out: Path = OUT) -> list[Path]:
+    root = out / PACKAGE
+    return [write_package_info(root), build_bridge(root), build_midiout(root), build_launch(root),
+            build_bridge_help(root), build_midiout_help(root), *(write_reference(root, name) for name in REFERENCE)]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out-dir", type=Path, default=OUT)
     args = parser.parse_args()
-    args.out_dir.mkdir(parents=True, exist_ok=True)
-    for path in (build_main(args.out_dir), build_abstraction(args.out_dir)):
+    for path in build(args.out_dir):
         print(f"wrote {path}")
     return 0
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
@@ -96,17 +95,26 @@ def tiny_model(tmp_path_factory, pattern_dir) -> Path:
 
 @pytest.fixture(scope="session")
 def jack_server():
-    """A JACK server with the dummy driver: real MIDI ports in user space, no sound card needed.
+    """A JACK server with the dummy driver: real MIDI ports in user space, no sound card needed. It runs
+    under a name of its own (JACK_DEFAULT_SERVER, inherited by the daemons and peers the tests start), so
+    test runs of several checkouts on one machine do not share a server.
 
     CI installs jackd2; the tests that need it are skipped only where it is not installed."""
     if shutil.which("jackd") is None:
         pytest.skip("jackd is not installed (apt-get install jackd2)")
-    server = subprocess.Popen(["jackd", "--no-realtime", "-d", "dummy", "-r", "48000", "-p", "128"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    from tests.live.jack_devices import JackServerProcess
+
+    previous = os.environ.get("JACK_DEFAULT_SERVER")
+    server = JackServerProcess()
     try:
-        if subprocess.run(["jack_wait", "-w", "-t", "5"], capture_output=True).returncode != 0:
-            pytest.fail("the JACK server did not start")
+        server.start()
+    except RuntimeError as error:
+        pytest.fail(str(error))
+    try:
         yield server
     finally:
-        server.terminate()  # stopped by its PID, never by name
-        server.wait(10)
+        server.stop()
+        if previous is None:
+            os.environ.pop("JACK_DEFAULT_SERVER", None)
+        else:
+            os.environ["JACK_DEFAULT_SERVER"] = previous

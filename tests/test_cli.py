@@ -114,3 +114,18 @@ def _write_notes(path, count):
 def test_argument_errors_use_usage_messages(tmp_path, chorale):
     result = djai_live("generate", "--prompt", chorale, "--out", tmp_path / "o.mid", "--top-p", "2")
     assert result.returncode == 2 and "must be in (0, 1]" in result.stderr
+
+
+def test_generate_names_the_plot_it_wrote_and_checks_fluidsynth_before_writing(tmp_path, chorale):
+    import os
+
+    result = djai_live("generate", "--prompt", chorale, "--length", 4, "--out", tmp_path / "o.mid",
+                       "--plot", tmp_path / "roll")
+    assert result.returncode == 0, result.stderr
+    assert f"wrote {tmp_path / 'roll.png'}" in result.stdout and (tmp_path / "roll.png").exists()
+    no_fluidsynth = {**os.environ, "PATH": str(tmp_path / "empty-bin")}
+    result = subprocess.run([sys.executable, "-m", "djai_live.cli", "generate", "--prompt", str(chorale), "--out",
+                             str(tmp_path / "w.mid"), "--wav", str(tmp_path / "w.wav")],
+                            capture_output=True, text=True, timeout=120, env=no_fluidsynth)
+    assert result.returncode == 1 and "--wav needs the FluidSynth program" in result.stderr
+    assert not (tmp_path / "w.mid").exists()

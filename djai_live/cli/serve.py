@@ -5,8 +5,8 @@ import argparse
 import logging
 from pathlib import Path
 
-from .options import (CommandError, HelpFormatter, add_model_flag, add_transposition_flag, host, integer, on_off,
-                      port)
+from .options import (CommandError, HelpFormatter, add_model_flag, add_transposition_flag, existing_dir, host,
+                      integer, on_off, port)
 
 log = logging.getLogger("djai_live")
 MIDI_APIS = ("alsa", "jack", "coremidi", "windows")
@@ -33,6 +33,11 @@ def add_parser(commands, parents: list[argparse.ArgumentParser]) -> None:
     serve.add_argument("--midi-out", default=None, help="output port name (or part of it), or 'virtual'")
     serve.add_argument("--midi-api", choices=MIDI_APIS, default=None, help="MIDI backend (default: the platform's)")
     serve.add_argument("--seed", type=integer, default=None, help="fix the sampling for reproducible sessions")
+    serve.add_argument("--models-dir", type=existing_dir, default=None, metavar="DIR",
+                       help="the folder /djai/load may read model files from (default: the folder of --model); "
+                       "bundled models load by name")
+    serve.add_argument("--no-realtime", action="store_true",
+                       help="do not ask the OS for real-time scheduling (SCHED_FIFO) for the thread that sends notes")
     serve.add_argument("--prepare-answers", type=on_off, default=True, metavar="{on,off}",
                        help="draw the next answer while the performer is between notes, so a request finds it "
                        "ready (default on)")
@@ -110,7 +115,8 @@ def run(args: argparse.Namespace) -> int:
                            reply_host=args.reply_host, reply_port=args.reply_port, midi_in=args.midi_in,
                            midi_out=args.midi_out, midi_api=args.midi_api, seed=args.seed, instruments=instruments,
                            prepare_answers=args.prepare_answers,
-                           average_transpositions=args.average_transpositions)
+                           average_transpositions=args.average_transpositions, realtime=not args.no_realtime,
+                           models_dir=str(args.models_dir) if args.models_dir is not None else None)
     try:
         return serve(options, settings)
     except OSError as error:

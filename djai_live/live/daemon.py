@@ -7,21 +7,27 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from ..generation import Generator
+from ..model_files import resolve_model_path
 from ..runtime import single_threaded_blas
 from ..scales import SCALES
 from .clock import ClockError, MidiClock, OscClock, Placement, available_sources, make_clock
 from .engine import Engine, Phrase
 from .grid import GRIDS
 from .instruments import InstrumentMap
-from .midi import MidiSink, open_input, open_output
+from .jack import JackMessages
+from .loader import ModelLoader, warm_up
+from .midi import MidiInput, MidiOutput, MidiPort, MidiSink
 from .osc import OscListener, OscReplies
+from .ports import PortWatcher
 from .protocol import Command, ProtocolError, parse
 from .queue import DropOldestQueue
-from .scheduler import FanOut, Scheduler
+from .realtime import DEFAULT_PRIORITY, request_realtime
+from .scheduler import ALL_CHANNELS, FanOut, Scheduler
 from .settings import LiveSettings, SettingError
 
 log = logging.getLogger(__name__)
@@ -39,6 +45,7 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 PREPARE_CLEARANCE_S = 0.008  # prepare an answer only when no note is due sooner (or twice the last preparation)
 GIL_SWITCH_S = 0.0005        # the scheduler thread gets the interpreter within this when a note is due
 NOTE_KINDS = ("note_on", "note_off")
+HELPER_PRIORITY = DEFAULT_PRIORITY - 1  # the engine and OSC threads, when real-time scheduling is asked for
 TEMPO_FOLLOW_FRACTION = 0.005   # a host tempo this far from the one a playing phrase was placed at moves its notes
 PHASE_FOLLOW_S = 0.002          # ... and so does a host beat this far from where it was placed (a recounted clock)
 TEMPO_FOLLOW_INTERVAL_S = 0.01  # how often the tempo is looked at while such a phrase plays
@@ -61,6 +68,8 @@ class ServeOptions:
     prepare_answers: bool = True   # draw the next answer while idle (see Engine.prepare)
     # Live, the model runs alone unless asked: each transposed view costs answer latency (README).
     average_transpositions: int | None = 0  # None: as the model file says
+    realtime: bool = True            # ask for SCHED_FIFO for the thread that sends notes
+    models_dir: str | None = None    # where /djai/load may read model files; None: the folder of ``model``
 
 
 class Daemon:
@@ -70,6 +79,7 @@ class Daemon:
                  generator: Generator | None = None) -> None:
         self.options = options
         self.generator = generator or Generator.from_file(options.model, options.average_transpositions)
+        self.model_name = str(options.model)
         self.settings = settings or LiveSettings(length=self.generator.config.sequence_length_o)
         self.engine = Engine(self.generator, self.settings, seed=options.seed)
         self.engine.instruments = options.instruments
@@ -83,13 +93,21 @@ class Daemon:
         self._placement: Placement | None = None  # how the phrase now playing sits on the host's beats
         self._stop = threading.Event()
         self._stopped = threading.Event()
+        self._swap: tuple[str, Generator] | None = None  # a model loaded, waiting for a gap between notes
         self.listener = None
-        self.midi_in = self.midi_out = None
+        self.midi_in: MidiInput | None = None
+        self.midi_out: MidiOutput | None = None
+        self.watcher: PortWatcher | None = None
+        self.jack_messages = JackMessages()
+        if options.midi_in or options.midi_out:
+            self.jack_messages.install()
         sinks = [self.replies]
         if options.midi_out:
-            self.midi_out = open_output(options.midi_out, options.midi_api)
+            self.midi_out = MidiOutput(options.midi_out, options.midi_api).open()
             sinks.append(MidiSink(self.midi_out))
-        self.scheduler = Scheduler(FanOut(*sinks))
+        self.scheduler = Scheduler(FanOut(*sinks), realtime_priority=DEFAULT_PRIORITY if options.realtime else None)
+        models_dir = Path(options.models_dir) if options.models_dir else resolve_model_path(options.model).parent
+        self.loader = ModelLoader(models_dir, options.average_transpositions, self._model_loaded, self._model_failed)
         self._thread = threading.Thread(target=self._conduct, name="djai-engine", daemon=True)
 
     # --- life cycle --------------------------------------------------------------------------------
@@ -97,31 +115,33 @@ class Daemon:
         sys.setswitchinterval(GIL_SWITCH_S)  # the default 5 ms would let a busy thread delay a due note
         self._warm_up()
         self.scheduler.start()
+        if not self.options.realtime:
+            log.info("real-time scheduling not asked for (--no-realtime)")
+        else:
+            self.scheduler.wait_realtime(2.0)  # the thread logs what the OS said
+        # Start-up: notes a previous daemon left sounding (killed before it could end them) end here.
+        self.scheduler.all_notes_off(ALL_CHANNELS)
         self._thread.start()
         if self.options.osc:
             if self.options.osc_host not in LOOPBACK:
                 log.warning("OSC listens on %s, not only on this machine: anyone who can reach port %d "
                             "can play through djai-live", self.options.osc_host, self.options.osc_port)
-            self.listener = OscListener(self.options.osc_host, self.options.osc_port, self._on_osc,
-                                        self._reject).start()
+            self.listener = OscListener(self.options.osc_host, self.options.osc_port, self._on_osc, self._reject,
+                                        HELPER_PRIORITY if self.options.realtime else None).start()
             log.info("OSC in on %s:%d, replies to %s:%d", *self.listener.address, *self.replies.target)
         if self.options.midi_in:
-            self.midi_in = open_input(self.options.midi_in, self.options.midi_api, self._on_midi,
-                                      self._on_midi_realtime)
-            log.info("MIDI in: %s", self.midi_in.name)
+            self.midi_in = MidiInput(self.options.midi_in, self.options.midi_api, self._on_midi,
+                                     self._on_midi_realtime).open()
+            log.info("MIDI in: %s", self.midi_in.describe())
         if self.midi_out is not None:
-            log.info("MIDI out: %s", self.midi_out.name)
+            log.info("MIDI out: %s", self.midi_out.describe())
+        # output first, as at start: JACK then names the clients in the same order after a restart
+        self.watcher = PortWatcher([self.midi_out, self.midi_in], self._port_changed).start()
         return self
 
     def _warm_up(self) -> None:
         """One throw-away answer so the first real one does not pay for cold caches."""
-        started = time.perf_counter()
-        warm = Engine(self.generator, LiveSettings(mode="manual"), seed=0)
-        for i, pitch in enumerate((60, 64, 67, 72)):
-            warm.note_on(pitch, 80, 1, now=i * 0.25)
-            warm.note_off(pitch, 1, now=i * 0.25 + 0.2)
-        warm.generate(now=1.0)
-        log.info("model warmed up in %.1f ms", (time.perf_counter() - started) * 1000)
+        log.info("model warmed up in %.1f ms", warm_up(self.generator))
 
     def request_stop(self, *_: object) -> None:
         self._stop.set()
@@ -133,15 +153,19 @@ class Daemon:
     def stop(self) -> int:
         """Stop listening, send every outstanding note-off, close ports; returns the notes ended."""
         self._stop.set()
+        if self.watcher is not None:
+            self.watcher.close()
         if self.listener is not None:
             self.listener.close()
         if self.midi_in is not None:
             self.midi_in.close()
         self._thread.join(timeout=2.0)
-        ended = self.scheduler.close()
+        self.loader.close()
+        ended = self.scheduler.close()  # all notes off: the known note-offs, every pitch ever sent, CC 123/120
         if self.midi_out is not None:
             self.midi_out.close()
         self.engine.host_clock.close()
+        self.jack_messages.uninstall()
         self._stopped.set()
         log.info("stopped; %d sounding note(s) ended", ended)
         return ended
@@ -169,6 +193,24 @@ class Daemon:
         if self.replies is not None:
             self.replies.error(message)
 
+    def _port_changed(self, state: str, port: MidiPort, text: str) -> None:
+        """A watched MIDI port's device went or came back (the watcher's thread)."""
+        if state == "gone":
+            log.warning("%s", text)
+            if self.replies is not None:
+                self.replies.error(text)
+        else:
+            log.info("%s", text)
+        self._reply("/djai/midi_port", "in" if isinstance(port, MidiInput) else "out", state,
+                    port.device or port.wanted)
+
+    def _model_loaded(self, name: str, generator: Generator, path: Path) -> None:
+        """The loader's thread: hand the model to the engine thread, which swaps it between answers."""
+        self.queue.put((Command("swap", (name, generator)), time.monotonic()), control=True)
+
+    def _model_failed(self, name: str, reason: str) -> None:
+        self.queue.put((Command("load_failed", (name, reason)), time.monotonic()), control=True)
+
     # --- the engine thread ---------------------------------------------------------------------------
     def _prepare_clearance(self) -> float:
         """How far off the next note must be for an answer to be prepared now: preparing holds the
@@ -176,6 +218,11 @@ class Daemon:
         return max(PREPARE_CLEARANCE_S, 2.0 * self._last_prepare_s)
 
     def _conduct(self) -> None:
+        if self.options.realtime:
+            # Below the scheduler, above every ordinary process: a busy machine must not preempt this
+            # thread while it holds the interpreter lock, or the scheduler waits for it (measured in
+            # scripts/bench_faults.py)
+            request_realtime(HELPER_PRIORITY)
         retry_prepare = False
         while not self._stop.is_set():
             deadline = self.engine.next_deadline()
@@ -184,11 +231,15 @@ class Daemon:
                 timeout = min(timeout, self._prepare_clearance())
             if self._placement is not None:
                 timeout = min(timeout, TEMPO_FOLLOW_INTERVAL_S)
+            if self._swap is not None:
+                timeout = min(timeout, self._prepare_clearance())
             item = self.queue.get(timeout)
             try:
                 if item is not None:
                     self._handle(*item)
                 self._follow_tempo()
+                if self._swap is not None:
+                    self._try_swap()
                 phrase = self.engine.due()
                 if phrase is not None:
                     self._play(phrase)
@@ -238,12 +289,37 @@ class Daemon:
             self._reply("/djai/reset")
         elif kind == "panic":
             ended = self.scheduler.panic()
-            log.info("panic: %d sounding note(s) ended", ended)
+            forgotten = self.engine.forget_held()
+            log.info("panic: %d sounding note(s) ended, every note ever sent ended, all notes off sent; "
+                     "%d held key(s) forgotten", ended, forgotten)
+        elif kind == "load":
+            log.info("loading model %r", args[0])
+            self.loader.request(args[0])
+        elif kind == "swap":
+            self._swap = args
+            self._try_swap()
+        elif kind == "load_failed":
+            self._reject(f"/djai/load {args[0]}: {args[1]}; still playing {self.model_name!r}")
         elif kind == "ping":
             self._reply("/djai/pong")
         elif kind == "status":
             self._reply("/djai/status", *self.status_pairs())
             self._announce_key(always=True)
+
+    def _try_swap(self) -> None:
+        """Swap in a loaded model between answers, when no note is due for a while: notes already
+        scheduled play on (the scheduler holds them), and the next answer is the new model's."""
+        due = self.scheduler.next_due()
+        if due is not None and due - time.monotonic() <= self._prepare_clearance():
+            return
+        name, generator = self._swap
+        self._swap = None
+        started = time.perf_counter()
+        self.engine.use_generator(generator)
+        self.generator, self.model_name = generator, name
+        self._last_prepare_s = 0.0
+        log.info("now playing model %r (swapped in %.1f ms)", name, (time.perf_counter() - started) * 1000.0)
+        self._reply("/djai/loaded", name)
 
     def _set(self, name: str, values: tuple) -> None:
         previous_clock = self.settings.clock
@@ -317,7 +393,7 @@ class Daemon:
     def status_pairs(self) -> list:
         counters = self.engine.counters
         lateness = list(self.scheduler.lateness_ms)
-        pairs: list = [("model", str(self.options.model))]
+        pairs: list = [("model", self.model_name)]
         pairs += [(name, value if not isinstance(value, bool) else int(value)) for name, value in self.settings.items()]
         pairs += [("notes_in", counters.notes_in), ("phrases_out", counters.phrases_out),
                   ("notes_out", counters.notes_out), ("buffer", len(self.engine.notes)),
@@ -325,7 +401,8 @@ class Daemon:
                   ("rejected", self.rejected), ("dropped", self.queue.dropped),
                   ("generate_ms_last", round(counters.generate_ms_last, 3)),
                   ("prepared_used", counters.prepared_used),
-                  ("lateness_ms_p99", round(float(np.percentile(lateness, 99)), 3) if lateness else 0.0)]
+                  ("lateness_ms_p99", round(float(np.percentile(lateness, 99)), 3) if lateness else 0.0),
+                  ("realtime", int(self.scheduler.realtime.startswith("SCHED_FIFO")))]
         pairs += self._clock_pairs()
         return [item for pair in pairs for item in pair]
 
@@ -342,7 +419,7 @@ class Daemon:
     def capability_pairs(self) -> list:
         """What a patch needs to configure itself: the model's facts and every parameter's range."""
         config = self.generator.config
-        pairs: list = [("model", str(self.options.model)), ("model_type", config.model_type),
+        pairs: list = [("model", self.model_name), ("model_type", config.model_type),
                        ("instruments", config.num_instruments), ("sequence_length_i", config.sequence_length_i),
                        ("sequence_length_o", config.sequence_length_o)]
         for name, (kind, low, high) in self.settings.RANGES.items():
@@ -357,8 +434,8 @@ class Daemon:
             pairs.append((f"param:{name}", description))
         pairs += [("scales", " ".join(SCALES)), ("grids", " ".join(GRIDS)),
                   ("clocks", " ".join(available_sources())),
-                  ("midi_in", self.midi_in.name if self.midi_in is not None else ""),
-                  ("midi_out", self.midi_out.name if self.midi_out is not None else "")]
+                  ("midi_in", self.midi_in.describe() if self.midi_in is not None else ""),
+                  ("midi_out", self.midi_out.describe() if self.midi_out is not None else "")]
         return [item for pair in pairs for item in pair]
 
 
@@ -374,8 +451,8 @@ def serve(options: ServeOptions, settings: LiveSettings) -> int:
           + (f" (averaged over transpositions -{views}..+{views})" if views else "") + f", mode {settings.mode}"
           + (f", OSC in {options.osc_host}:{options.osc_port} -> replies {options.reply_host}:{options.reply_port}"
              if options.osc else "")
-          + (f", MIDI in '{daemon.midi_in.name}'" if daemon.midi_in else "")
-          + (f", MIDI out '{daemon.midi_out.name}'" if daemon.midi_out else ""), flush=True)
+          + (f", MIDI in {daemon.midi_in.describe()}" if daemon.midi_in else "")
+          + (f", MIDI out {daemon.midi_out.describe()}" if daemon.midi_out else ""), flush=True)
     daemon.wait()
     daemon.stop()
     return 0

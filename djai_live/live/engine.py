@@ -153,6 +153,36 @@ class Engine:
             self.last_activity = now
         self._commit_completed()
 
+    def forget_held(self) -> int:
+        """Panic: forget the keys still down (a lost note-off would otherwise hold phrase mode back for
+        MAX_HOLD_S) and answer nothing to what was played before; returns how many keys were forgotten.
+        A note-off that arrives later for a forgotten key finds nothing and is ignored."""
+        kept = [note for i, note in enumerate(self.notes) if i < self.committed or note.duration is not None]
+        forgotten = len(self.notes) - len(kept)
+        if forgotten:
+            self.notes = deque(kept)
+            self.buffer_version += 1
+            self._commit_completed()  # the finished notes that waited behind a held one
+        self.answered_since_activity = True
+        self.note_ons_since_answer = 0
+        return forgotten
+
+    def use_generator(self, generator: Generator) -> None:
+        """Swap the model between answers: the notes heard stay and are folded into the new model's state
+        (another architecture or context length is fine); answers prepared by the old model are dropped."""
+        self.generator = generator
+        self.config = generator.config
+        self._prepared = None
+        self.buffer_version += 1
+        self.committed = 0
+        self.state = self.logits = None
+        self.steps_since_prime = 0
+        completed = next((i for i, note in enumerate(self.notes) if note.duration is None), len(self.notes))
+        if completed:  # one batched priming over the new model's context, not a step per note
+            self._prime(completed)
+            self.committed = completed
+        self._commit_completed()  # keeps the buffer within the new model's context
+
     @property
     def held(self) -> int:
         return sum(1 for note in self.notes if note.duration is None)

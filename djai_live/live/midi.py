@@ -1,7 +1,13 @@
-"""The MIDI edge, with mido over python-rtmidi: port lookup, virtual ports, input and output."""
+"""The MIDI edge, with python-rtmidi (and mido to decode): port lookup, our ports, input and output.
+
+Our ports are always named 'djai_live in' and 'djai_live out' (client 'djai_live'), whether virtual or
+connected to a device, so a patchbay shows who they are. A port connected to a device can be reopened
+when the device comes back (see :mod:`.ports`, which watches them).
+"""
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import deque
 from typing import Callable
@@ -13,9 +19,12 @@ log = logging.getLogger(__name__)
 
 APIS = {"alsa": "LINUX_ALSA", "jack": "UNIX_JACK", "coremidi": "MACOSX_CORE", "windows": "WINDOWS_MM"}
 VIRTUAL = "virtual"
-VIRTUAL_IN_NAME = "djai_live in"
-VIRTUAL_OUT_NAME = "djai_live out"
+IN_NAME = "djai_live in"
+OUT_NAME = "djai_live out"
+VIRTUAL_IN_NAME, VIRTUAL_OUT_NAME = IN_NAME, OUT_NAME  # the same names, virtual or connected
 CLIENT_NAME = "djai_live"
+CONTROL_CHANGE, NOTE_ON, NOTE_OFF = 0xB0, 0x90, 0x80
+ALL_SOUND_OFF, ALL_NOTES_OFF = 120, 123
 
 
 class MidiPortError(RuntimeError):
@@ -51,6 +60,17 @@ def list_ports(api: str | None = None) -> tuple[list[str], list[str]]:
         raise
     except Exception as error:
         raise MidiPortError(_explain(error, api)) from None
+
+
+def rtmidi_api(api: str | None) -> int:
+    """The python-rtmidi API constant for an API name (None: the platform's first)."""
+    import rtmidi
+
+    if api is None:
+        return rtmidi.API_UNSPECIFIED
+    if api not in APIS:
+        raise MidiPortError(f"unknown MIDI API {api!r}; choose one of {', '.join(APIS)}")
+    return getattr(rtmidi, f"API_{APIS[api]}")
 
 
 def _find(names: list[str], wanted: str, direction: str) -> str:
@@ -96,20 +116,169 @@ class DriverTimeline:
         return self.elapsed + min(self.offsets)
 
 
-def open_input(name: str, api: str | None, on_command: Callable[[Command], None],
-               on_realtime: Callable[[str, float, int | None], None] | None = None):
-    """Open an input port (``virtual`` creates 'djai_live in'); commands go to ``on_command``, and MIDI
-    clock, Start/Stop/Continue and Song Position to ``on_realtime(kind, time, position)`` with the
-    driver's timestamps (see :class:`DriverTimeline`)."""
-    chosen = backend(api)
-    timeline = DriverTimeline()
+class MidiPort:
+    """One of our two ports: 'djai_live in' or 'djai_live out', virtual (``wanted == 'virtual'``) or
+    connected to the device whose name contains ``wanted``. :meth:`open` (again) makes a fresh rtmidi
+    client, so it also serves after the MIDI server restarted."""
 
-    def callback(message, delta: float | None = None) -> None:
+    direction = "input"   # what kind of device port this one connects to, for messages
+    name = IN_NAME
+
+    def __init__(self, wanted: str, api: str | None) -> None:
+        self.wanted = wanted
+        self.api = api
+        self.device: str | None = None  # the full name of the device port connected to
+        self.api_id: int | None = None  # the rtmidi API the port was opened with
+        self._rt = None
+        self._lock = threading.Lock()   # opening, closing and sending never overlap
+
+    @property
+    def virtual(self) -> bool:
+        return self.wanted == VIRTUAL
+
+    def _new_client(self):
+        raise NotImplementedError
+
+    def _attach(self, rt) -> None:
+        """Set up a freshly opened rtmidi port (an input's callback)."""
+
+    def match(self, names: list[str]) -> str:
+        """The device port to connect to among ``names``: the one connected before when it is back (ALSA
+        may give a replugged device another client number, so that suffix is ignored), else the one
+        ``wanted`` names; never one of our own ports. Raises MidiPortError when none or several match."""
+        names = [name for name in names if not name.endswith((f":{IN_NAME}", f":{OUT_NAME}"))
+                 and not _without_client_number(name).endswith((f":{IN_NAME}", f":{OUT_NAME}"))]
+        if self.device is not None:
+            base = _without_client_number(self.device)
+            for name in names:
+                if name == self.device or _without_client_number(name) == base:
+                    return name
+        return _find(names, self.wanted, self.direction)
+
+    def open(self) -> "MidiPort":
+        """Open the port on a new rtmidi client (any older one is closed first, so that the new client
+        gets the name 'djai_live' again); raises MidiPortError with the reason."""
+        self.close()
+        try:
+            rt = self._new_client()
+        except MidiPortError:
+            raise
+        except Exception as error:
+            raise MidiPortError(_explain(error, self.api)) from None
+        try:
+            device = self._connect(rt)
+        except Exception:
+            delete_client(rt)
+            raise
+        with self._lock:
+            self._rt, self.device, self.api_id = rt, device, rt.get_current_api()
+        return self
+
+    def reconnect(self) -> None:
+        """Connect again on the same client, to the device that came back; raises MidiPortError."""
+        with self._lock:
+            rt = self._rt
+            if rt is None:
+                raise MidiPortError(f"{self.name} is closed")
+            rt.close_port()
+            self.device = self._connect(rt)
+
+    def _connect(self, rt) -> str | None:
+        try:
+            if self.virtual:
+                rt.open_virtual_port(self.name)
+                device = None
+            else:
+                names = rt.get_ports()
+                device = self.match(names)
+                rt.open_port(names.index(device), self.name)
+            self._attach(rt)
+            return device
+        except MidiPortError:
+            raise
+        except Exception as error:
+            raise MidiPortError(_explain(error, self.api)) from None
+
+    def device_names(self) -> list[str]:
+        """The device ports this port could connect to, as its own client sees them now."""
+        with self._lock:
+            return self._rt.get_ports() if self._rt is not None else []
+
+    def close(self) -> None:
+        with self._lock:
+            old, self._rt = self._rt, None
+        if old is not None:
+            delete_client(old)
+
+    @property
+    def is_open(self) -> bool:
+        return self._rt is not None
+
+    def current_api(self) -> int:
+        """The rtmidi API in use (the one asked for until the port has been opened)."""
+        return self.api_id if self.api_id is not None else rtmidi_api(self.api)
+
+    def backend_lists_own_ports(self) -> bool:
+        """Whether every client sees our own ports (JACK, ALSA), connected or virtual."""
+        import rtmidi
+
+        return self.current_api() in (rtmidi.API_UNIX_JACK, rtmidi.API_LINUX_ALSA)
+
+    def describe(self) -> str:
+        return f"'{self.name}'" + (" (virtual)" if self.virtual else f" <-> '{self.device or self.wanted}'")
+
+
+def _without_client_number(name: str) -> str:
+    """ALSA names end with 'client:port' numbers ('USB Keyboard:USB Keyboard MIDI 1 20:0')."""
+    head, _, tail = name.rpartition(" ")
+    return head if head and ":" in tail and tail.replace(":", "").isdigit() else name
+
+
+def delete_client(rt) -> None:
+    try:
+        rt.close_port()
+        rt.delete()
+    except Exception as error:  # a client of a server that is gone: nothing left to free cleanly
+        log.debug("closing a MIDI client: %s", error)
+
+
+class MidiInput(MidiPort):
+    """'djai_live in': commands go to ``on_command``, and MIDI clock, Start/Stop/Continue and Song
+    Position to ``on_realtime(kind, time, position)`` with the driver's timestamps (see
+    :class:`DriverTimeline`)."""
+
+    direction = "input"
+    name = IN_NAME
+
+    def __init__(self, wanted: str, api: str | None, on_command: Callable[[Command], None],
+                 on_realtime: Callable[[str, float, int | None], None] | None = None) -> None:
+        super().__init__(wanted, api)
+        self.on_command, self.on_realtime = on_command, on_realtime
+        self.timeline = DriverTimeline()
+
+    def _new_client(self):
+        import rtmidi
+
+        return rtmidi.MidiIn(rtmidi_api(self.api), CLIENT_NAME)
+
+    def _attach(self, rt) -> None:
+        rt.ignore_types(sysex=False, timing=False, active_sense=True)  # clock ticks are wanted
+        self.timeline = DriverTimeline()  # a new client's deltas start again
+        rt.set_callback(self._callback)
+
+    def _callback(self, event, data=None) -> None:
+        import mido
+
+        payload, delta = event
         arrival = time.monotonic()
-        when = timeline.stamp(delta, arrival) if delta is not None else arrival
+        try:
+            message = mido.Message.from_bytes(payload)
+        except ValueError:
+            return
+        when = self.timeline.stamp(delta, arrival) if delta is not None else arrival
         if message.type in REALTIME:
-            if on_realtime is not None:
-                on_realtime(message.type, when, getattr(message, "pos", None))
+            if self.on_realtime is not None:
+                self.on_realtime(message.type, when, getattr(message, "pos", None))
             return
         try:
             command = message_to_command(message)
@@ -117,67 +286,61 @@ def open_input(name: str, api: str | None, on_command: Callable[[Command], None]
             log.warning("ignored MIDI message %r: %s", message, error)
             return
         if command is not None:
-            on_command(command)
-
-    try:
-        if name == VIRTUAL:
-            port = chosen.open_input(VIRTUAL_IN_NAME, virtual=True, callback=callback, client_name=CLIENT_NAME)
-        else:
-            port = chosen.open_input(_find(chosen.get_input_names(), name, "input"), callback=callback)
-    except MidiPortError:
-        raise
-    except Exception as error:
-        raise MidiPortError(_explain(error, api)) from None
-    _keep_driver_timestamps(port, callback)
-    return port
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug("MIDI in: %s %s", command.kind, command.args)
+            self.on_command(command)
 
 
-def _keep_driver_timestamps(port, callback) -> None:
-    """mido drops the delta time rtmidi gives each message; read it from rtmidi directly where the port
-    is an rtmidi one (mido's ``_rt``), else keep mido's callback and arrival times."""
-    import mido
+class MidiOutput(MidiPort):
+    """'djai_live out'. Sends while the port is being reopened are dropped, not queued: a note played
+    late is worse than a note not played (a panic after the device is back ends what is left)."""
 
-    raw = getattr(port, "_rt", None)
-    if raw is None or not hasattr(raw, "set_callback"):
-        return
+    direction = "output"
+    name = OUT_NAME
 
-    def with_delta(event, data=None) -> None:
-        payload, delta = event
-        try:
-            message = mido.Message.from_bytes(payload)
-        except ValueError:
-            return
-        callback(message, delta)
+    def _new_client(self):
+        import rtmidi
 
-    raw.set_callback(with_delta)
+        return rtmidi.MidiOut(rtmidi_api(self.api), CLIENT_NAME)
+
+    def send_bytes(self, *messages: tuple[int, ...]) -> None:
+        with self._lock:
+            if self._rt is None:
+                return
+            for message in messages:
+                self._rt.send_message(message)
 
 
-def open_output(name: str, api: str | None):
-    chosen = backend(api)
-    try:
-        if name == VIRTUAL:
-            return chosen.open_output(VIRTUAL_OUT_NAME, virtual=True, client_name=CLIENT_NAME)
-        return chosen.open_output(_find(chosen.get_output_names(), name, "output"))
-    except MidiPortError:
-        raise
-    except Exception as error:
-        raise MidiPortError(_explain(error, api)) from None
+def open_input(name: str, api: str | None, on_command: Callable[[Command], None],
+               on_realtime: Callable[[str, float, int | None], None] | None = None) -> MidiInput:
+    """Open 'djai_live in': virtual (``name == 'virtual'``) or connected to the output port ``name`` names."""
+    return MidiInput(name, api, on_command, on_realtime).open()
+
+
+def open_output(name: str, api: str | None) -> MidiOutput:
+    """Open 'djai_live out': virtual, or connected to the input port ``name`` names."""
+    return MidiOutput(name, api).open()
 
 
 class MidiSink:
-    """Generated notes to a MIDI output port (a NoteSink)."""
+    """Generated notes to a MIDI output port (a NoteSink): raw bytes, no message objects on the hot path."""
 
-    def __init__(self, port) -> None:
-        import mido
-
+    def __init__(self, port: MidiOutput) -> None:
         self.port = port
-        self._message = mido.Message
 
     def phrase(self, phrase: Phrase) -> None:
         """MIDI has no phrase message: the notes go out one by one."""
 
     def note_on(self, pitch: int, velocity: int, duration_ms: float, channel: int) -> None:
-        self.port.send(self._message("note_on", note=pitch, velocity=velocity, channel=channel - 1))
+        self.port.send_bytes((NOTE_ON | (channel - 1), pitch, velocity))
 
     def note_off(self, pitch: int, channel: int) -> None:
-        self.port.send(self._message("note_off", note=pitch, velocity=0, channel=channel - 1))
+        self.port.send_bytes((NOTE_OFF | (channel - 1), pitch, 0))
+
+    def all_notes_off(self, ever_sent: dict[int, tuple[int, ...]], channels: tuple[int, ...]) -> None:
+        """A note-off for every pitch ever sent, then All Notes Off (CC 123) and All Sound Off (CC 120,
+        which also cuts release tails) on each channel: a synth that ignores one still gets the other."""
+        self.port.send_bytes(*((NOTE_OFF | (channel - 1), pitch, 0)
+                               for channel, pitches in ever_sent.items() for pitch in pitches))
+        self.port.send_bytes(*((CONTROL_CHANGE | (channel - 1), control, 0)
+                               for channel in channels for control in (ALL_NOTES_OFF, ALL_SOUND_OFF)))

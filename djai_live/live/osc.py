@@ -11,6 +11,7 @@ from pythonosc.osc_packet import OscPacket, ParseError
 from pythonosc.udp_client import SimpleUDPClient
 
 from .engine import Phrase
+from .realtime import request_realtime
 
 log = logging.getLogger(__name__)
 
@@ -22,8 +23,9 @@ class OscListener:
     """
 
     def __init__(self, host: str, port: int, on_message: Callable[[str, list, float], None],
-                 on_error: Callable[[str], None]) -> None:
+                 on_error: Callable[[str], None], realtime_priority: int | None = None) -> None:
         self.on_message, self.on_error = on_message, on_error
+        self.realtime_priority = realtime_priority
         self.socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
         try:
@@ -47,6 +49,8 @@ class OscListener:
         self.socket.close()
 
     def _run(self) -> None:
+        if self.realtime_priority is not None:
+            request_realtime(self.realtime_priority)
         while not self._stop.is_set():
             try:
                 data, sender = self.socket.recvfrom(65536)
@@ -110,3 +114,11 @@ class OscReplies:
 
     def note_off(self, pitch: int, channel: int) -> None:
         self.send("/djai/note_off", pitch, channel)
+
+    def all_notes_off(self, ever_sent: dict[int, tuple[int, ...]], channels: tuple[int, ...]) -> None:
+        """A /djai/note_off for every pitch ever sent, then /djai/all_notes_off with no argument: the host
+        silences every channel (it cannot know which an earlier daemon, killed before it could say, used)."""
+        for channel, pitches in ever_sent.items():
+            for pitch in pitches:
+                self.send("/djai/note_off", pitch, channel)
+        self.send("/djai/all_notes_off")

@@ -22,7 +22,10 @@ INBOUND = {
     "/djai/beat": "bar beat: the host's position, 1-based as Max's transport reports it (with clock osc)",
     "/djai/capabilities": "answered by /djai/capabilities with the model's facts and every parameter's range",
     "/djai/reset": "forget the buffer",
-    "/djai/panic": "cancel everything pending and end every sounding note now",
+    "/djai/panic": "cancel everything pending, end every note ever sent (then /djai/all_notes_off) and "
+                   "forget the performer's held keys",
+    "/djai/load": "NAME_OR_PATH: swap to a bundled model or a model file in --models-dir, between answers; "
+                  "answered by /djai/loaded or /djai/error",
     "/djai/ping": "answered by /djai/pong",
     "/djai/status": "answered by /djai/status with name/value pairs",
 }
@@ -30,6 +33,10 @@ OUTBOUND = {
     "/djai/phrase": "phrase_id count, then per note: onset_ms pitch velocity duration_ms",
     "/djai/note": "pitch velocity duration_ms channel, at each generated note's onset",
     "/djai/note_off": "pitch channel, at each generated note's end",
+    "/djai/all_notes_off": "no arguments: silence every note on every channel (after panic's note-offs, on "
+                           "shutdown and at start-up)",
+    "/djai/loaded": "name, once a model asked for by /djai/load answers",
+    "/djai/midi_port": "in|out gone|back NAME: a watched MIDI port's device went away or is connected again",
     "/djai/error": "message, for each rejected message (rate-limited)",
     "/djai/pong": "the answer to /djai/ping",
     "/djai/status": "name value pairs: model, mode, parameters, counters, clock, tempo, beat, key",
@@ -47,7 +54,7 @@ class ProtocolError(ValueError):
 
 @dataclass(frozen=True)
 class Command:
-    kind: str  # note_on, note_off, generate, set, tempo, beat, reset, panic, ping, status, capabilities
+    kind: str  # note_on, note_off, generate, set, tempo, beat, reset, panic, load, ping, status, capabilities
     args: tuple = ()
 
 
@@ -118,6 +125,11 @@ def parse(address: str, args: Sequence[Any]) -> Command:
         _numbers_only(address, args, ("bar", "beat"))
         _arity(address, args, 2, 2, "bar beat")
         return Command("beat", (number(address, "bar", args[0], -1e6, 1e6), number(address, "beat", args[1], 0.0, 64.0)))
+    if address == "/djai/load":
+        _arity(address, args, 1, 1, "a model name or path")
+        if not isinstance(args[0], str) or not args[0].strip():
+            raise ProtocolError(f"{address}: the model must be a non-empty string, got {args[0]!r}")
+        return Command("load", (args[0].strip(),))
     if address in ("/djai/reset", "/djai/panic", "/djai/ping", "/djai/status", "/djai/capabilities"):
         _arity(address, args, 0, 0, "no arguments")
         return Command(address[len(PREFIX):])

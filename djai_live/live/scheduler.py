@@ -3,6 +3,10 @@
 Invariant: every note-on sent is followed by exactly one note-off for it: at its end, or earlier when a
 newer phrase replaces it, on cancel, on panic, or when the scheduler closes. A note-on for a key that is
 still sounding first ends the older note, so an old note-off never cuts a newer note short.
+
+A note-off can still be lost on the way (a host's listener closed, a MIDI cable pulled), so
+:meth:`Scheduler.all_notes_off` needs no memory of what sounds: after the note-offs it knows of, it ends
+every pitch ever sent on each channel and asks each output to silence those channels as a whole.
 """
 from __future__ import annotations
 
@@ -12,9 +16,10 @@ import logging
 import threading
 import time
 from collections import deque
-from typing import Callable, Protocol
+from typing import Callable, Iterable, Protocol
 
 from .engine import Phrase
+from .realtime import request_realtime
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +30,12 @@ class NoteSink(Protocol):
     def phrase(self, phrase: Phrase) -> None: ...
     def note_on(self, pitch: int, velocity: int, duration_ms: float, channel: int) -> None: ...
     def note_off(self, pitch: int, channel: int) -> None: ...
+    def all_notes_off(self, ever_sent: dict[int, tuple[int, ...]], channels: tuple[int, ...]) -> None:
+        """A note-off for every pitch ever sent on each channel (``{channel: pitches}``), then silence
+        every note on ``channels`` (1-16) as a whole, whatever the receiver missed."""
+
+
+ALL_CHANNELS = tuple(range(1, 17))
 
 
 class FanOut:
@@ -49,11 +60,19 @@ class FanOut:
     def note_off(self, pitch: int, channel: int) -> None:
         self._each("note_off", pitch, channel)
 
+    def all_notes_off(self, ever_sent: dict[int, tuple[int, ...]], channels: tuple[int, ...]) -> None:
+        self._each("all_notes_off", ever_sent, channels)
+
 
 class Scheduler:
-    """A thread that plays phrases; all public methods are thread-safe."""
+    """A thread that plays phrases; all public methods are thread-safe.
 
-    def __init__(self, sink: NoteSink, clock: Callable[[], float] = time.monotonic, spin_s: float = 0.0015) -> None:
+    ``realtime_priority``: ask the OS to run the thread under SCHED_FIFO at this priority (None: do not
+    ask); whether it was granted is in :attr:`realtime`.
+    """
+
+    def __init__(self, sink: NoteSink, clock: Callable[[], float] = time.monotonic, spin_s: float = 0.0015,
+                 realtime_priority: int | None = None) -> None:
         self.sink = sink
         self.clock = clock
         self.spin_s = spin_s
@@ -65,6 +84,12 @@ class Scheduler:
         self._running = False
         self._thread: threading.Thread | None = None
         self.lateness_ms: deque[float] = deque(maxlen=4096)
+        # Every (channel, pitch) a note-on was ever sent for, one byte each: a store on the hot path,
+        # read only by all_notes_off.
+        self._ever_sent = bytearray(16 * 128)
+        self.realtime_priority = realtime_priority
+        self.realtime: str = "not asked"
+        self._realtime_known = threading.Event()
 
     def start(self) -> "Scheduler":
         with self._condition:
@@ -103,7 +128,32 @@ class Scheduler:
         with self._condition:
             return self._cancel_locked()
 
-    panic = cancel
+    def all_notes_off(self, channels: Iterable[int] | None = None) -> int:
+        """Panic, shutdown and start-up: drop everything pending, send the note-offs known of, then a
+        note-off for every pitch ever sent on each channel, then ask every output to silence the channels
+        used (``channels``: these as well, e.g. all 16 at start-up). Returns the sounding notes ended."""
+        with self._condition:
+            return self._all_notes_off_locked(channels)
+
+    panic = all_notes_off
+
+    def _channels_used_locked(self) -> tuple[int, ...]:
+        sent = self._ever_sent
+        return tuple(channel for channel in ALL_CHANNELS if any(sent[(channel - 1) * 128:channel * 128]))
+
+    def _all_notes_off_locked(self, channels: Iterable[int] | None) -> int:
+        ended = self._cancel_locked()
+        ever_sent = {}
+        for channel in self._channels_used_locked():
+            row = self._ever_sent[(channel - 1) * 128:channel * 128]
+            ever_sent[channel] = tuple(pitch for pitch in range(128) if row[pitch])
+        wanted = tuple(sorted(set(ever_sent) | set(channels or ())))
+        if wanted:
+            try:
+                self.sink.all_notes_off(ever_sent, wanted)
+            except Exception as error:
+                log.warning("all notes off failed: %s", error)
+        return ended
 
     def next_due(self) -> float | None:
         """When the next note-on or note-off is due (scheduler clock), or None."""
@@ -120,10 +170,15 @@ class Scheduler:
         with self._condition:
             return len(self._sounding)
 
+    def wait_realtime(self, timeout: float) -> str:
+        """What the OS said when the thread asked for real-time scheduling (see :attr:`realtime`)."""
+        self._realtime_known.wait(timeout)
+        return self.realtime
+
     def close(self) -> int:
-        """Stop the thread after ending every sounding note; returns how many were ended."""
+        """Stop the thread after ending every sounding note (all notes off); returns how many were ended."""
         with self._condition:
-            ended = self._cancel_locked()
+            ended = self._all_notes_off_locked(None)
             self._running = False
             self._condition.notify()
         if self._thread is not None and self._thread is not threading.current_thread():
@@ -145,6 +200,9 @@ class Scheduler:
             log.warning("note-off %d/%d failed: %s", pitch, channel, error)
 
     def _run(self) -> None:
+        if self.realtime_priority is not None:
+            self.realtime = request_realtime(self.realtime_priority)
+        self._realtime_known.set()
         with self._condition:
             while self._running:
                 if not self._events:
@@ -176,6 +234,7 @@ class Scheduler:
                 if key in self._sounding:
                     self.sink.note_off(pitch, channel)  # retrigger: end the older note first
                 self._sounding[key] = token
+                self._ever_sent[(channel - 1) * 128 + pitch] = 1
                 self.sink.note_on(pitch, velocity, duration_ms, channel)
             elif self._sounding.get(key) == token:
                 del self._sounding[key]

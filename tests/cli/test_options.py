@@ -15,7 +15,7 @@ BAD_VALUES = ["", "x", "nan", "inf", "-1", "0", "99999", "1e309", "/nonexistent/
 ACCEPTED_AT_PARSE = {
     "--model": set(BAD_VALUES), "--midi-in": set(BAD_VALUES), "--midi-out": set(BAD_VALUES),
     "--config": set(BAD_VALUES), "--scale": set(BAD_VALUES), "--instrument-map": set(BAD_VALUES),
-    "--output-map": set(BAD_VALUES), "--cache-dir": set(BAD_VALUES),
+    "--output-map": set(BAD_VALUES), "--cache-dir": set(BAD_VALUES), "--copy-to": set(BAD_VALUES),
     "--seed": {"-1", "0", "99999"}, "--max-leap": {"0", "99999"}, "--temperature": {"0", "99999"},
     "--transpose": {"0"}, "--average-transpositions": {"0"}, "--length": {"99999"}, "--epochs": {"99999"},
     "--layers": {"99999"}, "--units": {"99999"}, "--heads": {"99999"}, "--batch-size": {"99999"},
@@ -33,7 +33,7 @@ for _flag in ("--out", "--plot", "--wav", "--output"):
     ACCEPTED_AT_PARSE[_flag] = set(BAD_VALUES) - {"", "/nonexistent/folder/file.mid"}
 REQUIRED = {
     "prepare": ["{dir}", "-o", "{dir}/cache"], "train": ["{dir}", "-o", "{dir}/m.keras"],
-    "generate": ["--prompt", "{file}", "--out", "{dir}/o.mid"], "evaluate": ["{dir}"], "serve": [], "ports": [],
+    "generate": ["--prompt", "{file}", "--out", "{dir}/o.mid"], "evaluate": ["{dir}"], "serve": [], "ports": [], "patches": [],
 }
 
 

@@ -73,6 +73,21 @@ class OscPeer:
         self.socket.close()
 
 
+def sounding_at_host(messages: list[tuple[float, str, list]], all_notes_off: bool = True) -> set[tuple[int, int]]:
+    """(pitch, channel) a host still sounds after these replies, as the Max and Pd patches play them:
+    /djai/note starts a note, /djai/note_off ends it (if it sounds), /djai/all_notes_off ends all
+    (unless ``all_notes_off`` is False: a host that ignores it)."""
+    sounding: set[tuple[int, int]] = set()
+    for _, address, args in sorted(messages, key=lambda message: message[0]):
+        if address == "/djai/note":
+            sounding.add((int(args[0]), int(args[3])))
+        elif address == "/djai/note_off":
+            sounding.discard((int(args[0]), int(args[1])))
+        elif address == "/djai/all_notes_off" and all_notes_off:
+            sounding.clear()
+    return sounding
+
+
 @contextmanager
 def running_daemon(*extra: str, reply_port: int, model: str = "default", ready_timeout: float = 60.0):
     port = free_udp_port()

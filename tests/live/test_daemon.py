@@ -6,6 +6,10 @@ import time
 
 import pytest
 
+from pythonosc.udp_client import SimpleUDPClient
+
+from tests.live.conftest import OscPeer, free_udp_port, running_daemon, sounding_at_host
+
 
 def play_phrase(peer, pitches=(60, 62, 64, 65, 67, 65, 64, 62), gap=0.06):
     for pitch in pitches:
@@ -79,11 +83,8 @@ def test_sigterm_mid_phrase_ends_every_note_and_exits_zero(peer_and_daemon):
     ons, offs = note_pairs(peer)
     (_, _, phrase), = peer.messages("/djai/phrase")
     assert len(ons) < phrase[1], "the whole phrase played before SIGTERM; the test proves nothing"
-    sounding = {}
-    for time_, kind, pitch in sorted([(t, "on", p) for t, p in ons] + [(t, "off", p) for t, p in offs]):
-        sounding[pitch] = sounding.get(pitch, 0) + (1 if kind == "on" else -1)
-        assert sounding[pitch] in (0, 1)
-    assert all(count == 0 for count in sounding.values()), f"stuck notes after SIGTERM: {sounding}"
+    assert not sounding_at_host(peer.messages(), all_notes_off=False), "stuck notes after SIGTERM"
+    assert peer.messages()[-1][1] == "/djai/all_notes_off"
 
 
 @pytest.mark.daemon_args("--mode", "manual", "--length", "8", "--tempo-bpm", "60")
@@ -93,9 +94,9 @@ def test_panic_and_interrupting_end_sounding_notes(peer_and_daemon):
     peer.send("/djai/generate")
     peer.wait_for("/djai/note", 1)
     peer.send("/djai/panic")
-    time.sleep(0.3)
-    ons, offs = note_pairs(peer)
-    assert len(ons) == len(offs) and len(ons) < 8
+    peer.wait_for("/djai/all_notes_off")
+    ons, _ = note_pairs(peer)
+    assert len(ons) < 8 and not sounding_at_host(peer.messages(), all_notes_off=False)
     peer.clear()
     peer.send("/djai/generate")
     peer.wait_for("/djai/note", 1)
@@ -266,3 +267,94 @@ def test_settings_and_reset_are_acknowledged_and_verbose_logs_phrases_and_settin
     pitches = " ".join(str(int(pitch)) for pitch in phrase[3::4])
     assert f"phrase {phrase[0]}: {phrase[1]} notes ({pitches})" in log
     assert "DEBUG" not in log  # -v is not -vv
+
+
+def wait_until(deadline: float) -> None:
+    """For a fault that must happen while notes are due: wait until the performance reaches ``deadline``."""
+    while time.monotonic() < deadline:
+        time.sleep(min(0.05, max(deadline - time.monotonic(), 0.0)))
+
+
+def phrase_end(arrival: float, phrase: list) -> float:
+    notes = [phrase[2 + 4 * i: 6 + 4 * i] for i in range(phrase[1])]
+    return arrival + max(onset + duration for onset, _, _, duration in notes) / 1000.0
+
+
+def test_a_host_whose_listener_was_away_is_silenced_by_panic():
+    """The listener closes while a note sounds (a patch reopened): its note-off is lost. Back, the host
+    asks for panic, and every note it heard ends, though the daemon believed nothing sounded."""
+    reply_port = free_udp_port()
+    with running_daemon("--mode", "manual", "--length", "3", "--tempo-bpm", "60", reply_port=reply_port) \
+            as (_, port):
+        peer = OscPeer(port, listen_port=reply_port)
+        play_phrase(peer, (60, 62, 64))
+        peer.send("/djai/generate")
+        (arrival, _, phrase), = peer.wait_for("/djai/phrase")
+        peer.wait_for("/djai/note")
+        peer.close()  # the listener goes away mid-note
+        heard = peer.messages()
+        wait_until(phrase_end(arrival, phrase) + 0.2)  # the daemon sent the rest to nobody
+        back = OscPeer(port, listen_port=reply_port)
+        try:
+            assert sounding_at_host(heard), "nothing was left sounding; the test proves nothing"
+            back.send("/djai/panic")
+            back.wait_for("/djai/all_notes_off")
+            assert not sounding_at_host(heard + back.messages(), all_notes_off=False)
+        finally:
+            back.close()
+
+
+def test_a_new_daemon_silences_what_a_killed_one_left_sounding():
+    reply_port = free_udp_port()
+    host = OscPeer(free_udp_port(), listen_port=reply_port)
+    try:
+        with running_daemon("--mode", "manual", "--length", "6", "--tempo-bpm", "40",
+                            reply_port=reply_port) as (process, port):
+            host.client = SimpleUDPClient("127.0.0.1", port)
+            play_phrase(host, (60, 62, 64))
+            host.send("/djai/generate")
+            host.wait_for("/djai/note")
+            process.kill()  # SIGKILL: no chance to end anything
+            process.wait(10)
+        assert sounding_at_host(host.messages()), "nothing was left sounding; the test proves nothing"
+        host.clear()
+        with running_daemon("--mode", "manual", reply_port=reply_port):
+            host.wait_for("/djai/all_notes_off")  # sent at start-up, before it says it is ready
+    finally:
+        host.close()
+
+
+def test_a_model_swapped_mid_phrase_drops_no_note_and_answers_next(tiny_model, tmp_path):
+    import shutil
+
+    models = tmp_path / "models"
+    models.mkdir()
+    shutil.copy(tiny_model, models / "tiny.keras")
+    (models / "broken.keras").write_bytes(b"PK\x03\x04 not really")
+    reply_port = free_udp_port()
+    with running_daemon("--mode", "manual", "--length", "6", "--tempo-bpm", "200", "--models-dir", str(models),
+                        reply_port=reply_port) as (_, port):
+        peer = OscPeer(port, listen_port=reply_port)
+        try:
+            play_phrase(peer, (60, 62, 64))
+            peer.send("/djai/generate")
+            peer.wait_for("/djai/note")
+            peer.send("/djai/load", "tiny")  # while the answer plays
+            peer.wait_for("/djai/loaded")
+            peer.wait_for("/djai/note_off", 6, timeout=20)  # the answer playing went on to its end
+            ons, offs = note_pairs(peer)
+            assert len(ons) == 6 and sorted(p for _, p in ons) == sorted(p for _, p in offs)
+            peer.send("/djai/generate")
+            assert len(peer.wait_for("/djai/phrase", 2)) == 2  # the next answer: from the new model
+            peer.send("/djai/capabilities")
+            (_, _, facts), = peer.wait_for("/djai/capabilities")
+            facts = dict(zip(facts[::2], facts[1::2]))
+            assert facts["model"] == "tiny" and facts["sequence_length_i"] == 16
+            for bad, reason in (("broken", "broken.keras"), ("../elsewhere.keras", "outside the models folder"),
+                                ("none", "no model 'none'")):
+                peer.send("/djai/load", bad)
+                (_, _, (text,)), = [m for m in peer.wait_for("/djai/error") if bad in m[2][0]]
+                assert reason in text and "still playing 'tiny'" in text
+                peer.clear()
+        finally:
+            peer.close()

@@ -264,3 +264,42 @@ def test_a_prepared_answer_is_dropped_when_the_buffer_or_settings_change(generat
     clock.now += 2.0           # held much longer: another bin, so another answer
     engine.generate()
     assert engine.counters.prepared_used == 1
+
+
+def test_panic_forgets_a_stuck_key_so_the_next_phrase_is_answered_at_once(generator):
+    clock = FakeClock()
+    engine = Engine(generator, LiveSettings(phrase_gap_ms=100), clock=clock)
+    play(engine, clock, [60, 62])
+    engine.note_on(64, 90, 1)  # its note-off will never come
+    play(engine, clock, [65])
+    clock.now += 1.0
+    assert engine.due() is None  # the stuck key holds phrase mode back (for MAX_HOLD_S)
+    assert engine.forget_held() == 1
+    assert engine.held == 0 and [n.pitch for n in engine.notes] == [60, 62, 65]
+    assert engine.committed == 3  # the note that waited behind the stuck one is folded in
+    assert engine.due() is None   # nothing is answered to what came before the panic
+    play(engine, clock, [67])
+    clock.now += 0.2
+    assert engine.due() is not None
+    engine.note_off(64, 1)  # the lost note-off arriving late changes nothing
+    assert engine.held == 0
+
+
+def test_a_swapped_model_continues_from_the_notes_heard(generator):
+    """Another model (here the default: another size and context) takes over the buffer: its state is
+    exactly its own priming of the notes heard, and it answers."""
+    clock = FakeClock()
+    engine = Engine(generator, LiveSettings(tempo_bpm=120, length=5), clock=clock, seed=0)
+    play(engine, clock, [60, 64, 62, 67, 65])
+    engine.note_on(69, 90, 1)  # held across the swap
+    other = Generator.from_file("default")
+    engine.use_generator(other)
+    assert engine.config is other.config and engine.committed == 5 and engine.held == 1
+    reference = Engine(other, LiveSettings(tempo_bpm=120, length=5), clock=FakeClock(), seed=0)
+    play(reference, reference.clock, [60, 64, 62, 67, 65])
+    for head in reference.logits:
+        assert np.abs(reference.logits[head] - engine.logits[head]).max() < 1e-4
+    clock.now += 0.3
+    engine.note_off(69, 1)
+    phrase = engine.generate()
+    assert phrase is not None and len(phrase.notes) == 5

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from djai_live.live.midi import MidiPortError, list_ports, message_to_command
-from tests.live.conftest import free_udp_port, running_daemon
+from tests.live.conftest import OscPeer, free_udp_port, running_daemon
 
 
 def find(names, fragment):
@@ -20,12 +20,17 @@ def test_notes_in_and_out_through_jack_ports(jack_server):
     import mido
 
     backend = mido.Backend("mido.backends.rtmidi/UNIX_JACK")
+    reply_port = free_udp_port()
     with running_daemon("--midi-api", "jack", "--midi-in", "virtual", "--midi-out", "virtual", "--mode", "every",
-                        "--every-n", "4", "--length", "6", "--tempo-bpm", "300", reply_port=free_udp_port()):
+                        "--every-n", "4", "--length", "6", "--tempo-bpm", "300", reply_port=reply_port) as (_, port):
         received = []
         listener = backend.open_input(find(backend.get_input_names(), "djai_live out"),
                                       callback=lambda message: received.append((time.monotonic(), message)))
         player = backend.open_output(find(backend.get_output_names(), "djai_live in"))
+        peer = OscPeer(port, listen_port=reply_port)
+        heard(peer, lambda *data: player.send(mido.Message.from_bytes(list(data))), 48)  # the path is open
+        peer.send("/djai/reset")  # and the every-n count starts again
+        peer.wait_for("/djai/reset")
         for pitch in (60, 62, 64, 65):
             player.send(mido.Message("note_on", note=pitch, velocity=90))
             time.sleep(0.05)  # paced: JACK drops unpaced floods
@@ -62,3 +67,117 @@ def test_other_midi_messages_are_ignored():
     assert message_to_command(mido.Message("control_change", control=1, value=3)) is None
     assert message_to_command(mido.Message("pitchwheel", pitch=100)) is None
     assert message_to_command(mido.Message("note_on", note=60, velocity=0, channel=2)).args == (60, 3)
+
+
+def heard(peer, send, pitch: int, tries: int = 20) -> None:
+    """Play a note until the daemon says it heard it: JACK can lose what is sent in the first cycles
+    after a connection is made, more so on a loaded machine."""
+    def notes_in() -> int:
+        peer.clear()
+        peer.send("/djai/status")
+        (_, _, status), = peer.wait_for("/djai/status")
+        return dict(zip(status[::2], status[1::2]))["notes_in"]
+
+    before = notes_in()
+    for _ in range(tries):
+        send(0x90, pitch, 90)
+        send(0x80, pitch, 0)
+        deadline = time.monotonic() + 1.0  # /djai/status can overtake a note: ask again before playing again
+        while time.monotonic() < deadline:
+            if notes_in() > before:
+                return
+    raise AssertionError(f"the daemon never heard note {pitch} from the keyboard")
+
+
+def wait_notes_in(peer, count: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        peer.clear()
+        peer.send("/djai/status")
+        (_, _, status), = peer.wait_for("/djai/status")
+        if dict(zip(status[::2], status[1::2]))["notes_in"] >= count:
+            return
+    raise AssertionError(f"the daemon did not hear {count} notes")
+
+
+def wait_states(peer, expected: set, timeout: float = 10.0) -> None:
+    """Until /djai/midi_port has told each (direction, state) in ``expected``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if expected <= {tuple(m[2][:2]) for m in peer.messages("/djai/midi_port")}:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"waited for {expected}; got {peer.messages('/djai/midi_port')}")
+
+
+def test_devices_unplugged_and_back_are_followed_and_panic_leaves_the_synth_silent(jack_server):
+    """Keyboard and synth are other processes' JACK ports: killed mid-note (unplugged), started again under
+    the same names (plugged back). The daemon says so both times, connects again by name, answers the
+    keyboard again, and a panic ends at the synth every note ever sent, the one whose note-off went
+    nowhere (cut off by the unplugging) included."""
+    from tests.live.conftest import OscPeer
+    from tests.live.jack_devices import Device, Synth, jack_port_names, sounding_after
+
+    synth, keyboard = Synth("test_synth").plug(), Device("keyboard", "test_kbd").plug()
+    reply_port = free_udp_port()
+    try:
+        with running_daemon("--midi-api", "jack", "--midi-in", "test_kbd", "--midi-out", "test_synth", "--mode",
+                            "every", "--every-n", "1", "--length", "4", "--tempo-bpm", "30",
+                            reply_port=reply_port) as (_, port):
+            peer = OscPeer(port, listen_port=reply_port)
+            names = jack_port_names()
+            assert ":djai_live in" in names and ":djai_live out" in names and "RtMidi" not in names
+            heard(peer, keyboard.send, 60)
+            synth.wait_for(lambda received: sounding_after(received))  # the answer sounds (2 s a note)
+            before = list(synth.messages)
+            synth.unplug()
+            keyboard.unplug()
+            wait_states(peer, {("in", "gone"), ("out", "gone")})
+            assert any("test_synth" in m[2][0] for m in peer.messages("/djai/error"))
+            peer.clear()
+            synth, keyboard = Synth("test_synth").plug(), Device("keyboard", "test_kbd").plug()
+            wait_states(peer, {("in", "back"), ("out", "back")})
+            heard(peer, keyboard.send, 62)
+            synth.wait_for(lambda received: any(m[0] == 0x90 and m[2] > 0 for m in received))  # a new answer
+            assert sounding_after(before), "nothing was cut off by the unplugging; the test proves nothing"
+            peer.send("/djai/panic")
+            synth.wait_for(lambda received: sum(1 for m in received if m[:2] == (0xB0, 120)) >= 1)
+            ever_sent = {(m[0] & 0x0F, m[1]) for m in before + synth.messages if m[0] & 0xF0 == 0x90 and m[2]}
+            ended = {(m[0] & 0x0F, m[1]) for m in synth.messages if m[0] & 0xF0 == 0x80}
+            assert ever_sent <= ended  # the old synth's stuck note would have ended too
+            assert not sounding_after(before + synth.messages)
+            assert (0xB0, 123, 0) in synth.messages
+    finally:
+        synth.close()
+        keyboard.close()
+
+
+def test_the_ports_come_back_after_the_jack_server_restarts(jack_server):
+    from tests.live.conftest import OscPeer
+    from tests.live.jack_devices import Synth, jack_port_names
+
+    reply_port = free_udp_port()
+    synth = Synth("test_synth2").plug()
+    try:
+        with running_daemon("--midi-api", "jack", "--midi-in", "virtual", "--midi-out", "test_synth2",
+                            "--mode", "manual", "--length", "3", "--tempo-bpm", "300", reply_port=reply_port) \
+                as (process, port):
+            peer = OscPeer(port, listen_port=reply_port)
+            synth.unplug()
+            jack_server.restart()
+            wait_states(peer, {("in", "gone"), ("out", "gone")})
+            peer.clear()
+            synth = Synth("test_synth2").plug()
+            wait_states(peer, {("in", "back"), ("out", "back")})
+            assert ":djai_live in" in jack_port_names()
+            for pitch in (60, 64, 67):
+                peer.send("/djai/note", pitch, 90)
+                peer.send("/djai/note", pitch, 0)
+            wait_notes_in(peer, 3)  # /djai/generate travels in the control lane: it would overtake them
+            peer.send("/djai/generate")
+            synth.wait_for(lambda received: sum(1 for m in received if m[0] == 0x80) >= 3)
+            peer.send("/djai/ping")
+            peer.wait_for("/djai/pong")
+        assert process.returncode == 0
+    finally:
+        synth.close()

@@ -68,3 +68,13 @@ def test_fuzzed_messages_never_escape_as_anything_but_protocol_errors(address, a
         return
     assert command.kind in {"note_on", "note_off", "generate", "set", "reset", "panic", "ping", "status", "tempo",
                             "beat", "capabilities"}
+
+
+def test_load_takes_one_name_or_path():
+    from djai_live.live.protocol import Command, ProtocolError, parse
+
+    assert parse("/djai/load", ["chorale"]) == Command("load", ("chorale",))
+    assert parse("/djai/load", [" my models/tuned.keras "]) == Command("load", ("my models/tuned.keras",))
+    for bad in ([], [""], [3], ["a", "b"]):
+        with pytest.raises(ProtocolError, match="/djai/load"):
+            parse("/djai/load", bad)

@@ -139,3 +139,52 @@ def test_retime_moves_pending_notes_and_keeps_their_order():
         (100.0, "on", 60), (100.2, "off", 60), (100.4, "on", 62), (100.6, "off", 62), (100.8, "on", 64),
         (101.0, "off", 64)]
     assert scheduler.next_due() == 100.0
+
+
+class AllNotesOffSink(RecordingSink):
+    def __init__(self) -> None:
+        super().__init__()
+        self.swept = []
+
+    def all_notes_off(self, ever_sent, channels):
+        with self.lock:
+            self.swept.append((dict(ever_sent), channels))
+
+
+def test_all_notes_off_ends_every_pitch_ever_sent_on_every_channel_used():
+    """A receiver that missed a note-off (its listener was closed) is still cleared: the sweep does not
+    depend on what the scheduler believes is sounding."""
+    sink = AllNotesOffSink()
+    scheduler = Scheduler(sink).start()
+    scheduler.play(Phrase(1, (AnswerNote(0, 60, 90, 10, 1), AnswerNote(0, 67, 90, 10, 3)), 0.0))
+    deadline = time.monotonic() + 5
+    while scheduler.sounding or scheduler.pending:  # both notes have ended, as far as the scheduler knows
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    scheduler.play(phrase((0, 72, 5000)))
+    while scheduler.sounding == 0:
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    assert scheduler.panic() == 1
+    assert sink.swept == [({1: (60, 72), 3: (67,)}, (1, 3))]
+    assert sink.events[-1][:2] == ("off", 72)  # the known note-off first, then the sweep
+    scheduler.close()  # shutdown sweeps again
+    assert len(sink.swept) == 2
+    assert_balanced(sink.events)
+
+
+def test_start_up_silences_every_channel_though_nothing_was_sent():
+    sink = AllNotesOffSink()
+    scheduler = Scheduler(sink)
+    scheduler.all_notes_off(range(1, 17))
+    assert sink.swept == [({}, tuple(range(1, 17)))] and sink.events == []
+
+
+def test_the_scheduler_thread_says_whether_it_got_real_time_scheduling():
+    scheduler = Scheduler(RecordingSink(), realtime_priority=10).start()
+    outcome = scheduler.wait_realtime(5.0)
+    scheduler.close()
+    assert outcome.startswith("SCHED_FIFO priority 10") or outcome.startswith("not ")
+    plain = Scheduler(RecordingSink()).start()
+    assert plain.wait_realtime(5.0) == "not asked"
+    plain.close()

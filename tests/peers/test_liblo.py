@@ -38,4 +38,4 @@ def test_oscsend_plays_and_oscdump_hears_the_answer():
     assert len(phrases) == 1 and phrases[0][3] == "5"  # address, type tags, phrase_id, count
     assert len(ons) == 5 and len(offs) == 5
     assert sorted(line[2] for line in ons) == sorted(line[2] for line in offs)
-    assert errors and "pitch velocity" in " ".join(errors[0])
+    assert errors and "pitch must be a number, got str" in " ".join(errors[0])  # the wrong type is named

@@ -13,7 +13,7 @@
             80.0,
             80.0,
             760.0,
-            420.0
+            510.0
         ],
         "bglocked": 0,
         "openinpresentation": 0,
@@ -58,7 +58,7 @@
                         520,
                         20
                     ],
-                    "text": "[djai.live SEND_PORT REPLY_PORT]: notes in, the daemon's notes out"
+                    "text": "[djai.live.midiout]: the daemon's notes to MIDI, each on the channel it names"
                 }
             },
             {
@@ -69,13 +69,15 @@
                     "numoutlets": 1,
                     "patching_rect": [
                         20,
-                        50,
+                        40,
                         30,
-                        22
+                        30
                     ],
                     "outlettype": [
                         ""
-                    ]
+                    ],
+                    "comment": "notes: pitch velocity duration_ms channel; port NAME picks the MIDI device",
+                    "index": 1
                 }
             },
             {
@@ -86,129 +88,126 @@
                     "numoutlets": 1,
                     "patching_rect": [
                         300,
-                        50,
+                        40,
                         30,
-                        22
+                        30
                     ],
                     "outlettype": [
                         ""
-                    ]
+                    ],
+                    "comment": "note-offs: pitch channel",
+                    "index": 2
                 }
             },
             {
                 "box": {
                     "id": "obj-4",
-                    "maxclass": "newobj",
-                    "numinlets": 1,
-                    "numoutlets": 0,
+                    "maxclass": "inlet",
+                    "numinlets": 0,
+                    "numoutlets": 1,
                     "patching_rect": [
-                        20,
-                        230,
-                        150,
-                        22
+                        480,
+                        40,
+                        30,
+                        30
                     ],
-                    "outlettype": [],
-                    "text": "udpsend 127.0.0.1 #1"
+                    "outlettype": [
+                        ""
+                    ],
+                    "comment": "all notes off (bang)",
+                    "index": 3
                 }
             },
             {
                 "box": {
                     "id": "obj-5",
                     "maxclass": "newobj",
-                    "numinlets": 1,
-                    "numoutlets": 1,
+                    "numinlets": 2,
+                    "numoutlets": 2,
                     "patching_rect": [
                         20,
                         80,
-                        120,
+                        75,
                         22
                     ],
                     "outlettype": [
+                        "",
                         ""
                     ],
-                    "text": "prepend /djai/note"
+                    "text": "route port"
                 }
             },
             {
                 "box": {
                     "id": "obj-6",
                     "maxclass": "newobj",
-                    "numinlets": 2,
-                    "numoutlets": 10,
+                    "numinlets": 1,
+                    "numoutlets": 4,
                     "patching_rect": [
-                        300,
-                        80,
-                        420,
+                        110,
+                        120,
+                        110,
                         22
                     ],
                     "outlettype": [
                         "",
                         "",
                         "",
-                        "",
-                        "",
-                        "",
-                        "",
-                        "",
-                        "",
                         ""
                     ],
-                    "text": "route set generate reset panic ping status capabilities tempo beat"
+                    "text": "unpack 0 0 0 0"
                 }
             },
             {
                 "box": {
                     "id": "obj-7",
                     "maxclass": "newobj",
-                    "numinlets": 1,
-                    "numoutlets": 1,
+                    "numinlets": 4,
+                    "numoutlets": 3,
                     "patching_rect": [
-                        300,
-                        120,
-                        120,
+                        110,
+                        170,
+                        130,
                         22
                     ],
                     "outlettype": [
-                        ""
+                        "float",
+                        "float",
+                        "float"
                     ],
-                    "text": "prepend /djai/set"
+                    "text": "makenote 100 500 1"
                 }
             },
             {
                 "box": {
                     "id": "obj-8",
                     "maxclass": "newobj",
-                    "numinlets": 2,
-                    "numoutlets": 2,
+                    "numinlets": 3,
+                    "numoutlets": 0,
                     "patching_rect": [
-                        430,
-                        120,
-                        80,
+                        110,
+                        380,
+                        70,
                         22
                     ],
-                    "outlettype": [
-                        "",
-                        ""
-                    ],
-                    "text": "route bang"
+                    "outlettype": [],
+                    "text": "noteout"
                 }
             },
             {
                 "box": {
                     "id": "obj-9",
-                    "maxclass": "message",
-                    "numinlets": 2,
-                    "numoutlets": 1,
+                    "maxclass": "newobj",
+                    "numinlets": 3,
+                    "numoutlets": 0,
                     "patching_rect": [
-                        430,
-                        150,
-                        110,
+                        480,
+                        380,
+                        60,
                         22
                     ],
-                    "text": "/djai/generate",
-                    "outlettype": [
-                        ""
-                    ]
+                    "outlettype": [],
+                    "text": "ctlout"
                 }
             },
             {
@@ -218,87 +217,90 @@
                     "numinlets": 1,
                     "numoutlets": 1,
                     "patching_rect": [
-                        550,
-                        150,
-                        150,
+                        20,
+                        340,
+                        85,
                         22
                     ],
                     "outlettype": [
                         ""
                     ],
-                    "text": "prepend /djai/generate"
+                    "text": "prepend port"
                 }
             },
             {
                 "box": {
                     "id": "obj-11",
-                    "maxclass": "message",
-                    "numinlets": 2,
+                    "maxclass": "newobj",
+                    "numinlets": 3,
                     "numoutlets": 1,
                     "patching_rect": [
-                        300,
-                        190,
-                        85,
+                        110,
+                        420,
+                        80,
                         22
                     ],
-                    "text": "/djai/reset",
                     "outlettype": [
                         ""
-                    ]
+                    ],
+                    "text": "pack 0 0 0"
                 }
             },
             {
                 "box": {
                     "id": "obj-12",
-                    "maxclass": "message",
-                    "numinlets": 2,
-                    "numoutlets": 1,
+                    "maxclass": "newobj",
+                    "numinlets": 1,
+                    "numoutlets": 2,
                     "patching_rect": [
-                        390,
-                        190,
-                        85,
+                        300,
+                        120,
+                        80,
                         22
                     ],
-                    "text": "/djai/panic",
                     "outlettype": [
+                        "",
                         ""
-                    ]
+                    ],
+                    "text": "unpack 0 0"
                 }
             },
             {
                 "box": {
                     "id": "obj-13",
-                    "maxclass": "message",
-                    "numinlets": 2,
-                    "numoutlets": 1,
+                    "maxclass": "newobj",
+                    "numinlets": 1,
+                    "numoutlets": 2,
                     "patching_rect": [
-                        480,
-                        190,
-                        85,
+                        300,
+                        170,
+                        60,
                         22
                     ],
-                    "text": "/djai/ping",
                     "outlettype": [
+                        "",
                         ""
-                    ]
+                    ],
+                    "text": "t i 0"
                 }
             },
             {
                 "box": {
                     "id": "obj-14",
-                    "maxclass": "message",
-                    "numinlets": 2,
-                    "numoutlets": 1,
+                    "maxclass": "newobj",
+                    "numinlets": 1,
+                    "numoutlets": 2,
                     "patching_rect": [
-                        570,
-                        190,
-                        85,
+                        480,
+                        80,
+                        50,
                         22
                     ],
-                    "text": "/djai/status",
                     "outlettype": [
+                        "",
                         ""
-                    ]
+                    ],
+                    "text": "t b b"
                 }
             },
             {
@@ -308,12 +310,12 @@
                     "numinlets": 2,
                     "numoutlets": 1,
                     "patching_rect": [
-                        660,
-                        190,
+                        260,
                         120,
+                        40,
                         22
                     ],
-                    "text": "/djai/capabilities",
+                    "text": "stop",
                     "outlettype": [
                         ""
                     ]
@@ -323,18 +325,20 @@
                 "box": {
                     "id": "obj-16",
                     "maxclass": "newobj",
-                    "numinlets": 1,
-                    "numoutlets": 1,
+                    "numinlets": 2,
+                    "numoutlets": 3,
                     "patching_rect": [
-                        560,
-                        230,
+                        480,
                         120,
+                        60,
                         22
                     ],
                     "outlettype": [
+                        "",
+                        "",
                         ""
                     ],
-                    "text": "prepend /djai/tempo"
+                    "text": "uzi 16"
                 }
             },
             {
@@ -342,17 +346,18 @@
                     "id": "obj-17",
                     "maxclass": "newobj",
                     "numinlets": 1,
-                    "numoutlets": 1,
+                    "numoutlets": 2,
                     "patching_rect": [
-                        690,
-                        230,
-                        120,
+                        480,
+                        170,
+                        50,
                         22
                     ],
                     "outlettype": [
+                        "",
                         ""
                     ],
-                    "text": "prepend /djai/beat"
+                    "text": "t i i"
                 }
             },
             {
@@ -360,29 +365,31 @@
                     "id": "obj-18",
                     "maxclass": "newobj",
                     "numinlets": 1,
-                    "numoutlets": 1,
+                    "numoutlets": 3,
                     "patching_rect": [
-                        20,
-                        280,
-                        120,
+                        480,
+                        230,
+                        80,
                         22
                     ],
                     "outlettype": [
+                        "",
+                        "",
                         ""
                     ],
-                    "text": "udpreceive #2"
+                    "text": "t 0 120 i"
                 }
             },
             {
                 "box": {
                     "id": "obj-19",
                     "maxclass": "newobj",
-                    "numinlets": 2,
+                    "numinlets": 1,
                     "numoutlets": 3,
                     "patching_rect": [
-                        20,
-                        320,
-                        220,
+                        580,
+                        230,
+                        80,
                         22
                     ],
                     "outlettype": [
@@ -390,22 +397,22 @@
                         "",
                         ""
                     ],
-                    "text": "route /djai/note /djai/note_off"
+                    "text": "t 0 123 i"
                 }
             },
             {
                 "box": {
                     "id": "obj-20",
-                    "maxclass": "outlet",
+                    "maxclass": "comment",
                     "numinlets": 1,
                     "numoutlets": 0,
                     "patching_rect": [
-                        20,
-                        380,
-                        30,
-                        22
+                        480,
+                        270,
+                        260,
+                        34
                     ],
-                    "outlettype": []
+                    "text": "Max sends each box's outlets right to left: channel, controller, then value"
                 }
             },
             {
@@ -415,102 +422,14 @@
                     "numinlets": 1,
                     "numoutlets": 0,
                     "patching_rect": [
-                        120,
-                        380,
+                        110,
+                        460,
                         30,
-                        22
+                        30
                     ],
-                    "outlettype": []
-                }
-            },
-            {
-                "box": {
-                    "id": "obj-22",
-                    "maxclass": "outlet",
-                    "numinlets": 1,
-                    "numoutlets": 0,
-                    "patching_rect": [
-                        220,
-                        380,
-                        30,
-                        22
-                    ],
-                    "outlettype": []
-                }
-            },
-            {
-                "box": {
-                    "id": "obj-23",
-                    "maxclass": "comment",
-                    "numinlets": 1,
-                    "numoutlets": 0,
-                    "patching_rect": [
-                        20,
-                        28,
-                        30,
-                        22
-                    ],
-                    "text": "notes: pitch velocity [channel]"
-                }
-            },
-            {
-                "box": {
-                    "id": "obj-24",
-                    "maxclass": "comment",
-                    "numinlets": 1,
-                    "numoutlets": 0,
-                    "patching_rect": [
-                        300,
-                        28,
-                        30,
-                        22
-                    ],
-                    "text": "messages: set NAME VALUE..., generate, reset, panic, ping, status, capabilities, tempo BPM, beat BAR BEAT"
-                }
-            },
-            {
-                "box": {
-                    "id": "obj-25",
-                    "maxclass": "comment",
-                    "numinlets": 1,
-                    "numoutlets": 0,
-                    "patching_rect": [
-                        20,
-                        358,
-                        30,
-                        22
-                    ],
-                    "text": "generated notes: pitch velocity duration_ms channel"
-                }
-            },
-            {
-                "box": {
-                    "id": "obj-26",
-                    "maxclass": "comment",
-                    "numinlets": 1,
-                    "numoutlets": 0,
-                    "patching_rect": [
-                        120,
-                        358,
-                        30,
-                        22
-                    ],
-                    "text": "note-offs: pitch channel"
-                }
-            },
-            {
-                "box": {
-                    "id": "obj-27",
-                    "maxclass": "comment",
-                    "numinlets": 1,
-                    "numoutlets": 0,
-                    "patching_rect": [
-                        220,
-                        358,
-                        30,
-                        22
-                    ],
-                    "text": "everything else: /djai/phrase, /djai/error, /djai/pong, /djai/status"
+                    "outlettype": [],
+                    "comment": "what was played: pitch velocity channel",
+                    "index": 1
                 }
             }
         ],
@@ -532,20 +451,7 @@
                 "patchline": {
                     "source": [
                         "obj-5",
-                        0
-                    ],
-                    "destination": [
-                        "obj-4",
-                        0
-                    ],
-                    "order": 0
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-3",
-                        0
+                        1
                     ],
                     "destination": [
                         "obj-6",
@@ -570,79 +476,14 @@
             {
                 "patchline": {
                     "source": [
-                        "obj-7",
-                        0
-                    ],
-                    "destination": [
-                        "obj-4",
-                        0
-                    ],
-                    "order": 0
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
                         "obj-6",
                         1
                     ],
                     "destination": [
-                        "obj-8",
-                        0
-                    ],
-                    "order": 0
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-8",
-                        0
-                    ],
-                    "destination": [
-                        "obj-9",
-                        0
-                    ],
-                    "order": 0
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-8",
+                        "obj-7",
                         1
                     ],
-                    "destination": [
-                        "obj-10",
-                        0
-                    ],
-                    "order": 0
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-9",
-                        0
-                    ],
-                    "destination": [
-                        "obj-4",
-                        0
-                    ],
-                    "order": 0
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-10",
-                        0
-                    ],
-                    "destination": [
-                        "obj-4",
-                        0
-                    ],
-                    "order": 0
+                    "order": 1
                 }
             },
             {
@@ -652,23 +493,10 @@
                         2
                     ],
                     "destination": [
-                        "obj-11",
-                        0
+                        "obj-7",
+                        2
                     ],
-                    "order": 0
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-11",
-                        0
-                    ],
-                    "destination": [
-                        "obj-4",
-                        0
-                    ],
-                    "order": 0
+                    "order": 2
                 }
             },
             {
@@ -678,6 +506,136 @@
                         3
                     ],
                     "destination": [
+                        "obj-7",
+                        3
+                    ],
+                    "order": 3
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-5",
+                        0
+                    ],
+                    "destination": [
+                        "obj-10",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-10",
+                        0
+                    ],
+                    "destination": [
+                        "obj-8",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-10",
+                        0
+                    ],
+                    "destination": [
+                        "obj-9",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-7",
+                        0
+                    ],
+                    "destination": [
+                        "obj-8",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-7",
+                        0
+                    ],
+                    "destination": [
+                        "obj-11",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-7",
+                        1
+                    ],
+                    "destination": [
+                        "obj-8",
+                        1
+                    ],
+                    "order": 1
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-7",
+                        1
+                    ],
+                    "destination": [
+                        "obj-11",
+                        1
+                    ],
+                    "order": 1
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-7",
+                        2
+                    ],
+                    "destination": [
+                        "obj-8",
+                        2
+                    ],
+                    "order": 2
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-7",
+                        2
+                    ],
+                    "destination": [
+                        "obj-11",
+                        2
+                    ],
+                    "order": 2
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-3",
+                        0
+                    ],
+                    "destination": [
                         "obj-12",
                         0
                     ],
@@ -691,19 +649,6 @@
                         0
                     ],
                     "destination": [
-                        "obj-4",
-                        0
-                    ],
-                    "order": 0
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-6",
-                        4
-                    ],
-                    "destination": [
                         "obj-13",
                         0
                     ],
@@ -713,12 +658,12 @@
             {
                 "patchline": {
                     "source": [
-                        "obj-13",
-                        0
+                        "obj-12",
+                        1
                     ],
                     "destination": [
-                        "obj-4",
-                        0
+                        "obj-8",
+                        2
                     ],
                     "order": 0
                 }
@@ -726,8 +671,73 @@
             {
                 "patchline": {
                     "source": [
-                        "obj-6",
-                        5
+                        "obj-12",
+                        1
+                    ],
+                    "destination": [
+                        "obj-11",
+                        2
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-13",
+                        1
+                    ],
+                    "destination": [
+                        "obj-8",
+                        1
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-13",
+                        1
+                    ],
+                    "destination": [
+                        "obj-11",
+                        1
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-13",
+                        0
+                    ],
+                    "destination": [
+                        "obj-8",
+                        0
+                    ],
+                    "order": 1
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-13",
+                        0
+                    ],
+                    "destination": [
+                        "obj-11",
+                        0
+                    ],
+                    "order": 1
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-4",
+                        0
                     ],
                     "destination": [
                         "obj-14",
@@ -740,20 +750,7 @@
                 "patchline": {
                     "source": [
                         "obj-14",
-                        0
-                    ],
-                    "destination": [
-                        "obj-4",
-                        0
-                    ],
-                    "order": 0
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-6",
-                        6
+                        1
                     ],
                     "destination": [
                         "obj-15",
@@ -769,7 +766,7 @@
                         0
                     ],
                     "destination": [
-                        "obj-4",
+                        "obj-7",
                         0
                     ],
                     "order": 0
@@ -778,8 +775,8 @@
             {
                 "patchline": {
                     "source": [
-                        "obj-6",
-                        7
+                        "obj-14",
+                        0
                     ],
                     "destination": [
                         "obj-16",
@@ -792,20 +789,7 @@
                 "patchline": {
                     "source": [
                         "obj-16",
-                        0
-                    ],
-                    "destination": [
-                        "obj-4",
-                        0
-                    ],
-                    "order": 0
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-6",
-                        8
+                        2
                     ],
                     "destination": [
                         "obj-17",
@@ -821,7 +805,7 @@
                         0
                     ],
                     "destination": [
-                        "obj-4",
+                        "obj-18",
                         0
                     ],
                     "order": 0
@@ -831,11 +815,11 @@
                 "patchline": {
                     "source": [
                         "obj-18",
-                        0
+                        2
                     ],
                     "destination": [
-                        "obj-19",
-                        0
+                        "obj-9",
+                        2
                     ],
                     "order": 0
                 }
@@ -843,24 +827,37 @@
             {
                 "patchline": {
                     "source": [
-                        "obj-19",
-                        0
-                    ],
-                    "destination": [
-                        "obj-20",
-                        0
-                    ],
-                    "order": 0
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-19",
+                        "obj-18",
                         1
                     ],
                     "destination": [
-                        "obj-21",
+                        "obj-9",
+                        1
+                    ],
+                    "order": 1
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-18",
+                        0
+                    ],
+                    "destination": [
+                        "obj-9",
+                        0
+                    ],
+                    "order": 2
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-17",
+                        1
+                    ],
+                    "destination": [
+                        "obj-19",
                         0
                     ],
                     "order": 0
@@ -873,7 +870,46 @@
                         2
                     ],
                     "destination": [
-                        "obj-22",
+                        "obj-9",
+                        2
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-19",
+                        1
+                    ],
+                    "destination": [
+                        "obj-9",
+                        1
+                    ],
+                    "order": 1
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-19",
+                        0
+                    ],
+                    "destination": [
+                        "obj-9",
+                        0
+                    ],
+                    "order": 2
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-11",
+                        0
+                    ],
+                    "destination": [
+                        "obj-21",
                         0
                     ],
                     "order": 0

@@ -12,8 +12,8 @@
         "rect": [
             80.0,
             80.0,
-            1000.0,
-            780.0
+            1040.0,
+            820.0
         ],
         "bglocked": 0,
         "openinpresentation": 0,
@@ -55,36 +55,57 @@
                     "patching_rect": [
                         20,
                         10,
-                        620,
+                        700,
                         20
                     ],
-                    "text": "djai_live: play into Max, the daemon answers. Start it first in a terminal: djai-live serve"
+                    "text": "djai_live: play into Max, the daemon answers or accompanies. Start it first in a terminal: djai-live serve"
                 }
             },
             {
                 "box": {
                     "id": "obj-2",
+                    "maxclass": "newobj",
+                    "numinlets": 2,
+                    "numoutlets": 4,
+                    "patching_rect": [
+                        20,
+                        520,
+                        200,
+                        22
+                    ],
+                    "outlettype": [
+                        "",
+                        "",
+                        "",
+                        ""
+                    ],
+                    "text": "djai.live 9000 9001"
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-3",
                     "maxclass": "comment",
                     "numinlets": 1,
                     "numoutlets": 0,
                     "patching_rect": [
                         20,
                         40,
-                        380,
-                        20
+                        400,
+                        34
                     ],
-                    "text": "1. where the daemon listens (djai-live serve --osc-port ...)"
+                    "text": "1. where the daemon listens and where its answers come back (djai-live serve --osc-port --reply-port)"
                 }
             },
             {
                 "box": {
-                    "id": "obj-3",
+                    "id": "obj-4",
                     "maxclass": "message",
                     "numinlets": 2,
                     "numoutlets": 1,
                     "patching_rect": [
                         20,
-                        65,
+                        80,
                         100,
                         22
                     ],
@@ -96,13 +117,13 @@
             },
             {
                 "box": {
-                    "id": "obj-4",
+                    "id": "obj-5",
                     "maxclass": "message",
                     "numinlets": 2,
                     "numoutlets": 1,
                     "patching_rect": [
                         130,
-                        65,
+                        80,
                         80,
                         22
                     ],
@@ -114,29 +135,31 @@
             },
             {
                 "box": {
-                    "id": "obj-5",
-                    "maxclass": "newobj",
-                    "numinlets": 1,
-                    "numoutlets": 0,
+                    "id": "obj-6",
+                    "maxclass": "message",
+                    "numinlets": 2,
+                    "numoutlets": 1,
                     "patching_rect": [
-                        20,
-                        380,
-                        150,
+                        215,
+                        80,
+                        80,
                         22
                     ],
-                    "outlettype": [],
-                    "text": "udpsend 127.0.0.1 9000"
+                    "text": "listen 9001",
+                    "outlettype": [
+                        ""
+                    ]
                 }
             },
             {
                 "box": {
-                    "id": "obj-6",
+                    "id": "obj-7",
                     "maxclass": "comment",
                     "numinlets": 1,
                     "numoutlets": 0,
                     "patching_rect": [
                         20,
-                        100,
+                        120,
                         400,
                         20
                     ],
@@ -145,13 +168,13 @@
             },
             {
                 "box": {
-                    "id": "obj-7",
+                    "id": "obj-8",
                     "maxclass": "newobj",
                     "numinlets": 1,
                     "numoutlets": 3,
                     "patching_rect": [
                         20,
-                        125,
+                        145,
                         60,
                         22
                     ],
@@ -165,13 +188,13 @@
             },
             {
                 "box": {
-                    "id": "obj-8",
+                    "id": "obj-9",
                     "maxclass": "newobj",
                     "numinlets": 3,
                     "numoutlets": 1,
                     "patching_rect": [
                         20,
-                        165,
+                        185,
                         80,
                         22
                     ],
@@ -183,31 +206,13 @@
             },
             {
                 "box": {
-                    "id": "obj-9",
-                    "maxclass": "newobj",
-                    "numinlets": 1,
-                    "numoutlets": 1,
-                    "patching_rect": [
-                        20,
-                        205,
-                        120,
-                        22
-                    ],
-                    "outlettype": [
-                        ""
-                    ],
-                    "text": "prepend /djai/note"
-                }
-            },
-            {
-                "box": {
                     "id": "obj-10",
                     "maxclass": "comment",
                     "numinlets": 1,
                     "numoutlets": 0,
                     "patching_rect": [
                         160,
-                        125,
+                        145,
                         240,
                         20
                     ],
@@ -222,7 +227,7 @@
                     "numoutlets": 2,
                     "patching_rect": [
                         160,
-                        150,
+                        170,
                         50,
                         22
                     ],
@@ -240,14 +245,14 @@
                     "numoutlets": 1,
                     "patching_rect": [
                         220,
+                        170,
                         150,
-                        180,
                         22
                     ],
                     "outlettype": [
                         ""
                     ],
-                    "text": "prepend /djai/set channel_in"
+                    "text": "prepend set channel_in"
                 }
             },
             {
@@ -259,10 +264,10 @@
                     "patching_rect": [
                         440,
                         40,
-                        300,
+                        320,
                         20
                     ],
-                    "text": "3. live parameters -> /djai/set name value"
+                    "text": "3. live parameters -> set NAME VALUE (/djai/set)"
                 }
             },
             {
@@ -307,13 +312,13 @@
                     "patching_rect": [
                         610,
                         65,
-                        200,
+                        170,
                         22
                     ],
                     "outlettype": [
                         ""
                     ],
-                    "text": "prepend /djai/set temperature"
+                    "text": "prepend set temperature"
                 }
             },
             {
@@ -358,13 +363,13 @@
                     "patching_rect": [
                         610,
                         95,
-                        200,
+                        170,
                         22
                     ],
                     "outlettype": [
                         ""
                     ],
-                    "text": "prepend /djai/set top_p"
+                    "text": "prepend set top_p"
                 }
             },
             {
@@ -409,13 +414,13 @@
                     "patching_rect": [
                         610,
                         125,
-                        200,
+                        170,
                         22
                     ],
                     "outlettype": [
                         ""
                     ],
-                    "text": "prepend /djai/set length"
+                    "text": "prepend set length"
                 }
             },
             {
@@ -460,13 +465,13 @@
                     "patching_rect": [
                         610,
                         155,
-                        200,
+                        170,
                         22
                     ],
                     "outlettype": [
                         ""
                     ],
-                    "text": "prepend /djai/set phrase_gap_ms"
+                    "text": "prepend set phrase_gap_ms"
                 }
             },
             {
@@ -513,6 +518,10 @@
                         ",",
                         ",",
                         "manual",
+                        ",",
+                        ",",
+                        ",",
+                        "accompany",
                         ","
                     ],
                     "prefix": ""
@@ -527,13 +536,13 @@
                     "patching_rect": [
                         645,
                         185,
-                        165,
+                        135,
                         22
                     ],
                     "outlettype": [
                         ""
                     ],
-                    "text": "prepend /djai/set mode"
+                    "text": "prepend set mode"
                 }
             },
             {
@@ -544,29 +553,26 @@
                     "numoutlets": 0,
                     "patching_rect": [
                         440,
-                        220,
-                        100,
-                        20
+                        210,
+                        340,
+                        34
                     ],
-                    "text": "4. actions"
+                    "text": "accompany: the daemon plays the model's other voices with you, each on its own channel (chorale: 2-4)"
                 }
             },
             {
                 "box": {
                     "id": "obj-30",
-                    "maxclass": "message",
-                    "numinlets": 2,
-                    "numoutlets": 1,
+                    "maxclass": "comment",
+                    "numinlets": 1,
+                    "numoutlets": 0,
                     "patching_rect": [
                         440,
-                        245,
-                        105,
-                        22
+                        250,
+                        340,
+                        34
                     ],
-                    "text": "/djai/generate",
-                    "outlettype": [
-                        ""
-                    ]
+                    "text": "model (bundled name or a file in --models-dir); edit the box to load your own"
                 }
             },
             {
@@ -576,12 +582,12 @@
                     "numinlets": 2,
                     "numoutlets": 1,
                     "patching_rect": [
-                        555,
-                        245,
-                        90,
+                        440,
+                        288,
+                        95,
                         22
                     ],
-                    "text": "/djai/reset",
+                    "text": "load default",
                     "outlettype": [
                         ""
                     ]
@@ -594,12 +600,12 @@
                     "numinlets": 2,
                     "numoutlets": 1,
                     "patching_rect": [
-                        655,
-                        245,
-                        90,
+                        540,
+                        288,
+                        95,
                         22
                     ],
-                    "text": "/djai/panic",
+                    "text": "load chorale",
                     "outlettype": [
                         ""
                     ]
@@ -608,16 +614,31 @@
             {
                 "box": {
                     "id": "obj-33",
+                    "maxclass": "comment",
+                    "numinlets": 1,
+                    "numoutlets": 0,
+                    "patching_rect": [
+                        20,
+                        230,
+                        100,
+                        20
+                    ],
+                    "text": "4. actions"
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-34",
                     "maxclass": "message",
                     "numinlets": 2,
                     "numoutlets": 1,
                     "patching_rect": [
-                        755,
-                        245,
-                        90,
+                        20,
+                        255,
+                        70,
                         22
                     ],
-                    "text": "/djai/ping",
+                    "text": "generate",
                     "outlettype": [
                         ""
                     ]
@@ -625,28 +646,100 @@
             },
             {
                 "box": {
-                    "id": "obj-34",
+                    "id": "obj-35",
+                    "maxclass": "message",
+                    "numinlets": 2,
+                    "numoutlets": 1,
+                    "patching_rect": [
+                        95,
+                        255,
+                        70,
+                        22
+                    ],
+                    "text": "reset",
+                    "outlettype": [
+                        ""
+                    ]
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-36",
+                    "maxclass": "message",
+                    "numinlets": 2,
+                    "numoutlets": 1,
+                    "patching_rect": [
+                        170,
+                        255,
+                        70,
+                        22
+                    ],
+                    "text": "panic",
+                    "outlettype": [
+                        ""
+                    ]
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-37",
+                    "maxclass": "message",
+                    "numinlets": 2,
+                    "numoutlets": 1,
+                    "patching_rect": [
+                        245,
+                        255,
+                        70,
+                        22
+                    ],
+                    "text": "ping",
+                    "outlettype": [
+                        ""
+                    ]
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-38",
+                    "maxclass": "message",
+                    "numinlets": 2,
+                    "numoutlets": 1,
+                    "patching_rect": [
+                        320,
+                        255,
+                        70,
+                        22
+                    ],
+                    "text": "status",
+                    "outlettype": [
+                        ""
+                    ]
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-39",
                     "maxclass": "comment",
                     "numinlets": 1,
                     "numoutlets": 0,
                     "patching_rect": [
-                        440,
-                        272,
-                        520,
-                        20
+                        20,
+                        282,
+                        400,
+                        34
                     ],
                     "text": "generate: answer now \u00b7 reset: forget what you played \u00b7 panic: silence everything now"
                 }
             },
             {
                 "box": {
-                    "id": "obj-35",
+                    "id": "obj-40",
                     "maxclass": "comment",
                     "numinlets": 1,
                     "numoutlets": 0,
                     "patching_rect": [
                         440,
-                        300,
+                        330,
                         400,
                         20
                     ],
@@ -655,13 +748,13 @@
             },
             {
                 "box": {
-                    "id": "obj-36",
+                    "id": "obj-41",
                     "maxclass": "umenu",
                     "numinlets": 1,
                     "numoutlets": 3,
                     "patching_rect": [
                         440,
-                        325,
+                        355,
                         60,
                         22
                     ],
@@ -693,31 +786,31 @@
             },
             {
                 "box": {
-                    "id": "obj-37",
+                    "id": "obj-42",
                     "maxclass": "newobj",
                     "numinlets": 1,
                     "numoutlets": 1,
                     "patching_rect": [
                         440,
-                        355,
+                        385,
                         145,
                         22
                     ],
                     "outlettype": [
                         ""
                     ],
-                    "text": "prepend /djai/set clock"
+                    "text": "prepend set clock"
                 }
             },
             {
                 "box": {
-                    "id": "obj-38",
+                    "id": "obj-43",
                     "maxclass": "umenu",
                     "numinlets": 1,
                     "numoutlets": 3,
                     "patching_rect": [
                         590,
-                        325,
+                        355,
                         60,
                         22
                     ],
@@ -745,31 +838,31 @@
             },
             {
                 "box": {
-                    "id": "obj-39",
+                    "id": "obj-44",
                     "maxclass": "newobj",
                     "numinlets": 1,
                     "numoutlets": 1,
                     "patching_rect": [
                         590,
-                        355,
+                        385,
                         145,
                         22
                     ],
                     "outlettype": [
                         ""
                     ],
-                    "text": "prepend /djai/set quantize_start"
+                    "text": "prepend set quantize_start"
                 }
             },
             {
                 "box": {
-                    "id": "obj-40",
+                    "id": "obj-45",
                     "maxclass": "umenu",
                     "numinlets": 1,
                     "numoutlets": 3,
                     "patching_rect": [
                         740,
-                        325,
+                        355,
                         60,
                         22
                     ],
@@ -813,31 +906,31 @@
             },
             {
                 "box": {
-                    "id": "obj-41",
+                    "id": "obj-46",
                     "maxclass": "newobj",
                     "numinlets": 1,
                     "numoutlets": 1,
                     "patching_rect": [
                         740,
-                        355,
+                        385,
                         145,
                         22
                     ],
                     "outlettype": [
                         ""
                     ],
-                    "text": "prepend /djai/set grid"
+                    "text": "prepend set grid"
                 }
             },
             {
                 "box": {
-                    "id": "obj-42",
+                    "id": "obj-47",
                     "maxclass": "umenu",
                     "numinlets": 1,
                     "numoutlets": 3,
                     "patching_rect": [
                         440,
-                        385,
+                        415,
                         110,
                         22
                     ],
@@ -909,13 +1002,13 @@
             },
             {
                 "box": {
-                    "id": "obj-43",
+                    "id": "obj-48",
                     "maxclass": "comment",
                     "numinlets": 1,
                     "numoutlets": 0,
                     "patching_rect": [
                         555,
-                        385,
+                        415,
                         60,
                         20
                     ],
@@ -924,13 +1017,13 @@
             },
             {
                 "box": {
-                    "id": "obj-44",
+                    "id": "obj-49",
                     "maxclass": "number",
                     "numinlets": 1,
                     "numoutlets": 2,
                     "patching_rect": [
                         615,
-                        385,
+                        415,
                         40,
                         22
                     ],
@@ -942,13 +1035,13 @@
             },
             {
                 "box": {
-                    "id": "obj-45",
+                    "id": "obj-50",
                     "maxclass": "newobj",
                     "numinlets": 2,
                     "numoutlets": 1,
                     "patching_rect": [
                         440,
-                        410,
+                        445,
                         70,
                         22
                     ],
@@ -960,35 +1053,35 @@
             },
             {
                 "box": {
-                    "id": "obj-46",
+                    "id": "obj-51",
                     "maxclass": "newobj",
                     "numinlets": 1,
                     "numoutlets": 1,
                     "patching_rect": [
                         520,
-                        410,
-                        150,
+                        445,
+                        130,
                         22
                     ],
                     "outlettype": [
                         ""
                     ],
-                    "text": "prepend /djai/set scale"
+                    "text": "prepend set scale"
                 }
             },
             {
                 "box": {
-                    "id": "obj-47",
+                    "id": "obj-52",
                     "maxclass": "message",
                     "numinlets": 2,
                     "numoutlets": 1,
                     "patching_rect": [
                         680,
-                        385,
-                        125,
+                        415,
+                        100,
                         22
                     ],
-                    "text": "/djai/set key auto",
+                    "text": "set key auto",
                     "outlettype": [
                         ""
                     ]
@@ -996,17 +1089,17 @@
             },
             {
                 "box": {
-                    "id": "obj-48",
+                    "id": "obj-53",
                     "maxclass": "message",
                     "numinlets": 2,
                     "numoutlets": 1,
                     "patching_rect": [
-                        810,
-                        385,
-                        125,
+                        790,
+                        415,
+                        100,
                         22
                     ],
-                    "text": "/djai/set key off",
+                    "text": "set key off",
                     "outlettype": [
                         ""
                     ]
@@ -1014,13 +1107,13 @@
             },
             {
                 "box": {
-                    "id": "obj-49",
+                    "id": "obj-54",
                     "maxclass": "flonum",
                     "numinlets": 1,
                     "numoutlets": 2,
                     "patching_rect": [
                         440,
-                        445,
+                        480,
                         50,
                         22
                     ],
@@ -1032,14 +1125,14 @@
             },
             {
                 "box": {
-                    "id": "obj-50",
+                    "id": "obj-55",
                     "maxclass": "comment",
                     "numinlets": 1,
                     "numoutlets": 0,
                     "patching_rect": [
                         495,
-                        445,
-                        200,
+                        480,
+                        220,
                         34
                     ],
                     "text": "clock latency ms: how late the host's clock arrives (a DAW's sync delay)"
@@ -1047,47 +1140,47 @@
             },
             {
                 "box": {
-                    "id": "obj-51",
+                    "id": "obj-56",
                     "maxclass": "newobj",
                     "numinlets": 1,
                     "numoutlets": 1,
                     "patching_rect": [
-                        440,
+                        720,
                         480,
-                        210,
+                        190,
                         22
                     ],
                     "outlettype": [
                         ""
                     ],
-                    "text": "prepend /djai/set clock_latency_ms"
+                    "text": "prepend set clock_latency_ms"
                 }
             },
             {
                 "box": {
-                    "id": "obj-52",
+                    "id": "obj-57",
                     "maxclass": "comment",
                     "numinlets": 1,
                     "numoutlets": 0,
                     "patching_rect": [
-                        700,
-                        410,
-                        290,
-                        34
+                        250,
+                        330,
+                        180,
+                        62
                     ],
-                    "text": "with clock osc, Max's transport drives the daemon: every beat, /djai/beat bar beat and /djai/tempo bpm"
+                    "text": "with clock osc, Max's transport drives the daemon: every beat, beat BAR BEAT and tempo BPM"
                 }
             },
             {
                 "box": {
-                    "id": "obj-53",
+                    "id": "obj-58",
                     "maxclass": "newobj",
                     "numinlets": 2,
                     "numoutlets": 1,
                     "patching_rect": [
-                        860,
-                        300,
-                        130,
+                        250,
+                        400,
+                        180,
                         22
                     ],
                     "outlettype": [
@@ -1098,13 +1191,13 @@
             },
             {
                 "box": {
-                    "id": "obj-54",
+                    "id": "obj-59",
                     "maxclass": "newobj",
                     "numinlets": 2,
                     "numoutlets": 9,
                     "patching_rect": [
-                        860,
-                        440,
+                        250,
+                        430,
                         80,
                         22
                     ],
@@ -1124,13 +1217,13 @@
             },
             {
                 "box": {
-                    "id": "obj-55",
+                    "id": "obj-60",
                     "maxclass": "newobj",
                     "numinlets": 2,
                     "numoutlets": 1,
                     "patching_rect": [
-                        700,
-                        450,
+                        250,
+                        460,
                         70,
                         22
                     ],
@@ -1142,114 +1235,20 @@
             },
             {
                 "box": {
-                    "id": "obj-56",
-                    "maxclass": "newobj",
-                    "numinlets": 1,
-                    "numoutlets": 1,
-                    "patching_rect": [
-                        700,
-                        480,
-                        120,
-                        22
-                    ],
-                    "outlettype": [
-                        ""
-                    ],
-                    "text": "prepend /djai/beat"
-                }
-            },
-            {
-                "box": {
-                    "id": "obj-57",
-                    "maxclass": "newobj",
-                    "numinlets": 1,
-                    "numoutlets": 1,
-                    "patching_rect": [
-                        830,
-                        480,
-                        130,
-                        22
-                    ],
-                    "outlettype": [
-                        ""
-                    ],
-                    "text": "prepend /djai/tempo"
-                }
-            },
-            {
-                "box": {
-                    "id": "obj-58",
-                    "maxclass": "comment",
-                    "numinlets": 1,
-                    "numoutlets": 0,
-                    "patching_rect": [
-                        20,
-                        420,
-                        380,
-                        20
-                    ],
-                    "text": "5. the daemon's answers (djai-live serve --reply-port ...)"
-                }
-            },
-            {
-                "box": {
-                    "id": "obj-59",
-                    "maxclass": "message",
-                    "numinlets": 2,
-                    "numoutlets": 1,
-                    "patching_rect": [
-                        20,
-                        445,
-                        80,
-                        22
-                    ],
-                    "text": "port 9001",
-                    "outlettype": [
-                        ""
-                    ]
-                }
-            },
-            {
-                "box": {
-                    "id": "obj-60",
-                    "maxclass": "newobj",
-                    "numinlets": 1,
-                    "numoutlets": 1,
-                    "patching_rect": [
-                        20,
-                        480,
-                        120,
-                        22
-                    ],
-                    "outlettype": [
-                        ""
-                    ],
-                    "text": "udpreceive 9001"
-                }
-            },
-            {
-                "box": {
                     "id": "obj-61",
                     "maxclass": "newobj",
-                    "numinlets": 2,
-                    "numoutlets": 8,
+                    "numinlets": 1,
+                    "numoutlets": 1,
                     "patching_rect": [
-                        20,
-                        515,
-                        560,
+                        250,
+                        490,
+                        90,
                         22
                     ],
                     "outlettype": [
-                        "",
-                        "",
-                        "",
-                        "",
-                        "",
-                        "",
-                        "",
                         ""
                     ],
-                    "text": "route /djai/note /djai/note_off /djai/phrase /djai/error /djai/pong /djai/status /djai/key"
+                    "text": "prepend beat"
                 }
             },
             {
@@ -1257,20 +1256,17 @@
                     "id": "obj-62",
                     "maxclass": "newobj",
                     "numinlets": 1,
-                    "numoutlets": 4,
+                    "numoutlets": 1,
                     "patching_rect": [
-                        20,
-                        555,
-                        110,
+                        345,
+                        490,
+                        90,
                         22
                     ],
                     "outlettype": [
-                        "",
-                        "",
-                        "",
                         ""
                     ],
-                    "text": "unpack 0 0 0 0"
+                    "text": "prepend tempo"
                 }
             },
             {
@@ -1280,12 +1276,12 @@
                     "numinlets": 1,
                     "numoutlets": 0,
                     "patching_rect": [
-                        140,
-                        555,
-                        220,
-                        20
+                        20,
+                        560,
+                        420,
+                        48
                     ],
-                    "text": "pitch velocity duration_ms channel"
+                    "text": "5. the answers: each note on the channel the daemon names (four voices on channels 1-4 when accompanying); the daemon's all-notes-off flushes makenote and sends All Notes Off on every channel"
                 }
             },
             {
@@ -1293,34 +1289,37 @@
                     "id": "obj-64",
                     "maxclass": "newobj",
                     "numinlets": 3,
-                    "numoutlets": 2,
+                    "numoutlets": 1,
                     "patching_rect": [
                         20,
-                        600,
-                        120,
+                        620,
+                        140,
                         22
                     ],
                     "outlettype": [
-                        "",
                         ""
                     ],
-                    "text": "makenote 100 500"
+                    "text": "djai.live.midiout"
                 }
             },
             {
                 "box": {
                     "id": "obj-65",
                     "maxclass": "newobj",
-                    "numinlets": 3,
-                    "numoutlets": 0,
+                    "numinlets": 1,
+                    "numoutlets": 3,
                     "patching_rect": [
                         20,
-                        690,
-                        70,
+                        660,
+                        90,
                         22
                     ],
-                    "outlettype": [],
-                    "text": "noteout"
+                    "outlettype": [
+                        "",
+                        "",
+                        ""
+                    ],
+                    "text": "unpack 0 0 0"
                 }
             },
             {
@@ -1330,8 +1329,8 @@
                     "numinlets": 2,
                     "numoutlets": 2,
                     "patching_rect": [
-                        160,
-                        600,
+                        20,
+                        700,
                         336,
                         53
                     ],
@@ -1344,111 +1343,50 @@
             {
                 "box": {
                     "id": "obj-67",
-                    "maxclass": "comment",
-                    "numinlets": 1,
-                    "numoutlets": 0,
+                    "maxclass": "newobj",
+                    "numinlets": 6,
+                    "numoutlets": 6,
                     "patching_rect": [
+                        440,
                         560,
-                        555,
                         420,
-                        20
+                        22
                     ],
-                    "text": "the daemon also ends each note itself (and at once on panic): /djai/note_off pitch channel"
+                    "outlettype": [
+                        "",
+                        "",
+                        "",
+                        "",
+                        "",
+                        ""
+                    ],
+                    "text": "route /djai/loaded /djai/set /djai/reset /djai/key /djai/error"
                 }
             },
             {
                 "box": {
                     "id": "obj-68",
-                    "maxclass": "newobj",
+                    "maxclass": "comment",
                     "numinlets": 1,
-                    "numoutlets": 2,
+                    "numoutlets": 0,
                     "patching_rect": [
-                        560,
+                        440,
                         600,
                         80,
-                        22
+                        20
                     ],
-                    "outlettype": [
-                        "",
-                        ""
-                    ],
-                    "text": "unpack 0 0"
+                    "text": "model"
                 }
             },
             {
                 "box": {
                     "id": "obj-69",
-                    "maxclass": "message",
-                    "numinlets": 2,
-                    "numoutlets": 1,
-                    "patching_rect": [
-                        560,
-                        635,
-                        60,
-                        22
-                    ],
-                    "text": "$1 0",
-                    "outlettype": [
-                        ""
-                    ]
-                }
-            },
-            {
-                "box": {
-                    "id": "obj-70",
-                    "maxclass": "newobj",
-                    "numinlets": 3,
-                    "numoutlets": 0,
-                    "patching_rect": [
-                        560,
-                        690,
-                        70,
-                        22
-                    ],
-                    "outlettype": [],
-                    "text": "noteout"
-                }
-            },
-            {
-                "box": {
-                    "id": "obj-71",
-                    "maxclass": "newobj",
-                    "numinlets": 1,
-                    "numoutlets": 0,
-                    "patching_rect": [
-                        660,
-                        690,
-                        80,
-                        22
-                    ],
-                    "outlettype": [],
-                    "text": "print djai"
-                }
-            },
-            {
-                "box": {
-                    "id": "obj-72",
-                    "maxclass": "comment",
-                    "numinlets": 1,
-                    "numoutlets": 0,
-                    "patching_rect": [
-                        760,
-                        640,
-                        200,
-                        20
-                    ],
-                    "text": "the key the answers keep to"
-                }
-            },
-            {
-                "box": {
-                    "id": "obj-73",
                     "maxclass": "newobj",
                     "numinlets": 1,
                     "numoutlets": 1,
                     "patching_rect": [
-                        760,
-                        665,
+                        525,
+                        600,
                         80,
                         22
                     ],
@@ -1460,14 +1398,14 @@
             },
             {
                 "box": {
-                    "id": "obj-74",
+                    "id": "obj-70",
                     "maxclass": "message",
                     "numinlets": 2,
                     "numoutlets": 1,
                     "patching_rect": [
-                        850,
-                        665,
-                        130,
+                        615,
+                        600,
+                        240,
                         22
                     ],
                     "text": "",
@@ -1475,22 +1413,196 @@
                         ""
                     ]
                 }
+            },
+            {
+                "box": {
+                    "id": "obj-71",
+                    "maxclass": "comment",
+                    "numinlets": 1,
+                    "numoutlets": 0,
+                    "patching_rect": [
+                        440,
+                        630,
+                        80,
+                        20
+                    ],
+                    "text": "last change"
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-72",
+                    "maxclass": "newobj",
+                    "numinlets": 1,
+                    "numoutlets": 1,
+                    "patching_rect": [
+                        525,
+                        630,
+                        80,
+                        22
+                    ],
+                    "outlettype": [
+                        ""
+                    ],
+                    "text": "prepend set"
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-73",
+                    "maxclass": "message",
+                    "numinlets": 2,
+                    "numoutlets": 1,
+                    "patching_rect": [
+                        615,
+                        630,
+                        240,
+                        22
+                    ],
+                    "text": "",
+                    "outlettype": [
+                        ""
+                    ]
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-74",
+                    "maxclass": "comment",
+                    "numinlets": 1,
+                    "numoutlets": 0,
+                    "patching_rect": [
+                        440,
+                        660,
+                        80,
+                        20
+                    ],
+                    "text": "key"
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-75",
+                    "maxclass": "newobj",
+                    "numinlets": 1,
+                    "numoutlets": 1,
+                    "patching_rect": [
+                        525,
+                        660,
+                        80,
+                        22
+                    ],
+                    "outlettype": [
+                        ""
+                    ],
+                    "text": "prepend set"
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-76",
+                    "maxclass": "message",
+                    "numinlets": 2,
+                    "numoutlets": 1,
+                    "patching_rect": [
+                        615,
+                        660,
+                        240,
+                        22
+                    ],
+                    "text": "",
+                    "outlettype": [
+                        ""
+                    ]
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-77",
+                    "maxclass": "comment",
+                    "numinlets": 1,
+                    "numoutlets": 0,
+                    "patching_rect": [
+                        440,
+                        690,
+                        80,
+                        20
+                    ],
+                    "text": "error"
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-78",
+                    "maxclass": "newobj",
+                    "numinlets": 1,
+                    "numoutlets": 1,
+                    "patching_rect": [
+                        525,
+                        690,
+                        80,
+                        22
+                    ],
+                    "outlettype": [
+                        ""
+                    ],
+                    "text": "prepend set"
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-79",
+                    "maxclass": "message",
+                    "numinlets": 2,
+                    "numoutlets": 1,
+                    "patching_rect": [
+                        615,
+                        690,
+                        240,
+                        22
+                    ],
+                    "text": "",
+                    "outlettype": [
+                        ""
+                    ]
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-80",
+                    "maxclass": "message",
+                    "numinlets": 2,
+                    "numoutlets": 1,
+                    "patching_rect": [
+                        870,
+                        600,
+                        50,
+                        22
+                    ],
+                    "text": "reset",
+                    "outlettype": [
+                        ""
+                    ]
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-81",
+                    "maxclass": "newobj",
+                    "numinlets": 1,
+                    "numoutlets": 0,
+                    "patching_rect": [
+                        870,
+                        720,
+                        80,
+                        22
+                    ],
+                    "outlettype": [],
+                    "text": "print djai"
+                }
             }
         ],
         "lines": [
-            {
-                "patchline": {
-                    "source": [
-                        "obj-3",
-                        0
-                    ],
-                    "destination": [
-                        "obj-5",
-                        0
-                    ],
-                    "order": 0
-                }
-            },
             {
                 "patchline": {
                     "source": [
@@ -1498,20 +1610,46 @@
                         0
                     ],
                     "destination": [
+                        "obj-2",
+                        1
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
                         "obj-5",
                         0
                     ],
+                    "destination": [
+                        "obj-2",
+                        1
+                    ],
                     "order": 0
                 }
             },
             {
                 "patchline": {
                     "source": [
-                        "obj-7",
+                        "obj-6",
                         0
                     ],
                     "destination": [
+                        "obj-2",
+                        1
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
                         "obj-8",
+                        0
+                    ],
+                    "destination": [
+                        "obj-9",
                         0
                     ],
                     "order": 0
@@ -1520,11 +1658,11 @@
             {
                 "patchline": {
                     "source": [
-                        "obj-7",
+                        "obj-8",
                         1
                     ],
                     "destination": [
-                        "obj-8",
+                        "obj-9",
                         1
                     ],
                     "order": 1
@@ -1533,11 +1671,11 @@
             {
                 "patchline": {
                     "source": [
-                        "obj-7",
+                        "obj-8",
                         2
                     ],
                     "destination": [
-                        "obj-8",
+                        "obj-9",
                         2
                     ],
                     "order": 2
@@ -1546,24 +1684,11 @@
             {
                 "patchline": {
                     "source": [
-                        "obj-8",
-                        0
-                    ],
-                    "destination": [
-                        "obj-9",
-                        0
-                    ],
-                    "order": 0
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
                         "obj-9",
                         0
                     ],
                     "destination": [
-                        "obj-5",
+                        "obj-2",
                         0
                     ],
                     "order": 0
@@ -1589,8 +1714,8 @@
                         0
                     ],
                     "destination": [
-                        "obj-5",
-                        0
+                        "obj-2",
+                        1
                     ],
                     "order": 0
                 }
@@ -1615,8 +1740,8 @@
                         0
                     ],
                     "destination": [
-                        "obj-5",
-                        0
+                        "obj-2",
+                        1
                     ],
                     "order": 0
                 }
@@ -1641,8 +1766,8 @@
                         0
                     ],
                     "destination": [
-                        "obj-5",
-                        0
+                        "obj-2",
+                        1
                     ],
                     "order": 0
                 }
@@ -1667,8 +1792,8 @@
                         0
                     ],
                     "destination": [
-                        "obj-5",
-                        0
+                        "obj-2",
+                        1
                     ],
                     "order": 0
                 }
@@ -1693,8 +1818,8 @@
                         0
                     ],
                     "destination": [
-                        "obj-5",
-                        0
+                        "obj-2",
+                        1
                     ],
                     "order": 0
                 }
@@ -1719,21 +1844,8 @@
                         0
                     ],
                     "destination": [
-                        "obj-5",
-                        0
-                    ],
-                    "order": 0
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-30",
-                        0
-                    ],
-                    "destination": [
-                        "obj-5",
-                        0
+                        "obj-2",
+                        1
                     ],
                     "order": 0
                 }
@@ -1745,8 +1857,8 @@
                         0
                     ],
                     "destination": [
-                        "obj-5",
-                        0
+                        "obj-2",
+                        1
                     ],
                     "order": 0
                 }
@@ -1758,8 +1870,8 @@
                         0
                     ],
                     "destination": [
-                        "obj-5",
-                        0
+                        "obj-2",
+                        1
                     ],
                     "order": 0
                 }
@@ -1767,12 +1879,25 @@
             {
                 "patchline": {
                     "source": [
-                        "obj-33",
+                        "obj-34",
                         0
                     ],
                     "destination": [
-                        "obj-5",
+                        "obj-2",
+                        1
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-35",
                         0
+                    ],
+                    "destination": [
+                        "obj-2",
+                        1
                     ],
                     "order": 0
                 }
@@ -1781,11 +1906,11 @@
                 "patchline": {
                     "source": [
                         "obj-36",
-                        1
+                        0
                     ],
                     "destination": [
-                        "obj-37",
-                        0
+                        "obj-2",
+                        1
                     ],
                     "order": 0
                 }
@@ -1797,8 +1922,8 @@
                         0
                     ],
                     "destination": [
-                        "obj-5",
-                        0
+                        "obj-2",
+                        1
                     ],
                     "order": 0
                 }
@@ -1807,37 +1932,11 @@
                 "patchline": {
                     "source": [
                         "obj-38",
+                        0
+                    ],
+                    "destination": [
+                        "obj-2",
                         1
-                    ],
-                    "destination": [
-                        "obj-39",
-                        0
-                    ],
-                    "order": 0
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-39",
-                        0
-                    ],
-                    "destination": [
-                        "obj-5",
-                        0
-                    ],
-                    "order": 0
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-40",
-                        1
-                    ],
-                    "destination": [
-                        "obj-41",
-                        0
                     ],
                     "order": 0
                 }
@@ -1846,10 +1945,10 @@
                 "patchline": {
                     "source": [
                         "obj-41",
-                        0
+                        1
                     ],
                     "destination": [
-                        "obj-5",
+                        "obj-42",
                         0
                     ],
                     "order": 0
@@ -1859,10 +1958,23 @@
                 "patchline": {
                     "source": [
                         "obj-42",
+                        0
+                    ],
+                    "destination": [
+                        "obj-2",
+                        1
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-43",
                         1
                     ],
                     "destination": [
-                        "obj-45",
+                        "obj-44",
                         0
                     ],
                     "order": 0
@@ -1875,7 +1987,7 @@
                         0
                     ],
                     "destination": [
-                        "obj-45",
+                        "obj-2",
                         1
                     ],
                     "order": 0
@@ -1885,7 +1997,7 @@
                 "patchline": {
                     "source": [
                         "obj-45",
-                        0
+                        1
                     ],
                     "destination": [
                         "obj-46",
@@ -1901,8 +2013,8 @@
                         0
                     ],
                     "destination": [
-                        "obj-5",
-                        0
+                        "obj-2",
+                        1
                     ],
                     "order": 0
                 }
@@ -1911,23 +2023,10 @@
                 "patchline": {
                     "source": [
                         "obj-47",
-                        0
+                        1
                     ],
                     "destination": [
-                        "obj-5",
-                        0
-                    ],
-                    "order": 0
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-48",
-                        0
-                    ],
-                    "destination": [
-                        "obj-5",
+                        "obj-50",
                         0
                     ],
                     "order": 0
@@ -1940,6 +2039,19 @@
                         0
                     ],
                     "destination": [
+                        "obj-50",
+                        1
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-50",
+                        0
+                    ],
+                    "destination": [
                         "obj-51",
                         0
                     ],
@@ -1953,8 +2065,21 @@
                         0
                     ],
                     "destination": [
-                        "obj-5",
+                        "obj-2",
+                        1
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-52",
                         0
+                    ],
+                    "destination": [
+                        "obj-2",
+                        1
                     ],
                     "order": 0
                 }
@@ -1966,20 +2091,7 @@
                         0
                     ],
                     "destination": [
-                        "obj-54",
-                        0
-                    ],
-                    "order": 0
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-54",
-                        1
-                    ],
-                    "destination": [
-                        "obj-55",
+                        "obj-2",
                         1
                     ],
                     "order": 0
@@ -1989,19 +2101,6 @@
                 "patchline": {
                     "source": [
                         "obj-54",
-                        0
-                    ],
-                    "destination": [
-                        "obj-55",
-                        0
-                    ],
-                    "order": 1
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-55",
                         0
                     ],
                     "destination": [
@@ -2018,7 +2117,20 @@
                         0
                     ],
                     "destination": [
-                        "obj-5",
+                        "obj-2",
+                        1
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-58",
+                        0
+                    ],
+                    "destination": [
+                        "obj-59",
                         0
                     ],
                     "order": 0
@@ -2027,25 +2139,12 @@
             {
                 "patchline": {
                     "source": [
-                        "obj-54",
-                        4
+                        "obj-59",
+                        1
                     ],
                     "destination": [
-                        "obj-57",
-                        0
-                    ],
-                    "order": 0
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-57",
-                        0
-                    ],
-                    "destination": [
-                        "obj-5",
-                        0
+                        "obj-60",
+                        1
                     ],
                     "order": 0
                 }
@@ -2060,7 +2159,7 @@
                         "obj-60",
                         0
                     ],
-                    "order": 0
+                    "order": 1
                 }
             },
             {
@@ -2083,203 +2182,73 @@
                         0
                     ],
                     "destination": [
-                        "obj-62",
-                        0
-                    ],
-                    "order": 0
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-62",
-                        0
-                    ],
-                    "destination": [
-                        "obj-64",
-                        0
-                    ],
-                    "order": 0
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-62",
+                        "obj-2",
                         1
                     ],
-                    "destination": [
-                        "obj-64",
-                        1
-                    ],
-                    "order": 1
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-62",
-                        2
-                    ],
-                    "destination": [
-                        "obj-64",
-                        2
-                    ],
-                    "order": 2
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-64",
-                        0
-                    ],
-                    "destination": [
-                        "obj-65",
-                        0
-                    ],
                     "order": 0
                 }
             },
             {
                 "patchline": {
                     "source": [
-                        "obj-64",
-                        1
-                    ],
-                    "destination": [
-                        "obj-65",
-                        1
-                    ],
-                    "order": 1
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-62",
-                        3
-                    ],
-                    "destination": [
-                        "obj-65",
-                        2
-                    ],
-                    "order": 0
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-64",
-                        0
-                    ],
-                    "destination": [
-                        "obj-66",
-                        0
-                    ],
-                    "order": 0
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-64",
-                        1
-                    ],
-                    "destination": [
-                        "obj-66",
-                        1
-                    ],
-                    "order": 1
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-61",
-                        1
-                    ],
-                    "destination": [
-                        "obj-68",
-                        0
-                    ],
-                    "order": 0
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-68",
-                        0
-                    ],
-                    "destination": [
-                        "obj-69",
-                        0
-                    ],
-                    "order": 0
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-69",
-                        0
-                    ],
-                    "destination": [
-                        "obj-70",
-                        0
-                    ],
-                    "order": 0
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-68",
-                        1
-                    ],
-                    "destination": [
-                        "obj-70",
-                        2
-                    ],
-                    "order": 0
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-61",
-                        2
-                    ],
-                    "destination": [
-                        "obj-71",
-                        0
-                    ],
-                    "order": 0
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-61",
-                        3
-                    ],
-                    "destination": [
-                        "obj-71",
-                        0
-                    ],
-                    "order": 1
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-61",
+                        "obj-59",
                         4
                     ],
                     "destination": [
-                        "obj-71",
+                        "obj-62",
                         0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-62",
+                        0
+                    ],
+                    "destination": [
+                        "obj-2",
+                        1
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-2",
+                        0
+                    ],
+                    "destination": [
+                        "obj-64",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-2",
+                        1
+                    ],
+                    "destination": [
+                        "obj-64",
+                        1
+                    ],
+                    "order": 1
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-2",
+                        2
+                    ],
+                    "destination": [
+                        "obj-64",
+                        2
                     ],
                     "order": 2
                 }
@@ -2287,40 +2256,209 @@
             {
                 "patchline": {
                     "source": [
-                        "obj-61",
+                        "obj-64",
+                        0
+                    ],
+                    "destination": [
+                        "obj-65",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-65",
+                        1
+                    ],
+                    "destination": [
+                        "obj-66",
+                        1
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-65",
+                        0
+                    ],
+                    "destination": [
+                        "obj-66",
+                        0
+                    ],
+                    "order": 1
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-2",
+                        3
+                    ],
+                    "destination": [
+                        "obj-67",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-67",
+                        0
+                    ],
+                    "destination": [
+                        "obj-69",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-69",
+                        0
+                    ],
+                    "destination": [
+                        "obj-70",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-67",
+                        1
+                    ],
+                    "destination": [
+                        "obj-72",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-72",
+                        0
+                    ],
+                    "destination": [
+                        "obj-73",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-67",
+                        3
+                    ],
+                    "destination": [
+                        "obj-75",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-75",
+                        0
+                    ],
+                    "destination": [
+                        "obj-76",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-67",
+                        4
+                    ],
+                    "destination": [
+                        "obj-78",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-78",
+                        0
+                    ],
+                    "destination": [
+                        "obj-79",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-67",
+                        2
+                    ],
+                    "destination": [
+                        "obj-80",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-80",
+                        0
+                    ],
+                    "destination": [
+                        "obj-72",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-67",
+                        4
+                    ],
+                    "destination": [
+                        "obj-81",
+                        0
+                    ],
+                    "order": 0
+                }
+            },
+            {
+                "patchline": {
+                    "source": [
+                        "obj-67",
                         5
                     ],
                     "destination": [
-                        "obj-71",
+                        "obj-81",
                         0
                     ],
-                    "order": 3
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-61",
-                        6
-                    ],
-                    "destination": [
-                        "obj-73",
-                        0
-                    ],
-                    "order": 0
-                }
-            },
-            {
-                "patchline": {
-                    "source": [
-                        "obj-73",
-                        0
-                    ],
-                    "destination": [
-                        "obj-74",
-                        0
-                    ],
-                    "order": 0
+                    "order": 1
                 }
             }
         ],

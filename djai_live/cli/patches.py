@@ -1,0 +1,65 @@
+"""``djai-live patches``: where the Max package and the Pd abstractions are installed, and copies of them
+where Max or Pd will find them."""
+from __future__ import annotations
+
+import argparse
+import shutil
+from pathlib import Path
+
+from .options import CommandError, HelpFormatter
+
+MAX_PACKAGE = "djai_live"
+PD_FOLDER = "pd"
+
+
+def patches_root() -> Path:
+    """The installed patches (``djai_live.patches``), or ``max_patches/`` of a source checkout.
+
+    Raises:
+        CommandError: neither is there (a broken install).
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec("djai_live.patches")
+    candidates = [Path(location) for location in (spec.submodule_search_locations or [])] if spec else []
+    candidates.append(Path(__file__).resolve().parents[2] / "max_patches")
+    for root in candidates:
+        if (root / MAX_PACKAGE / "package-info.json").is_file() and (root / PD_FOLDER).is_dir():
+            return root
+    raise CommandError("the patches are missing from this install; reinstall djai-live")
+
+
+def add_parser(commands, parents: list[argparse.ArgumentParser]) -> None:
+    patches = commands.add_parser("patches", parents=parents, formatter_class=HelpFormatter,
+                                  help="show where the Max package and Pd abstractions are, or copy them",
+                                  description="Without options, print where the Max package and the Pd "
+                                  "abstractions are installed. --copy-to puts a copy of each in a folder: give "
+                                  "Max's Packages folder (e.g. ~/Documents/Max\\ 9/Packages) or a folder on "
+                                  "Pd's path.")
+    patches.add_argument("--copy-to", type=Path, default=None, metavar="FOLDER",
+                         help="copy the Max package (as djai_live/) and the Pd abstractions (as djai_live_pd/) "
+                         "into FOLDER, replacing earlier copies")
+    patches.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    root = patches_root()
+    max_package, pd_folder = root / MAX_PACKAGE, root / PD_FOLDER
+    if args.copy_to is None:
+        print(f"Max package:      {max_package}\n    copy it into Max's Packages folder (Documents/Max 9/Packages), "
+              f"restart Max, then Extras > djai_live\nPd abstractions:  {pd_folder}\n    add it to Pd's path "
+              f"(File > Preferences > Path), then [djai_live 9000 9001]")
+        return 0
+    target = args.copy_to.expanduser()
+    if not target.is_dir():
+        raise CommandError(f"--copy-to {target}: no such folder")
+    for source, name in ((max_package, MAX_PACKAGE), (pd_folder, "djai_live_pd")):
+        destination = target / name
+        try:
+            if destination.exists():
+                shutil.rmtree(destination)
+            shutil.copytree(source, destination)
+        except OSError as error:
+            raise CommandError(f"cannot copy {source} to {destination}: {error.strerror or error}") from None
+        print(f"copied {destination}")
+    return 0
