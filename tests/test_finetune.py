@@ -155,3 +155,17 @@ def test_max_minutes_on_the_command_line(pattern_dir, tmp_path, capsys):
     said = capsys.readouterr().out
     assert code == 0 and output.exists()
     assert "stopped at the time limit (--max-minutes 0.0001)" in said and "(1 epochs)" in said
+
+
+def test_freeze_rnn_keeps_the_recurrent_weights_and_trains_the_rest(tiny_model, new_style_dir, tmp_path):
+    base, _ = load_model(tiny_model)
+    config = fine_tune_config(tiny_model, learning_rate=0.01)
+    result = train(scan_midi_files(new_style_dir), config, tmp_path / "f.keras", epochs=2, cache_dir=None,
+                   verbose=0, plot=False, init_from=tiny_model, freeze=("rnn",))
+    for layer in base.layers:
+        before, after = layer.get_weights(), result.model.get_layer(layer.name).get_weights()
+        same = all(np.array_equal(a, b) for a, b in zip(before, after))
+        if layer.name.startswith("rnn_"):
+            assert same, layer.name
+        elif layer.name == "pitch_logits":
+            assert not same
