@@ -32,6 +32,7 @@ from .streaming import WindowStream
 log = logging.getLogger(__name__)
 
 LR_REDUCTION_FACTOR = 0.5  # --lr-patience: the learning rate is halved when the validation loss stalls
+LR_MIN_DELTA = 1e-4        # ... that is, when it has not beaten its best by more than this
 MIN_LEARNING_RATE = 1e-6
 
 
@@ -150,6 +151,7 @@ def train(files: Sequence[str] | None, config: DjaiConfig, output: str | Path, e
         if lr_patience is not None:
             callbacks.insert(1, keras.callbacks.ReduceLROnPlateau(monitor=monitor, factor=LR_REDUCTION_FACTOR,
                                                                   patience=lr_patience, min_lr=MIN_LEARNING_RATE,
+                                                                  min_delta=LR_MIN_DELTA,
                                                                   verbose=1 if chief else 0))
         if verbose is None:
             verbose = 1 if sys.stdout.isatty() else 2

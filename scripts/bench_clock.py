@@ -5,15 +5,23 @@ A separate process sends MIDI clock over JACK (dummy driver, no sound card): Sta
 at 120 BPM for 24 beats, then 90 BPM for 24 beats, every tick jittered uniformly by +-2 ms as USB
 interfaces do. The daemon (in this process, so that the time each note-on leaves the scheduler can be
 recorded exactly) listens to that port with `--clock midi --quantize-start beat --grid 1/16` and is asked
-for an 8-note answer every 1.5 s. For every note-on the script prints how far it left from the nearest
-1/16 position of the sender's nominal (unjittered) grid, and how long after the tempo change the daemon's
-tempo estimate settled within 0.5 BPM of 90.
+for an 8-note answer every 1.5 s.
+
+Phase is scored against the host's beats, not against the nearest grid point (which would score a note a
+whole sixteenth or beat off as perfect): each answer says on which host beat it starts and at which beat
+offset each note falls; the sender's nominal (unjittered) ticks say when that beat really was. The script
+prints how far the first note of each answer left from its beat, and every note from its intended slot,
+and how long after the tempo change the daemon's tempo estimate settled within 0.5 BPM of 90.
+
+``--calibrate`` first runs with another seed and no clock latency, takes the signed median it measures as
+``clock_latency_ms`` (as a DAW's MIDI clock sync delay is calibrated), and then measures with it: the
+calibration is never fitted on the run it is judged on.
 
 The baseline in the same run is the raw clock itself: how far the jittered ticks that carry the grid
 are from that same nominal grid.
 
     apt-get install jackd2
-    python scripts/bench_clock.py
+    python scripts/bench_clock.py --calibrate
 """
 from __future__ import annotations
 
@@ -69,19 +77,25 @@ def send_clock(start: float, seed: int) -> None:
 
 
 class Recorder:
-    """A note sink that keeps the time each note-on leaves the scheduler."""
+    """A note sink that keeps each answer and the time each of its note-ons leaves the scheduler."""
 
     def __init__(self) -> None:
-        self.note_ons: list[float] = []
-        self.phrase_starts: list[float] = []
+        self.answers: list[tuple[object, list[float]]] = []   # (phrase, note-on times in its order)
+
+    @property
+    def note_ons(self) -> list[float]:
+        return [t for _, times in self.answers for t in times]
 
     def phrase(self, phrase) -> None:
-        pass
+        self.answers.append((phrase, []))
 
     def note_on(self, pitch, velocity, duration_ms, channel) -> None:
-        self.note_ons.append(time.monotonic())
+        self.answers[-1][1].append(time.monotonic())
 
     def note_off(self, pitch, channel) -> None:
+        pass
+
+    def all_notes_off(self, ever_sent, channels) -> None:
         pass
 
 
@@ -97,9 +111,13 @@ def main() -> int:
     parser.add_argument("--send-clock", type=float, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--sent-to", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--jack-realtime", action="store_true",
+                        help="run the JACK server with real-time scheduling, as a studio does (root or rtprio)")
+    parser.add_argument("--no-realtime", action="store_true", help="the daemon without real-time scheduling")
     parser.add_argument("--clock-latency-ms", type=float, default=0.0,
-                        help="the daemon's clock_latency_ms: calibrate it to the signed median an uncalibrated "
-                        "run prints, as a DAW's MIDI clock sync delay is calibrated")
+                        help="the daemon's clock_latency_ms, set by hand (see --calibrate)")
+    parser.add_argument("--calibrate", action="store_true",
+                        help="measure clock_latency_ms in a first run (seed + 1000), then measure with it")
     args = parser.parse_args()
     os.environ["JACK_DEFAULT_SERVER"] = SERVER
     if args.send_clock is not None:
@@ -108,17 +126,33 @@ def main() -> int:
     if shutil.which("jackd") is None:
         print("jackd is not installed (apt-get install jackd2)", file=sys.stderr)
         return 1
-    jack = subprocess.Popen(["jackd", "-n", SERVER, "--no-realtime", "-d", "dummy", "-r", "48000", "-p", "64"],
+    realtime_jack = ["--realtime"] if args.jack_realtime else ["--no-realtime"]
+    jack = subprocess.Popen(["jackd", "-n", SERVER, *realtime_jack, "-d", "dummy", "-r", "48000", "-p", "64"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         subprocess.run(["jack_wait", "-s", SERVER, "-w", "-t", "5"], check=True, capture_output=True)
-        return run(args)
+        if args.calibrate:
+            calibration = run(args.seed + 1000, 0.0, report=False, no_realtime=args.no_realtime)
+            print(f"calibration run (seed {args.seed + 1000}, no clock latency): every note vs its slot, signed "
+                  f"median {calibration:+.3f} ms -> clock_latency_ms {calibration:.3f} for the measured run")
+            args.clock_latency_ms = calibration
+        run(args.seed, args.clock_latency_ms, no_realtime=args.no_realtime)
+        return 0
     finally:
         jack.terminate()
         jack.wait(10)
 
 
-def run(args) -> int:
+def intended_times(phrase, ticks: np.ndarray) -> np.ndarray:
+    """When each note of an answer should sound: at the host beat the answer says it falls on, timed by
+    the sender's nominal ticks (beat b is tick 24 b; the first tick after Start is beat 0)."""
+    onsets_ms = np.array([note.onset_ms for note in phrase.notes])
+    beats = phrase.start_beat + (onsets_ms - onsets_ms[0]) * phrase.bpm / 60_000.0
+    return np.interp(beats * 24.0, np.arange(len(ticks)), ticks, right=np.nan)
+
+
+def run(seed: int, clock_latency_ms: float, report: bool = True, no_realtime: bool = False) -> float:
+    """One measured run; returns the signed median error of every note against its slot (ms)."""
     import tempfile
 
     from djai_live.live.daemon import Daemon, ServeOptions
@@ -128,13 +162,22 @@ def run(args) -> int:
     sent_file = os.path.join(tempfile.mkdtemp(), "sent.npy")
     start = time.monotonic() + 3.0
     sender = subprocess.Popen([sys.executable, __file__, "--send-clock", repr(start), "--sent-to", sent_file,
-                               "--seed", str(args.seed)], env=dict(os.environ))
+                               "--seed", str(seed)], env=dict(os.environ))
     time.sleep(1.5)  # the sender's port must exist before the daemon looks for it
     settings = LiveSettings(mode="manual", length=8, clock="midi", quantize_start="beat", grid="1/16",
-                            clock_latency_ms=args.clock_latency_ms)
-    daemon = Daemon(ServeOptions(osc=False, midi_in=SENDER_PORT, midi_api="jack", seed=args.seed), settings)
+                            clock_latency_ms=clock_latency_ms)
+    daemon = Daemon(ServeOptions(osc=False, midi_in=SENDER_PORT, midi_api="jack", seed=seed,
+                                 realtime=not no_realtime), settings)
     recorder = Recorder()
     daemon.scheduler.sink = recorder
+    play = daemon._play
+
+    def play_and_record(phrase) -> None:  # the answer, with where it sits on the host's beats
+        if phrase.notes:
+            recorder.phrase(phrase)
+        play(phrase)
+
+    daemon._play = play_and_record
     if os.environ.get("DJAI_BENCH_CLOCK_DUMP"):  # keep what the clock was fed, to replay offline
         fed, original_feed = [], daemon.engine.host_clock.feed
         daemon.engine.host_clock.feed = lambda kind, when, value=None: (fed.append((kind, when, value)),
@@ -172,21 +215,52 @@ def run(args) -> int:
 
         with open(os.environ["DJAI_BENCH_CLOCK_DUMP"], "wb") as handle:
             pickle.dump({"fed": fed, "ticks": ticks, "start": start}, handle)
-    grid = ticks[::6]                       # 1/16 notes: every 6th tick
     change = start + 24 * 60.0 / 120.0      # the first tick at 90 BPM
-    onsets = np.array([t for t in recorder.note_ons if t < ticks[-1]])
-    nearest = grid[np.abs(onsets[:, None] - grid[None, :]).argmin(axis=1)]
-    errors = (onsets - nearest) * 1000.0
     bar_after = change + 4 * 60.0 / 90.0
-    steady = (onsets < change) | (onsets >= bar_after)
     sent = np.load(sent_file)
+
+    def against(reference: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+        """(first notes vs their beats, every note vs its slot, notes due in the bar after the change,
+        answers not placed) with the host's beats timed by ``reference`` ticks."""
+        firsts, every, in_change, unplaced = [], [], [], 0
+        for phrase, played in recorder.answers:
+            if phrase.start_beat is None:
+                unplaced += 1
+                continue
+            due = intended_times(phrase, reference)[:len(played)]
+            for k, (when, intended) in enumerate(zip(played, due)):
+                if np.isnan(intended) or when >= ticks[-1]:
+                    continue
+                error = (when - intended) * 1000.0
+                (in_change if change <= intended < bar_after else every).append(error)
+                if k == 0:
+                    firsts.append(error)
+        return np.array(firsts), np.array(every), np.array(in_change), unplaced
+
+    firsts, every, in_change, unplaced = against(ticks)
+    signed_median = float(np.median(every)) if len(every) else float("nan")
+    if not report:
+        return signed_median
     print(f"MIDI clock from a separate process over JACK: {PLAN[0][0]:.0f} BPM for {PLAN[0][1]} beats, then "
           f"{PLAN[1][0]:.0f} BPM for {PLAN[1][1]} beats, each tick jittered by +-{JITTER_S * 1000:.0f} ms; "
-          f"clock_latency_ms {args.clock_latency_ms:g}")
+          f"seed {seed}, clock_latency_ms {clock_latency_ms:g}")
     print(f"  baseline: sent ticks vs the nominal grid   {percentiles((sent - ticks[:len(sent)]) * 1000.0)}")
-    print("  answer note-ons vs the nearest 1/16 grid point, steady tempo (outside the bar after the change):")
-    print(f"    {percentiles(errors[steady])}")
-    print(f"  answer note-ons in the bar after the change: {percentiles(errors[~steady]) if (~steady).any() else 'none'}")
+    show = lambda errors: percentiles(errors) if len(errors) else "none"  # noqa: E731
+    print("  against the host's beats (each note at the beat its answer says, timed by the nominal ticks):")
+    print(f"    first note of each answer vs its beat:   {show(firsts)}")
+    print(f"    every note vs its slot, steady tempo:    {show(every)}")
+    print(f"    notes due in the bar after the change:   {show(in_change)}")
+    if len(sent) == len(ticks):  # a loaded sender is late itself: the beats as it really sent them
+        firsts_sent, every_sent, _, _ = against(sent)
+        print(f"    the same timed by the ticks as sent: first notes {show(firsts_sent)}")
+        print(f"                                         every note  {show(every_sent)}")
+    if unplaced:
+        print(f"    {unplaced} answers were not placed on the host's beats (no clock yet)")
+    onsets = np.array([t for t in recorder.note_ons if t < ticks[-1]])
+    if len(onsets):  # the old measure, for comparison: alignment to any grid point, blind to phase
+        grid = ticks[::6]
+        nearest = grid[np.abs(onsets[:, None] - grid[None, :]).argmin(axis=1)]
+        print(f"    (alignment only: every note vs the nearest 1/16 point {percentiles((onsets - nearest) * 1000.0)})")
     settled = [t for t, bpm in tempo_trace if t >= change and abs(bpm - 90.0) < 0.5]
     unsettled_after = [t for t, bpm in tempo_trace if t >= change and abs(bpm - 90.0) >= 0.5]
     if settled:
@@ -196,9 +270,9 @@ def run(args) -> int:
     before = [bpm for t, bpm in tempo_trace if start + 2 < t < change]
     if before:
         print(f"  tempo estimate at 120 BPM: mean {np.mean(before):.3f}, worst {max(before, key=lambda b: abs(b - 120)):.3f}")
-    print(f"  {len(onsets)} note-ons in {daemon.engine.counters.phrases_out} answers; the daemon's own scheduling "
-          f"lateness p99 {np.percentile(list(daemon.scheduler.lateness_ms), 99):.3f} ms")
-    return 0
+    print(f"  {len(recorder.note_ons)} note-ons in {daemon.engine.counters.phrases_out} answers; the daemon's own "
+          f"scheduling lateness p99 {np.percentile(list(daemon.scheduler.lateness_ms), 99):.3f} ms")
+    return signed_median
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import pytest
 from djai_live.corpus import read_midi_notes
 from djai_live.midi_out import FluidSynthMissingError, plot_piano_roll, render_wav, write_midi
 from djai_live.notes import make_notes
+from tests.peer import need_executables
 
 
 def test_written_midi_reads_back_in_beats(tmp_path):
@@ -26,8 +27,8 @@ def test_piano_roll_is_a_png(tmp_path):
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.mark.skipif(shutil.which("fluidsynth") is None, reason="fluidsynth not installed (apt-get install fluidsynth)")
 def test_fluidsynth_renders_audio(tmp_path):
+    need_executables("fluidsynth", install="apt-get install fluidsynth")
     notes = make_notes([60, 64, 67], [100] * 3, [0.0, 0.5, 1.0], [0.5, 0.5, 1.0])
     midi = write_midi([("chord", notes)], tmp_path / "x.mid")
     wav = render_wav(midi, tmp_path / "x.wav")

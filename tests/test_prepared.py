@@ -75,6 +75,33 @@ def test_touched_renamed_or_copied_files_are_not_parsed_again(tmp_path, midi_dir
         [t.notes.tolist() for t in next(store.pieces([files[0]])).tracks]
 
 
+def test_a_file_edited_in_place_is_parsed_again_and_read_back_new(tmp_path, midi_dir, parse_counter):
+    """Same path, new content: replaced by another file (a new size), or a note moved a semitone by an
+    editor (the same size, a new modification time): the store reads back the new notes."""
+    files = scan_midi_files(midi_dir)
+    store = PreparedCorpus(tmp_path / "store")
+    store.update(files)
+    replaced, nudged = files[0], files[1]
+    donor = next(path for path in files[2:] if os.path.getsize(path) != os.path.getsize(replaced))
+    shutil.copyfile(donor, replaced)
+    before = [t.notes.tolist() for t in read_midi_notes(nudged).tracks]
+    first = read_midi_notes(nudged).tracks[0].notes[0]
+    data = bytearray(open(nudged, "rb").read())
+    where = min(i for i in (data.find(bytes([0x90 | channel, int(first["pitch"])])) for channel in range(16)) if i > 0)
+    data[where + 1] += 1                                    # a note a semitone higher, same size
+    stat = os.stat(nudged)
+    open(nudged, "wb").write(data)
+    os.utime(nudged, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    assert os.path.getsize(nudged) == stat.st_size
+    parse_counter.clear()
+    report = store.update(files)
+    assert parse_counter == [nudged] and report.parsed == 1  # the replaced one has a known file's bytes
+    for path in (replaced, nudged):
+        assert [t.notes.tolist() for t in next(store.pieces([path])).tracks] == \
+            [t.notes.tolist() for t in read_midi_notes(path).tracks]
+    assert [t.notes.tolist() for t in next(store.pieces([nudged])).tracks] != before
+
+
 def test_bad_files_are_kept_with_their_reason_and_reported_every_time(tmp_path, midi_dir, parse_counter):
     bad = write_bad_midi_files(midi_dir / "bad")
     files = scan_midi_files(midi_dir)

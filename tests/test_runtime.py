@@ -20,15 +20,33 @@ def perturbed_model(config, seed=0):
 
 def keras_reference(model, config, tokens):
     """Keras' log-probabilities after the last of (n, 6) tokens, averaged over transposed views as the
-    config asks (each view run through Keras separately, then mixed)."""
-    from djai_live.transposition import ViewMixer, transpose_tokens
-
+    config asks: each view run through Keras separately, then mixed here from the definition (not with
+    the ViewMixer under test): p(q) is the mean over views v of view v's probability of q + s_v, over the
+    views where q + s_v is a pitch, renormalized."""
     window = np.asarray(tokens, np.int32)[None]
-    if not config.average_transpositions:
+    spread = config.average_transpositions
+    if not spread:
         return {head: values[0, -1] for head, values in keras_log_probs(model, window).items()}
-    mixer = ViewMixer(config.average_transpositions)
-    views = [keras_log_probs(model, transpose_tokens(window, int(shift))) for shift in mixer.shifts]
-    return mixer.mix({head: np.stack([view[head][0, -1] for view in views]) for head in config.head_names})
+    shifts = range(-spread, spread + 1)
+    views = []
+    for shift in shifts:
+        moved = window.copy()
+        moved[..., 0] = np.clip(moved[..., 0] + shift, 0, 127)
+        views.append({head: np.exp(values[0, -1].astype(np.float64))
+                      for head, values in keras_log_probs(model, moved).items()})
+    mixed = {}
+    for head in config.head_names:
+        if head == "pitch":
+            mixture = np.zeros(128)
+            for shift, view in zip(shifts, views):
+                for pitch in range(128):
+                    if 0 <= pitch + shift <= 127:
+                        mixture[pitch] += view["pitch"][pitch + shift]
+        else:
+            mixture = sum(view[head] for view in views)
+        with np.errstate(divide="ignore"):
+            mixed[head] = np.log(mixture / mixture.sum())
+    return mixed
 
 
 def worst_gap_to_keras(model, config, runtime, tokens) -> float:

@@ -4,6 +4,7 @@ import pytest
 import djai_live.prepared as prepared_module
 from djai_live.config import DjaiConfig
 from djai_live.corpus import scan_midi_files
+from djai_live.encoding import FEATURES
 from djai_live.prepared import PreparedCorpus
 from djai_live.streaming import CHUNK_WINDOWS, WindowStream
 
@@ -48,22 +49,40 @@ def test_shards_are_read_one_at_a_time_in_a_new_order_each_epoch(store, monkeypa
     assert len(set(orders)) > 1
 
 
-def test_the_dataset_has_the_announced_length_and_transposes_whole_windows(store):
+def test_the_dataset_has_the_announced_length(store):
     config = DjaiConfig(sequence_length_i=8, batch_size=16)
     stream = WindowStream(store, store.usable_files, config, shuffle=True)
     batches = list(stream.dataset(transpose=6).as_numpy_iterator())
     assert len(batches) == -(-len(stream) // 16)
     assert sum(len(x["pitch"]) for x, _, _ in batches) == len(stream)
-    plain = np.concatenate([chunk[0] for chunk in WindowStream(store, store.usable_files, config,
-                                                               shuffle=False).chunks()])
-    for inputs, targets, weights in batches:
-        pitches = inputs["pitch"]
-        assert pitches.min() >= 0 and pitches.max() <= 127
-        for row, target, mask in zip(pitches, targets["pitch"], weights["pitch"]):
-            real = int(mask.sum())
-            intervals = np.diff(row[:real])
-            # a transposed window keeps its melody: some untransposed window has the same intervals
-            assert any(np.array_equal(np.diff(p[:real, 0]), intervals) for p in plain)
+
+
+def test_transposition_moves_each_window_and_its_targets_by_one_interval(store):
+    """--transpose: every window (inputs and the targets it is trained to predict) moves by one random
+    interval within the limit, nothing but the pitches changes, and every interval is drawn."""
+    config = DjaiConfig(sequence_length_i=8, batch_size=16)
+    plain = [np.concatenate(parts) for parts in zip(*WindowStream(store, store.usable_files, config,
+                                                                   shuffle=False).chunks())]
+    inputs, targets, mask = plain
+    batches = list(WindowStream(store, store.usable_files, config, shuffle=False)
+                   .dataset(transpose=3).as_numpy_iterator())  # unshuffled: window i is plain window i
+    moved_inputs = np.stack([np.concatenate([x[name] for x, _, _ in batches]) for name in FEATURES], axis=-1)
+    moved_targets = {head: np.concatenate([y[head] for _, y, _ in batches]) for head in config.head_names}
+    assert moved_inputs.shape == inputs.shape
+    shifts = []
+    for i in range(len(inputs)):
+        real = mask[i] > 0
+        shift = int(moved_inputs[i, 0, 0]) - int(inputs[i, 0, 0])
+        assert np.array_equal(moved_inputs[i, real, 0], inputs[i, real, 0] + shift)
+        assert np.array_equal(moved_targets["pitch"][i, real], targets[i, real, 0] + shift)
+        assert np.array_equal(moved_inputs[i, ~real], inputs[i, ~real])        # padding untouched
+        assert np.array_equal(moved_inputs[i, :, 1:], inputs[i, :, 1:])         # only pitches move
+        for head in config.head_names:
+            if head != "pitch":
+                assert np.array_equal(moved_targets[head][i], targets[i, :, FEATURES.index(head)])
+        assert moved_inputs[i, real, 0].min() >= 0 and moved_inputs[i, real, 0].max() <= 127
+        shifts.append(shift)
+    assert set(shifts) == set(range(-3, 4)), sorted(set(shifts))
 
 
 def test_several_instruments_stream_merged_tracks(store):

@@ -5,7 +5,8 @@ from djai_live.config import DjaiConfig
 from djai_live.corpus import load_corpus, scan_midi_files
 from djai_live.evaluation import evaluate_model
 from djai_live.model import load_model
-from djai_live.training import NoUsableDataError, is_validation_file, train
+from djai_live.training import (LR_MIN_DELTA, LR_REDUCTION_FACTOR, MIN_LEARNING_RATE, NoUsableDataError,
+                                is_validation_file, train)
 from djai_live.windows import cut_windows, window_count
 from tests.conftest import write_bad_midi_files
 
@@ -60,10 +61,12 @@ def interrupted_run(tmp_path, pattern_dir, monkeypatch):
     config = DjaiConfig(n_layers=1, n_units=16, sequence_length_i=8, batch_size=16)
     output = tmp_path / "m.keras"
     files = scan_midi_files(pattern_dir)
+    saved = {}
 
     class StopAfterTwoEpochs(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
             if epoch == 1:
+                saved.update(state_of(self.model))  # what the checkpoint must hold
                 raise KeyboardInterrupt
 
     original_fit = keras.Model.fit
@@ -76,11 +79,18 @@ def interrupted_run(tmp_path, pattern_dir, monkeypatch):
     monkeypatch.setattr(keras.Model, "fit", original_fit)
     assert result.interrupted and output.exists()
     assert (tmp_path / "m.keras.checkpoint" / "config.json").exists()
-    return config, output, files
+    return config, output, files, saved
+
+
+def state_of(model) -> dict:
+    """A model's weights and its optimizer's state (step count, Adam's moments)."""
+    return {"weights": [np.array(w) for w in model.get_weights()],
+            "iterations": int(model.optimizer.iterations.numpy()),
+            "optimizer": [np.array(v) for v in model.optimizer.variables]}
 
 
 def test_a_resume_that_does_not_improve_keeps_the_best_model(tmp_path, pattern_dir, monkeypatch):
-    config, output, files = interrupted_run(tmp_path, pattern_dir, monkeypatch)
+    config, output, files, _ = interrupted_run(tmp_path, pattern_dir, monkeypatch)
     best = output.read_bytes()
     resumed = train(files, config, output, epochs=2, resume=True, cache_dir=None, verbose=0)  # nothing left to run
     assert resumed.epochs_run == 0
@@ -88,9 +98,25 @@ def test_a_resume_that_does_not_improve_keeps_the_best_model(tmp_path, pattern_d
 
 
 def test_interrupt_keeps_the_best_model_and_resume_continues(tmp_path, pattern_dir, monkeypatch):
-    config, output, files = interrupted_run(tmp_path, pattern_dir, monkeypatch)
+    import keras
 
+    config, output, files, saved = interrupted_run(tmp_path, pattern_dir, monkeypatch)
+    restored = {}
+
+    class StateAtStart(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):  # after every on_train_begin: restored by then
+            if not restored:
+                restored.update(state_of(self.model), epoch=epoch)
+
+    original_fit = keras.Model.fit
+    monkeypatch.setattr(keras.Model, "fit", lambda self, *args, callbacks=(), **kwargs: original_fit(
+        self, *args, callbacks=list(callbacks) + [StateAtStart()], **kwargs))
     resumed = train(files, config.replace(n_units=99), output, epochs=5, resume=True, cache_dir=None, verbose=0)
+    # the resumed run starts at epoch 3 from the weights and the optimizer state the interruption left
+    assert restored["epoch"] == 2 and restored["iterations"] == saved["iterations"] > 0
+    assert all(np.array_equal(a, b) for a, b in zip(restored["weights"], saved["weights"]))
+    assert len(restored["optimizer"]) == len(saved["optimizer"])
+    assert all(np.array_equal(a, b) for a, b in zip(restored["optimizer"], saved["optimizer"]))
     assert resumed.config == config  # the interrupted run's settings win
     assert resumed.epochs_run == 3  # epochs 3-5: the first two were restored from the checkpoint
     assert not (tmp_path / "m.keras.checkpoint").exists()
@@ -128,8 +154,11 @@ def test_lr_patience_halves_the_rate_exactly_when_validation_stalls(tmp_path):
     best = float("inf")
     halvings = 0
     for epoch in range(1, len(rows)):
-        stalled = losses[epoch - 1] >= best
-        best = min(best, losses[epoch - 1])
-        assert rates[epoch] == pytest.approx(rates[epoch - 1] * (0.5 if stalled else 1.0)), (losses, rates)
+        # stalled: the epoch did not beat the best so far by more than the documented margin
+        stalled = not losses[epoch - 1] < best - LR_MIN_DELTA
+        if not stalled:
+            best = losses[epoch - 1]
+        expected = max(rates[epoch - 1] * (LR_REDUCTION_FACTOR if stalled else 1.0), MIN_LEARNING_RATE)
+        assert rates[epoch] == pytest.approx(expected), (epoch, losses, rates)
         halvings += stalled
     assert halvings >= 1, (losses, rates)  # the schedule really acted in this run

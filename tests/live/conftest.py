@@ -63,6 +63,33 @@ class OscPeer:
             time.sleep(0.01)
         raise AssertionError(f"waited {timeout}s for {count} x {address}; got {self.messages()}")
 
+    def status(self, timeout: float = 10.0) -> dict:
+        """Ask for /djai/status and return its name/value pairs as a dict."""
+        before = len(self.messages("/djai/status"))
+        self.send("/djai/status")
+        status = self.wait_for("/djai/status", before + 1, timeout)[before][2]
+        return dict(zip(status[::2], status[1::2]))
+
+    def wait_for_status(self, condition, timeout: float = 10.0) -> dict:
+        """Poll /djai/status until ``condition(values)`` holds (e.g. every note sent was handled)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            values = self.status(timeout)
+            if condition(values):
+                return values
+            if time.monotonic() > deadline:
+                raise AssertionError(f"waited {timeout}s for a status that satisfies the condition; last: {values}")
+            time.sleep(0.02)  # polling interval, not synchronization: the condition decides
+
+    def barrier(self, timeout: float = 10.0) -> None:
+        """Return once the replies to every control message sent before (set, generate, status, ...) have
+        arrived: control messages are handled in order, /djai/pong comes after their replies on the same
+        socket, and loopback UDP keeps the order. (Notes travel in their own lane, which control messages
+        overtake: to know notes were handled, wait for the status counters instead.)"""
+        before = len(self.messages("/djai/pong"))
+        self.send("/djai/ping")
+        self.wait_for("/djai/pong", before + 1, timeout)
+
     def clear(self) -> None:
         with self._lock:
             self.received.clear()
@@ -71,6 +98,16 @@ class OscPeer:
         self._stop.set()
         self._thread.join(1)
         self.socket.close()
+
+
+def perform(peer: OscPeer, pitches, channel: int = 1) -> None:
+    """Notes as a performer's host sends them (Pd's floats), then wait until the daemon has taken each one:
+    notes travel in their own lane, which a following control message (/djai/generate) would overtake."""
+    before = peer.status()["notes_in"]
+    for pitch in pitches:
+        peer.send("/djai/note", float(pitch), 90.0, float(channel))
+        peer.send("/djai/note", float(pitch), 0.0, float(channel))
+    peer.wait_for_status(lambda values: values["notes_in"] == before + len(pitches) and values["held"] == 0)
 
 
 def sounding_at_host(messages: list[tuple[float, str, list]], all_notes_off: bool = True) -> set[tuple[int, int]]:

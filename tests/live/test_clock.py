@@ -4,6 +4,7 @@ import pytest
 
 from djai_live.live.clock import ClockError, FreeClock, MidiClock, OscClock, make_clock
 from djai_live.live.grid import grid_step, snap, start_beat
+from tests.peer import need_module
 
 
 def send_ticks(clock, start_time, bpm, ticks, rng, jitter_s=0.002):
@@ -73,7 +74,7 @@ def test_free_clock_knows_nothing_and_unknown_sources_are_named():
 
 
 def test_link_clock_joins_a_session_with_its_tempo():
-    pytest.importorskip("link")
+    need_module("link", install="pip install LinkPython-extern")
     clock = make_clock("link", bpm=133.0)
     try:
         first = clock.position(0.0 + __import__("time").monotonic())

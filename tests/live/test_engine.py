@@ -103,7 +103,28 @@ def test_buffer_stays_bounded(generator):
     limit = generator.config.sequence_length_i
     play(engine, clock, [60 + i % 12 for i in range(5 * limit)])
     assert len(engine.notes) <= limit
-    assert engine.steps_since_prime <= 2 * limit
+
+
+def primed_logits(generator, performed):
+    """The model's prediction after priming it with these performed notes, as one fresh sequence."""
+    notes = np.zeros(len(performed), dtype=[("pitch", "i2"), ("velocity", "i2"), ("onset", "f8"),
+                                            ("duration", "f8"), ("instrument", "i2")])
+    notes["pitch"] = [n.pitch for n in performed]
+    notes["velocity"] = [n.velocity for n in performed]
+    notes["onset"] = [(n.onset - performed[0].onset) * 2 for n in performed]  # 120 BPM: 2 beats/s
+    notes["duration"] = [n.duration * 2 for n in performed]
+    logits, _ = generator.runtime.prime(tokens_to_array(generator.codec.encode(notes)))
+    return logits
+
+
+def context_length(generator, engine, performed) -> int | None:
+    """How many of the last performed notes the engine's prediction is exactly the model's for, or None."""
+    for count in range(1, len(performed) + 1):
+        logits = primed_logits(generator, performed[-count:])
+        if all(np.abs(logits_to_log_probs(logits[head]) - logits_to_log_probs(engine.logits[head])).max() < 1e-5
+               for head in logits):
+            return count
+    return None
 
 
 def test_incremental_state_equals_priming_the_buffer(generator):
@@ -112,15 +133,29 @@ def test_incremental_state_equals_priming_the_buffer(generator):
     engine = Engine(generator, LiveSettings(tempo_bpm=120), clock=clock)
     play(engine, clock, [60, 64, 62, 67, 65, 64, 62, 60, 59])
     assert engine.committed == len(engine.notes) == 9
-    notes = np.zeros(9, dtype=[("pitch", "i2"), ("velocity", "i2"), ("onset", "f8"), ("duration", "f8"),
-                                ("instrument", "i2")])
-    notes["pitch"] = [n.pitch for n in engine.notes]
-    notes["velocity"] = 90
-    notes["onset"] = [(n.onset - engine.notes[0].onset) * 2 for n in engine.notes]  # 120 BPM: 2 beats/s
-    notes["duration"] = [n.duration * 2 for n in engine.notes]
-    logits, _ = generator.runtime.prime(tokens_to_array(generator.codec.encode(notes)))
-    for head in logits:
-        assert np.abs(logits_to_log_probs(logits[head]) - logits_to_log_probs(engine.logits[head])).max() < 1e-5
+    assert context_length(generator, engine, list(engine.notes)) == 9
+
+
+def test_the_live_context_stays_between_l_and_2l_notes(generator):
+    """Past L notes the engine keeps folding notes in (no re-priming per note) until 2L, then re-primes
+    from the last L: its prediction is always exactly the model's after the last L to 2L notes heard."""
+    limit = generator.config.sequence_length_i
+    clock = FakeClock()
+    engine = Engine(generator, LiveSettings(tempo_bpm=120), clock=clock)
+    rng = np.random.default_rng(5)
+    performed, contexts = [], []
+    for count in range(1, 4 * limit + 2):
+        pitch = int(rng.integers(55, 75))
+        engine.note_on(pitch, 90, 1)
+        performed.append(engine.notes[-1])
+        clock.now += 0.2
+        engine.note_off(pitch, 1)
+        clock.now += 0.05
+        context = context_length(generator, engine, performed[-2 * limit:])
+        assert context is not None and min(count, limit) <= context <= min(count, 2 * limit), (count, context)
+        contexts.append(context)
+    assert contexts[:2 * limit] == list(range(1, 2 * limit + 1))  # nothing forgotten before 2L notes
+    assert max(contexts[2 * limit:]) == 2 * limit and min(contexts[2 * limit:]) == limit + 1  # then L+1..2L
 
 
 def test_velocity_zero_note_on_is_a_note_off(generator):

@@ -56,18 +56,83 @@ def test_invalid_messages_name_the_problem(address, args, message):
         parse(address, args)
 
 
+def near(low, high):
+    """Integers and floats around a range's edges, where range checks go wrong, and far outside it."""
+    return st.one_of(st.integers(low - 3, high + 3), st.floats(low - 3, high + 3),
+                     st.sampled_from([low - 0.5, high + 0.5, float(low), float(high)]))
+
+
 values = st.one_of(st.integers(-10**12, 10**12), st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=8),
-                   st.booleans(), st.binary(max_size=8), st.none())
+                   st.booleans(), st.binary(max_size=8), st.none(), near(0, 127), near(1, 16), near(20, 400))
+
+
+def is_number(value) -> bool:
+    return type(value) in (int, float) and math.isfinite(value)
+
+
+def accepted_within_the_contract(command: Command) -> None:
+    """What each accepted command may carry: plain ints and floats within the documented ranges."""
+    kind, args = command.kind, command.args
+    whole = lambda value, low, high: type(value) is int and low <= value <= high  # noqa: E731
+    if kind == "note_on":
+        pitch, velocity, channel = args
+        assert whole(pitch, 0, 127) and whole(velocity, 1, 127) and whole(channel, 1, 16), args
+    elif kind == "note_off":
+        pitch, channel = args
+        assert whole(pitch, 0, 127) and whole(channel, 1, 16), args
+    elif kind == "generate":
+        assert args == () or (len(args) == 1 and whole(args[0], 1, 128)), args
+    elif kind == "tempo":
+        (bpm,) = args
+        assert type(bpm) is float and 20.0 <= bpm <= 400.0, args
+    elif kind == "beat":
+        bar, beat = args
+        assert type(bar) is float and is_number(bar) and type(beat) is float and 0.0 <= beat <= 64.0, args
+    elif kind == "set":
+        assert 2 <= len(args) <= 14 and isinstance(args[0], str), args
+    elif kind == "load":
+        assert len(args) == 1 and isinstance(args[0], str) and args[0].strip() == args[0] != "", args
+    else:
+        assert kind in {"reset", "panic", "ping", "status", "capabilities"} and args == (), command
 
 
 @given(st.one_of(st.sampled_from(sorted(INBOUND)), st.text(max_size=20)), st.lists(values, max_size=6))
 def test_fuzzed_messages_never_escape_as_anything_but_protocol_errors(address, args):
     try:
         command = parse(address, args)
-    except ProtocolError:
+    except ProtocolError as error:
+        assert str(error), "a ProtocolError must say what was wrong"
         return
-    assert command.kind in {"note_on", "note_off", "generate", "set", "reset", "panic", "ping", "status", "tempo",
-                            "beat", "capabilities"}
+    assert address in INBOUND
+    accepted_within_the_contract(command)
+
+
+@given(st.sampled_from(["/djai/note", "/djai/note_on"]), near(0, 127), near(0, 127), near(1, 16))
+def test_every_note_inside_the_ranges_is_accepted_and_every_one_outside_refused(address, pitch, velocity, channel):
+    inside = all(is_number(v) and v == int(v) and low <= v <= high
+                 for v, low, high in ((pitch, 0, 127), (velocity, 0, 127), (channel, 1, 16)))
+    try:
+        command = parse(address, [pitch, velocity, channel])
+    except ProtocolError:
+        assert not inside, (pitch, velocity, channel)
+        return
+    assert inside, (pitch, velocity, channel)
+    accepted_within_the_contract(command)
+    assert command.args[:1] == (int(pitch),)
+
+
+@pytest.mark.parametrize("address, low, high, integral", [("/djai/tempo", 20, 400, False),
+                                                          ("/djai/generate", 1, 128, True)])
+@given(value=st.one_of(st.floats(-10, 500), st.integers(-10, 500)))
+def test_single_numbers_are_accepted_exactly_inside_their_range(address, low, high, integral, value):
+    inside = low <= value <= high and (not integral or value == int(value))
+    try:
+        command = parse(address, [value])
+    except ProtocolError:
+        assert not inside, value
+        return
+    assert inside, value
+    accepted_within_the_contract(command)
 
 
 def test_load_takes_one_name_or_path():

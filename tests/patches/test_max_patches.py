@@ -12,6 +12,7 @@ import pytest
 from djai_live import __version__
 from djai_live.live.protocol import INBOUND, OUTBOUND
 from djai_live.live.settings import MODES, LiveSettings
+from tests.peer import need_module
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "max_patches" / "djai_live"
@@ -157,7 +158,7 @@ def test_the_check_catches_a_route_saved_with_two_inlets():
 
 @pytest.mark.parametrize("path", EVERY_PATCH, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_py2max_lint_finds_no_errors(path):
-    py2max = pytest.importorskip("py2max")
+    py2max = need_module("py2max", install="pip install py2max")
     from py2max.lint import ERROR, lint
 
     findings = lint(py2max.Patcher.from_file(path))
@@ -221,7 +222,7 @@ def test_the_player_sends_each_note_on_its_own_channel_and_silences_all_channels
 
 
 def test_committed_package_is_what_the_build_script_makes(tmp_path):
-    pytest.importorskip("py2max")
+    need_module("py2max", install="pip install py2max")
     subprocess.run([sys.executable, str(ROOT / "scripts" / "build_max_patches.py"), "--out-dir", str(tmp_path)],
                    check=True, capture_output=True)
     built = sorted(p.relative_to(tmp_path / PACKAGE.name) for p in (tmp_path / PACKAGE.name).rglob("*") if p.is_file())

@@ -1,14 +1,14 @@
 """JACK's own MIDI tools as the third-party peers: jack_midiseq plays, jack_midi_dump listens."""
 import re
-import shutil
 import subprocess
+import threading
 import time
 
-import pytest
 
-from tests.live.conftest import free_udp_port, running_daemon
+from tests.live.conftest import OscPeer, free_udp_port, running_daemon
+from tests.peer import need_executables
 
-pytestmark = pytest.mark.skipif(shutil.which("jack_midiseq") is None, reason="jackd2's tools are not installed")
+need_executables("jack_midiseq", "jack_midi_dump", "jack_lsp", "jack_connect", "stdbuf", install="apt-get install jackd2")
 
 
 def jack_ports() -> list[str]:
@@ -26,9 +26,16 @@ def wait_for_port(fragment: str, timeout: float = 10.0) -> str:
 
 
 def test_jack_midiseq_plays_and_jack_midi_dump_hears_every_note_end(jack_server):
+    reply_port = free_udp_port()
     with running_daemon("--midi-api", "jack", "--midi-in", "virtual", "--midi-out", "virtual", "--mode", "every",
-                        "--every-n", "4", "--length", "5", "--tempo-bpm", "300", reply_port=free_udp_port()):
-        dump = subprocess.Popen(["jack_midi_dump", "-a"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                        "--every-n", "4", "--length", "5", "--tempo-bpm", "300", "--interrupt", "off",
+                        reply_port=reply_port):
+        replies = OscPeer(free_udp_port(), listen_port=reply_port)  # the OSC replies mirror the MIDI out
+        dump = subprocess.Popen(["stdbuf", "-oL", "jack_midi_dump", "-a"], stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, text=True)
+        lines: list[str] = []
+        reader = threading.Thread(target=lambda: lines.extend(dump.stdout), daemon=True)
+        reader.start()
         sequencer = None
         try:
             monitor = wait_for_port("midi-monitor")
@@ -38,15 +45,22 @@ def test_jack_midiseq_plays_and_jack_midi_dump_hears_every_note_end(jack_server)
                                           "2000", "12000", "64", "2000", "18000", "65", "2000"],
                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             subprocess.run(["jack_connect", wait_for_port("djai_test_seq"), wait_for_port("djai_live in")], check=True)
-            time.sleep(0.45)  # one loop: four notes, one answer
+            replies.wait_for("/djai/phrase", 1, timeout=20)  # four notes heard, one answer
             sequencer.terminate()
             sequencer.wait(5)
-            time.sleep(2.0)  # the answer plays out: 5 notes at 300 BPM
+            replies.wait_for("/djai/note_off", 5, timeout=20)  # the answer played out
+            deadline = time.monotonic() + 5
+            while sum("note off" in line or "velocity   0" in line for line in list(lines)) < 5 \
+                    and time.monotonic() < deadline:
+                time.sleep(0.02)  # polling interval: the dump prints within a JACK cycle or two
         finally:
+            replies.close()
             if sequencer is not None and sequencer.poll() is None:
                 sequencer.kill()
             dump.terminate()
-            output, _ = dump.communicate(timeout=10)
+            dump.wait(10)
+            reader.join(5)
+    output = "".join(lines)
     events = re.findall(r"note (on|off)\s+\(channel\s+\d+\): pitch\s+(\d+), velocity\s+(\d+)", output)
     sounding: dict[str, int] = {}
     ons = 0

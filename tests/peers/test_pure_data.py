@@ -1,6 +1,5 @@
 """Pure Data (Debian puredata-core), headless, as a live OSC host: [djai_live PORT REPLY_PORT] created with
 arguments talks to a real daemon, and [djai_live_midiout] plays what comes back on the right channels."""
-import shutil
 import socket
 import subprocess
 import threading
@@ -11,8 +10,8 @@ import pytest
 from pythonosc.osc_message import OscMessage
 from pythonosc.udp_client import SimpleUDPClient
 
-from djai_live.live.protocol import OUTBOUND
 from tests.live.conftest import free_udp_port, running_daemon
+from tests.peer import need_executables
 
 ROOT = Path(__file__).resolve().parents[2]
 PD_DIR = ROOT / "max_patches" / "pd"
@@ -20,8 +19,7 @@ HELP_PATCHES = sorted(PD_DIR.glob("*-help.pd"))
 DRIVER = Path(__file__).with_name("pd_client.pd")
 FAILURES = ("couldn't create", "error", "bad arguments", "no such object", "unknown message")
 
-pytestmark = pytest.mark.skipif(shutil.which("pd") is None,
-                                reason="Pure Data not installed (apt-get install puredata-core)")
+need_executables("pd", install="apt-get install puredata-core")
 PD = ["pd", "-nogui", "-nosound", "-nomidi", "-stderr", "-sleepgrain", "0.5", "-path", str(PD_DIR)]
 
 
@@ -157,8 +155,6 @@ def test_all_notes_off_a_model_swap_and_four_channels_reach_the_patch(tmp_path):
     assert not problems(pd.lines)
 
 
-@pytest.mark.skipif("/djai/all_notes_off" not in OUTBOUND,
-                    reason="this daemon does not send /djai/all_notes_off yet (issue 15's panic)")
 def test_the_daemons_panic_leaves_nothing_sounding_in_the_patch(tmp_path):
     reply_port = free_udp_port()
     with running_daemon("--mode", "every", "--every-n", "4", "--length", "6", "--tempo-bpm", "60",

@@ -1,0 +1,221 @@
+"""Plant each known bug in a scratch copy of the repository and run the tests that must catch it.
+
+Evidence for issue 16: every bug the suite once missed, planted on purpose, makes at least one test
+fail. Each bug is a textual patch (one exact, unique snippet replaced) applied to a fresh copy; the
+working tree is never touched. Prints one line per bug: caught (the named tests failed) or MISSED.
+
+    python3 scripts/plant_bugs.py               # every bug
+    python3 scripts/plant_bugs.py --only osc    # bugs whose name contains "osc"
+    python3 scripts/plant_bugs.py --baseline    # also run each bug's tests unpatched: they must pass
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+IGNORED = shutil.ignore_patterns(".git", "__pycache__", ".pytest_cache", ".hypothesis", "*.egg-info", ".benchmarks",
+                                 "out", "build", "dist")
+
+
+@dataclass(frozen=True)
+class Bug:
+    name: str
+    path: str          # file to patch, relative to the repository root
+    old: str           # exact snippet, must occur once
+    new: str           # what it becomes
+    tests: tuple[str, ...]  # pytest node ids that must fail
+
+
+BUGS = [
+    Bug("streaming: transposition switched off", "djai_live/streaming.py",
+        "            if transpose:\n", "            if False:\n",
+        ("tests/test_streaming.py::test_transposition_moves_each_window_and_its_targets_by_one_interval",)),
+    Bug("streaming: targets not shifted with the inputs", "djai_live/streaming.py",
+        "return inputs + offset * tf.cast(real, tf.int32)[:, :, None], targets + offset * tf.cast(real, tf.int32)[:, :, None]",
+        "return inputs + offset * tf.cast(real, tf.int32)[:, :, None], targets",
+        ("tests/test_streaming.py::test_transposition_moves_each_window_and_its_targets_by_one_interval",)),
+    Bug("protocol: integer arguments never range-checked", "djai_live/live/protocol.py",
+        "    if not low <= value <= high:\n        raise ProtocolError(f\"{address}: {name} must be {low}-{high}, got {value}\")",
+        "    if False:\n        raise ProtocolError(f\"{address}: {name} must be {low}-{high}, got {value}\")",
+        ("tests/live/test_protocol.py::test_fuzzed_messages_never_escape_as_anything_but_protocol_errors",)),
+    Bug("protocol: channel accepted up to 99", "djai_live/live/protocol.py",
+        'channel = integer(address, "channel", args[2], 1, 16)', 'channel = integer(address, "channel", args[2], 1, 99)',
+        ("tests/live/test_protocol.py::test_every_note_inside_the_ranges_is_accepted_and_every_one_outside_refused",)),
+    Bug("protocol: fractional pitches truncated instead of refused", "djai_live/live/protocol.py",
+        "    if value != int(value):\n", "    if False:\n",
+        ("tests/live/test_protocol.py::test_every_note_inside_the_ranges_is_accepted_and_every_one_outside_refused",)),
+    Bug("protocol: tempo range widened to 0-4000", "djai_live/live/protocol.py",
+        'number(address, "bpm", args[0], 20.0, 400.0)', 'number(address, "bpm", args[0], 0.0, 4000.0)',
+        ("tests/live/test_protocol.py::test_single_numbers_are_accepted_exactly_inside_their_range",)),
+    Bug("osc out: /djai/note sends velocity 0", "djai_live/live/osc.py",
+        'self.send("/djai/note", pitch, velocity, round(duration_ms, 3), channel)',
+        'self.send("/djai/note", pitch, 0, round(duration_ms, 3), channel)',
+        ("tests/live/test_outbound.py::test_phrase_notes_and_note_offs_carry_every_field",)),
+    Bug("osc out: /djai/note sends duration -1", "djai_live/live/osc.py",
+        'self.send("/djai/note", pitch, velocity, round(duration_ms, 3), channel)',
+        'self.send("/djai/note", pitch, velocity, -1.0, channel)',
+        ("tests/live/test_outbound.py::test_phrase_notes_and_note_offs_carry_every_field",)),
+    Bug("osc out: /djai/note sends channel 99", "djai_live/live/osc.py",
+        'self.send("/djai/note", pitch, velocity, round(duration_ms, 3), channel)',
+        'self.send("/djai/note", pitch, velocity, round(duration_ms, 3), 99)',
+        ("tests/live/test_outbound.py::test_phrase_notes_and_note_offs_carry_every_field",)),
+    Bug("osc out: /djai/note_off on channel 1 whatever the note's channel", "djai_live/live/osc.py",
+        '    def note_off(self, pitch: int, channel: int) -> None:\n        self.send("/djai/note_off", pitch, channel)',
+        '    def note_off(self, pitch: int, channel: int) -> None:\n        self.send("/djai/note_off", pitch, 1)',
+        ("tests/live/test_outbound.py::test_phrase_notes_and_note_offs_carry_every_field",)),
+    Bug("osc out: /djai/phrase with pitch and velocity swapped", "djai_live/live/osc.py",
+        "round(note.onset_ms, 3), note.pitch, note.velocity, round(note.duration_ms, 3)",
+        "round(note.onset_ms, 3), note.velocity, note.pitch, round(note.duration_ms, 3)",
+        ("tests/live/test_outbound.py::test_phrase_notes_and_note_offs_carry_every_field",)),
+    Bug("osc out: /djai/error never rate-limited", "djai_live/live/osc.py",
+        "            if self._error_budget < 1.0:\n", "            if False:\n",
+        ("tests/live/test_outbound.py::test_errors_are_rate_limited_but_every_rejection_is_counted",)),
+    Bug("osc out: rejected messages not counted in status", "djai_live/live/daemon.py",
+        "        self.rejected += 1\n", "",
+        ("tests/live/test_outbound.py::test_errors_are_rate_limited_but_every_rejection_is_counted",)),
+    Bug("osc out: /djai/key not announced when the scale changes", "djai_live/live/daemon.py",
+        '            if name in ("scale", "key"):\n                self._announce_key()\n', "",
+        ("tests/live/test_outbound.py::test_key_is_sent_after_status_and_when_the_scale_answers_keep_to_changes",)),
+    Bug("osc out: /djai/key repeated although nothing changed", "djai_live/live/daemon.py",
+        "        if always or words != self._key_sent:", "        if True:",
+        ("tests/live/test_outbound.py::test_key_is_sent_after_status_and_when_the_scale_answers_keep_to_changes",)),
+    Bug("osc out: status counts notes_out wrong", "djai_live/live/engine.py",
+        "self.counters.notes_out += len(phrase.notes)", "self.counters.notes_out += 1",
+        ("tests/live/test_outbound.py::test_status_names_every_parameter_counter_and_clock_field_with_its_value",)),
+    Bug("daemon: interrupt on ignored", "djai_live/live/daemon.py",
+        "if self.settings.interrupt and self.settings.channel_in in (0, args[2]):",
+        "if False and self.settings.channel_in in (0, args[2]):",
+        ("tests/live/test_outbound.py::test_interrupt_on_drops_the_rest_of_the_answer_when_the_performer_plays",)),
+    Bug("daemon: interrupt off ignored", "djai_live/live/daemon.py",
+        "if self.settings.interrupt and self.settings.channel_in in (0, args[2]):",
+        "if self.settings.channel_in in (0, args[2]):",
+        ("tests/live/test_outbound.py::test_interrupt_off_lets_the_answer_play_out_under_the_performer",)),
+    Bug("flood: drops not counted", "djai_live/live/queue.py",
+        "                self.dropped += 1\n", "                pass\n", ("tests/live/test_daemon.py::test_a_flood_drops_the_oldest_notes_counts_them_and_serves_control_messages",)),
+    Bug("flood: the note lane grows without bound", "djai_live/live/queue.py",
+        "self._notes: deque = deque(maxlen=capacity)", "self._notes: deque = deque()", ("tests/live/test_daemon.py::test_a_flood_drops_the_oldest_notes_counts_them_and_serves_control_messages",)),
+    Bug("flood: /djai/status reports dropped as 0", "djai_live/live/daemon.py",
+        '("dropped", self.queue.dropped)', '("dropped", 0)', ("tests/live/test_daemon.py::test_a_flood_drops_the_oldest_notes_counts_them_and_serves_control_messages",)),
+    Bug("flood: control messages share the note lane", "djai_live/live/queue.py",
+        "lane = self._control if control else self._notes", "lane = self._notes", ("tests/live/test_daemon.py::test_a_flood_drops_the_oldest_notes_counts_them_and_serves_control_messages",)),
+    Bug("engine: re-primes from L notes at every note past L (context never reaches 2L)", "djai_live/live/engine.py",
+        "self.steps_since_prime >= 2 * limit:", "self.steps_since_prime >= limit:", ("tests/live/test_engine.py::test_the_live_context_stays_between_l_and_2l_notes",)),
+    Bug("engine: never re-primes (context grows without bound)", "djai_live/live/engine.py",
+        "if self.state is not None and self.steps_since_prime >= 2 * limit:", "if False:", ("tests/live/test_engine.py::test_the_live_context_stays_between_l_and_2l_notes",)),
+    Bug("engine: re-primes from one note too few", "djai_live/live/engine.py",
+        "start = max(0, upto - self.config.sequence_length_i)", "start = max(0, upto - self.config.sequence_length_i + 1)",
+        ("tests/live/test_engine.py::test_the_live_context_stays_between_l_and_2l_notes",)),
+    Bug("runtime: views transposed back the wrong way (ViewMixer, shared by the old reference)",
+        "djai_live/transposition.py", "source = np.arange(128)[None, :] + self.shifts[:, None]",
+        "source = np.arange(128)[None, :] - self.shifts[:, None]", ("tests/test_runtime.py::test_transposition_averaging_matches_keras_views_mixed",)),
+    Bug("training: learning rate reduced by 0.7, not halved", "djai_live/training.py",
+        "factor=LR_REDUCTION_FACTOR,", "factor=0.7,",
+        ("tests/test_training.py::test_lr_patience_halves_the_rate_exactly_when_validation_stalls",)),
+    Bug("training: resume restores nothing (the checkpoint goes to a new place each run)", "djai_live/training.py",
+        'keras.callbacks.BackupAndRestore(str(backup / "state"), delete_checkpoint=False)',
+        'keras.callbacks.BackupAndRestore(str(backup / f"state{id(model)}"), delete_checkpoint=False)',
+        ("tests/test_training.py::test_interrupt_keeps_the_best_model_and_resume_continues",)),
+    Bug("evaluation: drum tracks scored", "djai_live/corpus.py",
+        "if instrument.is_drum and not include_drums:", "if False:", ("tests/test_evaluation.py::test_drum_tracks_are_not_scored",)),
+    Bug("evaluation: the Markov baseline sees the note it predicts", "djai_live/evaluation.py",
+        "model.distribution(pitches[max(0, i - context):i])", "model.distribution(pitches[max(0, i - context):i + 1])",
+        ("tests/test_evaluation.py::test_markov_baselines_score_every_note_after_the_first_of_each_track",)),
+    Bug("evaluate: --files-from ignored", "djai_live/cli/corpus_files.py",
+        "        if files_from is not None:\n", "        if False:\n",
+        ("tests/test_evaluation.py::test_files_from_scores_only_the_listed_files",)),
+    Bug("evaluation: the model scored on transposed input", "djai_live/evaluation.py",
+        "view = transpose_tokens(batch, int(shift)) if shift else batch", "view = transpose_tokens(batch, 5)",
+        ("tests/test_evaluation.py::test_the_bundled_model_scores_above_its_floor_on_unseen_music",)),
+    Bug("prepared: a known path is reused whatever its size or time", "djai_live/prepared.py",
+        "if entry is not None and (entry.size, entry.mtime_ns) == (stat.st_size, stat.st_mtime_ns):",
+        "if entry is not None:", ("tests/test_prepared.py::test_a_file_edited_in_place_is_parsed_again_and_read_back_new",)),
+    Bug("prepared: a known path is reused when its size is unchanged", "djai_live/prepared.py",
+        "if entry is not None and (entry.size, entry.mtime_ns) == (stat.st_size, stat.st_mtime_ns):",
+        "if entry is not None and entry.size == stat.st_size:", ("tests/test_prepared.py::test_a_file_edited_in_place_is_parsed_again_and_read_back_new",)),
+    Bug("ports: inputs and outputs swapped", "djai_live/live/midi.py",
+        "return chosen.get_input_names(), chosen.get_output_names()",
+        "return chosen.get_output_names(), chosen.get_input_names()", ("tests/live/test_midi_jack.py::test_ports_lists_the_jack_ports",)),
+    Bug("midi in: Song Position's value dropped", "djai_live/live/midi.py",
+        'on_realtime(message.type, when, getattr(message, "pos", None))', "on_realtime(message.type, when, None)",
+        ("tests/live/test_midi_jack.py::test_midi_clock_through_a_real_port_start_stop_and_song_position",)),
+    Bug("midi in: Stop not passed to the clock", "djai_live/live/midi.py",
+        'REALTIME = ("clock", "start", "stop", "continue", "songpos")', 'REALTIME = ("clock", "start", "continue", "songpos")',
+        ("tests/live/test_midi_jack.py::test_midi_clock_through_a_real_port_start_stop_and_song_position",)),
+]
+
+
+def scratch_copy(destination: Path) -> Path:
+    shutil.copytree(ROOT, destination, ignore=IGNORED, symlinks=True)
+    return destination
+
+
+def apply(bug: Bug, root: Path) -> None:
+    target = root / bug.path
+    text = target.read_text()
+    if text.count(bug.old) != 1:
+        raise SystemExit(f"{bug.name}: the snippet occurs {text.count(bug.old)} times in {bug.path}, not once "
+                         "(the code moved: update scripts/plant_bugs.py)")
+    target.write_text(text.replace(bug.old, bug.new))
+
+
+# A bug planted here could change the tiny model the tests train: those runs train their own.
+TRAINING_CODE = ("djai_live/training.py", "djai_live/model.py", "djai_live/streaming.py", "djai_live/windows.py",
+                 "djai_live/encoding.py", "djai_live/prepared.py", "djai_live/corpus.py", "djai_live/config.py",
+                 "tests/conftest.py")
+
+
+def run_tests(root: Path, tests: tuple[str, ...], timeout: float, tiny_model: Path | None = None) -> tuple[int, str]:
+    env = {**os.environ, "PYTHONPATH": str(root), "PYTHONDONTWRITEBYTECODE": "1"}
+    env.pop("DJAI_LIVE_TEST_TINY_MODEL_DIR", None)
+    if tiny_model is not None:
+        env["DJAI_LIVE_TEST_TINY_MODEL_DIR"] = str(tiny_model)
+    command = [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *tests]
+    try:
+        completed = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return -1, "timed out"
+    lines = [line for line in completed.stdout.splitlines() if line.strip()]
+    return completed.returncode, lines[-1] if lines else completed.stderr.strip()[-200:]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", default="", help="run only the bugs whose name contains this")
+    parser.add_argument("--baseline", action="store_true", help="first run each bug's tests on an unpatched copy")
+    parser.add_argument("--timeout", type=float, default=900.0, help="seconds per pytest run")
+    args = parser.parse_args()
+    bugs = [bug for bug in BUGS if args.only.lower() in bug.name.lower()]
+    missed = 0
+    with tempfile.TemporaryDirectory(prefix="djai_plant_") as scratch:
+        if args.baseline:
+            clean = scratch_copy(Path(scratch) / "clean")
+            tests = tuple(dict.fromkeys(test for bug in bugs for test in bug.tests))
+            code, summary = run_tests(clean, tests, args.timeout, Path(scratch) / "tiny_model")
+            print(f"baseline (unpatched): {'pass' if code == 0 else 'FAIL'}: {summary}", flush=True)
+            if code != 0:
+                return 2
+        for index, bug in enumerate(bugs):
+            root = scratch_copy(Path(scratch) / f"bug{index}")
+            apply(bug, root)
+            started = time.monotonic()
+            shared = None if bug.path in TRAINING_CODE else Path(scratch) / "tiny_model"
+            code, summary = run_tests(root, bug.tests, args.timeout, shared)
+            caught = code not in (0, -1, 5)  # 5: no tests collected
+            missed += not caught
+            print(f"{'caught' if caught else 'MISSED'}  {bug.name}  [{', '.join(t.split('::')[-1] for t in bug.tests)}] "
+                  f"({summary}; {time.monotonic() - started:.0f} s)", flush=True)
+            shutil.rmtree(root, ignore_errors=True)
+    print(f"{len(bugs) - missed} of {len(bugs)} planted bugs caught")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
