@@ -66,6 +66,9 @@ class DjaiConfig:
     # Where the weights started, for a fine-tuned model (djai_live.finetune): {"model": the base as given,
     # "sha256": of its file, "base": the base's own record or None}. None: trained from scratch.
     fine_tuned_from: dict[str, Any] | None = None
+    # Per instrument, the [lowest, highest] pitch it plays in the training data (1st to 99th percentile;
+    # filled by training for several instruments): live accompaniment keeps each voice in its register.
+    instrument_ranges: list[list[int]] | None = None
     version: int = CONFIG_VERSION
 
     def __post_init__(self) -> None:
@@ -84,6 +87,13 @@ class DjaiConfig:
         if isinstance(spread, bool) or not isinstance(spread, int) or not 0 <= spread <= MAX_TRANSPOSITION_SPREAD:
             raise ValueError(f"average_transpositions must be an integer in 0..{MAX_TRANSPOSITION_SPREAD}, "
                              f"got {spread!r}")
+        if self.instrument_ranges is not None:
+            ranges = self.instrument_ranges
+            if not isinstance(ranges, list) or len(ranges) != self.num_instruments or not all(
+                    isinstance(r, (list, tuple)) and len(r) == 2 and all(isinstance(v, int) and 0 <= v <= 127 for v in r)
+                    and r[0] <= r[1] for r in ranges):
+                raise ValueError(f"instrument_ranges must be one [low, high] pitch pair (0-127, low <= high) per "
+                                 f"instrument ({self.num_instruments}), got {ranges!r}")
         if self.model_type not in MODEL_TYPES:
             raise ValueError(f"model_type must be one of {', '.join(MODEL_TYPES)}, got {self.model_type!r}")
         if not 0.0 <= float(self.dropout) < 1.0:

@@ -81,6 +81,25 @@ def read_config(path: str | os.PathLike) -> DjaiConfig:
         raise ModelFileError(f"{path}: bad djai_live config: {error}") from None
 
 
+def write_config(path: str | os.PathLike, config: DjaiConfig) -> None:
+    """Replace the config stored in a model file (weights untouched), atomically: for settings learned
+    after the weights, such as the instrument ranges of a model trained before they were stored.
+
+    Raises:
+        ModelFileError: as :func:`read_config`.
+    """
+    from .files import atomic_path
+
+    path = Path(path)
+    read_config(path)  # a djai_live model file, or a clear error
+    with atomic_path(path, suffix=".tmp.keras") as temporary:
+        with zipfile.ZipFile(path) as source, zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as target:
+            for item in source.infolist():
+                if item.filename != CONFIG_ENTRY:
+                    target.writestr(item, source.read(item))
+            target.writestr(CONFIG_ENTRY, config.to_json())
+
+
 def sinusoidal_table(length: int, depth: int) -> np.ndarray:
     """The Transformer's sinusoidal position encoding (Vaswani et al.), shared by Keras and NumPy."""
     positions = np.arange(length)[:, None]

@@ -14,7 +14,7 @@ import numpy as np
 from .config import DjaiConfig
 from .encoding import FEATURES, Codec, tokens_to_array
 from .prepared import PreparedCorpus
-from .windows import Windows, cut_windows, window_count
+from .windows import Windows, cut_windows, shuffle_simultaneous, window_count
 
 SHUFFLE_WINDOWS = 8_192  # shuffle buffer: a fixed number of windows, not a share of the corpus
 CHUNK_WINDOWS = 256      # windows handed from Python to tf.data at a time
@@ -29,8 +29,12 @@ class WindowStream:
     """The training windows of some files of a prepared corpus, produced shard by shard."""
 
     def __init__(self, store: PreparedCorpus, paths: Sequence[str], config: DjaiConfig, shuffle: bool,
-                 seed: int = 0) -> None:
+                 seed: int = 0, shuffle_chords: bool = False) -> None:
+        """``shuffle_chords``: notes that start together come in a random order (see
+        :func:`shuffle_simultaneous`): a fresh order every epoch when ``shuffle``, else a fixed one per shard,
+        so that validation losses stay comparable between epochs."""
         self.store, self.config, self.shuffle = store, config, shuffle
+        self.shuffle_chords, self.seed = shuffle_chords, seed
         self.groups = store.shards_of(paths)
         self.codec = Codec(config)
         self.rng = np.random.default_rng(seed)
@@ -45,6 +49,9 @@ class WindowStream:
     def shard_windows(self, shard: str) -> Windows:
         pieces = self.store.read_shard(shard, self.groups[shard])
         sequences = [tokens_to_array(tokens) for piece in pieces for tokens in self.codec.sequences(piece)]
+        if self.shuffle_chords:
+            rng = self.rng if self.shuffle else np.random.default_rng([self.seed, list(self.groups).index(shard)])
+            sequences = [shuffle_simultaneous(tokens, rng) for tokens in sequences]
         return cut_windows(sequences, self.config.sequence_length_i)
 
     def chunks(self) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:

@@ -61,7 +61,8 @@ def train(files: Sequence[str] | None, config: DjaiConfig, output: str | Path, e
           validation_split: float = 0.1, transpose: int = 0, patience: int = 5, resume: bool = False,
           seed: int = 0, cache_dir="default", prepared: PreparedCorpus | None = None, distribute: str = "none",
           jit_compile: bool | str = "auto", init_from: str | Path | None = None, verbose: int | None = None,
-          plot: bool = True, lr_patience: int | None = None, max_minutes: float | None = None,
+          plot: bool = True, lr_patience: int | None = None, shuffle_chords: bool = False,
+          callbacks: Sequence[keras.callbacks.Callback] = (), max_minutes: float | None = None,
           freeze: Sequence[str] = (), clock: Callable[[], float] = time.monotonic) -> TrainResult:
     """Train a model on MIDI files and write the best one (by validation loss) to ``output``.
 
@@ -73,6 +74,9 @@ def train(files: Sequence[str] | None, config: DjaiConfig, output: str | Path, e
     file of the same architecture (to fine-tune, for example at a lower learning rate). ``lr_patience``
     halves the learning rate each time the validation loss has not improved for that many epochs (None:
     a constant rate); set it below ``patience`` so the lower rates get their chance before stopping.
+    ``shuffle_chords`` puts the notes that start together in a random order in every window, so that any
+    voice can come first (what accompaniment needs: the performer's note arrives before the chord it
+    belongs to). ``callbacks`` are added to Keras'.
     ``init_from`` may also be a Keras model (its current weights). ``max_minutes`` ends the run that many
     minutes after the call, reading included, at the end of the batch that crosses it (the best model so far
     stays at ``output``); ``clock`` is the time source it uses, in seconds. ``freeze`` names layer-name prefixes
@@ -107,8 +111,12 @@ def train(files: Sequence[str] | None, config: DjaiConfig, output: str | Path, e
                         "model kept follow the training loss", len(usable), "" if len(usable) == 1 else "s")
         elif validation_files:
             log.info("validating on %d of %d files", len(validation_files), len(usable))
-        train_stream = WindowStream(store, train_files, config, shuffle=True, seed=seed)
-        validation_stream = WindowStream(store, validation_files, config, shuffle=False)
+        if config.num_instruments > 1 and config.instrument_ranges is None:
+            config = config.replace(instrument_ranges=instrument_ranges(store, train_files, config.num_instruments))
+            log.info("instrument ranges in the training data: %s", config.instrument_ranges)
+        train_stream = WindowStream(store, train_files, config, shuffle=True, seed=seed, shuffle_chords=shuffle_chords)
+        validation_stream = WindowStream(store, validation_files, config, shuffle=False, seed=seed,
+                                         shuffle_chords=shuffle_chords)
         if len(train_stream) == 0:
             raise NoUsableDataError(f"the {len(usable)} readable files hold no track of two or more notes")
         notes = sum(store.files[path].note_count for path in usable)
@@ -138,7 +146,7 @@ def train(files: Sequence[str] | None, config: DjaiConfig, output: str | Path, e
         curve_csv = output.with_name(output.stem + ".training.csv")
         if resume and curve_csv.exists() and output.exists():
             saver.best = best_logged(curve_csv, monitor)  # a resumed run only replaces the model if it improves
-        callbacks = [
+        callbacks = [*callbacks,
             keras.callbacks.BackupAndRestore(str(backup / "state"), delete_checkpoint=False),
             keras.callbacks.EarlyStopping(monitor=monitor, patience=patience),
             keras.callbacks.CSVLogger(str(curve_csv), append=resume and curve_csv.exists()),
@@ -210,6 +218,27 @@ def _prepare(files: Sequence[str] | None, config: DjaiConfig, cache_dir, prepare
     if skipped:
         log.warning("skipped %d of %d files", len(skipped), len(wanted))
     return store, usable
+
+
+def instrument_ranges(store: PreparedCorpus, files: Sequence[str], num_instruments: int,
+                      coverage: float = 0.98) -> list[list[int]]:
+    """Each instrument's register in ``files``: the pitches between the percentiles that hold ``coverage``
+    of its notes (all pitches for an instrument that never plays)."""
+    pitches: list[list[np.ndarray]] = [[] for _ in range(num_instruments)]
+    for piece in store.pieces(files):
+        notes = piece.merged_notes(num_instruments)
+        for instrument in range(num_instruments):
+            pitches[instrument].append(notes["pitch"][notes["instrument"] == instrument])
+    tail = (1.0 - coverage) / 2.0 * 100.0
+    ranges = []
+    for parts in pitches:
+        played = np.concatenate(parts) if parts else np.zeros(0)
+        if len(played) == 0:
+            ranges.append([0, 127])
+            continue
+        low, high = np.percentile(played, [tail, 100.0 - tail])
+        ranges.append([int(np.floor(low)), int(np.ceil(high))])
+    return ranges
 
 
 def split_files(files: Sequence[str], validation_split: float) -> tuple[list[str], list[str]]:

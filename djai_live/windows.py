@@ -6,7 +6,9 @@ from typing import Sequence
 
 import numpy as np
 
-from .encoding import FEATURES
+from .encoding import FEATURES, MAX_INTERVAL
+
+_DT, _PITCH, _INTERVAL = FEATURES.index("dt"), FEATURES.index("pitch"), FEATURES.index("interval")
 
 
 @dataclass
@@ -59,3 +61,26 @@ def window_count(sequence_length: int, length: int, stride: int | None = None) -
         return 0
     last_start = max(0, sequence_length - 1 - length)
     return last_start // stride + 1 + (1 if last_start % stride else 0)
+
+
+def shuffle_simultaneous(tokens: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A copy of an (n, 6) token sequence with the notes of every chord (onsets in dt bin 0) in random order.
+
+    Sorted by (onset, pitch), a chord always arrives lowest note first, and a model learns that order:
+    live, the performer's note (say the soprano) reaches it first, which it never saw in training. Each
+    chord keeps its place in the sequence; the dt column stays as it was by position (the chord's first
+    note carries the time since the previous chord, the others 0) and the interval input is recomputed
+    for the new order.
+    """
+    if len(tokens) < 2:
+        return tokens.copy()
+    starts = tokens[:, _DT] != 0
+    starts[0] = True
+    chord = np.cumsum(starts)
+    order = np.lexsort((rng.random(len(tokens)), chord))
+    shuffled = tokens[order]
+    shuffled[:, _DT] = tokens[:, _DT]
+    shuffled[0, _INTERVAL] = tokens[0, _INTERVAL]  # counted from before the sequence: not from this chord
+    steps = np.diff(shuffled[:, _PITCH])
+    shuffled[1:, _INTERVAL] = np.clip(steps, -MAX_INTERVAL, MAX_INTERVAL) + MAX_INTERVAL
+    return shuffled

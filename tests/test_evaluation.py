@@ -62,6 +62,29 @@ def test_averaged_transpositions_score_what_the_runtime_predicts(tiny_model, cor
     assert alone.heads["pitch"].nll_sum != pytest.approx(result.heads["pitch"].nll_sum)  # the views mattered
 
 
+def test_a_model_of_several_instruments_is_scored_on_merged_tracks_and_per_instrument(chorale):
+    from djai_live.config import DjaiConfig
+    from djai_live.model import build_model
+
+    config = DjaiConfig(num_instruments=4, n_units=16, n_layers=1, sequence_length_i=16)
+    model = build_model(config, seed=0)
+    corpus = load_corpus([str(chorale)], cache_dir=None)
+    result = evaluate_model(model, config, corpus).as_dict()
+    piece = corpus.pieces[0]
+    assert result["notes"] == piece.note_count - 1  # one sequence of all the tracks
+    per = result["per_instrument"]
+    assert sorted(per) == ["0", "1", "2", "3"]
+    assert sum(scores["notes"] for scores in per.values()) == result["notes"]
+    # the per-instrument figures are a breakdown of the overall ones
+    assert sum(s["pitch_accuracy"] * s["notes"] for s in per.values()) / result["notes"] == \
+        pytest.approx(result["pitch_accuracy"])
+    assert sum(s["pitch_nll"] * s["notes"] for s in per.values()) / result["notes"] == \
+        pytest.approx(result["pitch_nll"])
+    assert np.isfinite(result["instrument_nll"]) and 0 <= result["instrument_accuracy"] <= 1
+    merged = piece.merged_notes(4)
+    assert per["3"]["notes"] == int((merged["instrument"][1:] == 3).sum())  # tracks above 3 share the last slot
+
+
 def test_markov_baselines_score_every_note_after_the_first_of_each_track(tiny_model, corpus_dir):
     """The evaluation protocol for the baselines: per track, every note after the first, predicted from
     the notes before it, with the baseline's own distribution (values recomputed here note by note)."""

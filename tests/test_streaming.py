@@ -90,3 +90,16 @@ def test_several_instruments_stream_merged_tracks(store):
     stream = WindowStream(store, store.usable_files, config, shuffle=False)
     instruments = np.concatenate([chunk[0][:, :, 4] for chunk in stream.chunks()])
     assert instruments.max() == 3 and len(np.unique(instruments)) == 4
+
+
+def test_shuffled_chords_change_order_between_epochs_and_stay_fixed_for_validation(store):
+    config = DjaiConfig(sequence_length_i=8, num_instruments=4)
+    training = WindowStream(store, store.usable_files, config, shuffle=True, seed=2, shuffle_chords=True)
+    epochs = [np.concatenate([chunk[0] for chunk in training.chunks()]) for _ in range(2)]
+    key = lambda a: sorted(map(bytes, a))  # noqa: E731
+    assert key(epochs[0]) != key(epochs[1])  # the windows themselves differ: chords reordered afresh
+    validation = WindowStream(store, store.usable_files, config, shuffle=False, seed=2, shuffle_chords=True)
+    plain = WindowStream(store, store.usable_files, config, shuffle=False)
+    first, second = ([np.concatenate([c[0] for c in s.chunks()])] for s in (validation, validation))
+    assert np.array_equal(first[0], second[0])  # validation: the same order every epoch
+    assert not np.array_equal(first[0], np.concatenate([c[0] for c in plain.chunks()]))

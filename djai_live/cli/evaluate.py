@@ -69,6 +69,12 @@ def run(args: argparse.Namespace) -> int:
     print(f"{'predictor':<12} {'head':<9} {'accuracy':>9} {'NLL (nats)':>11}")
     for head in ("pitch", "dt", "duration", "velocity"):
         print(f"{'model':<12} {head:<9} {result[head + '_accuracy']:>9.4f} {result[head + '_nll']:>11.4f}")
+    if "instrument_accuracy" in result:
+        print(f"{'model':<12} {'instrument':<9} {result['instrument_accuracy']:>9.4f} {result['instrument_nll']:>11.4f}")
+        for instrument, scores in result["per_instrument"].items():
+            if scores["notes"]:
+                print(f"{'instrument ' + instrument:<12} {'pitch':<9} {scores['pitch_accuracy']:>9.4f} "
+                      f"{scores['pitch_nll']:>11.4f}  ({scores['notes']} notes)")
     for key in sorted(k for k in result if k.startswith("markov") and k.endswith("_accuracy")):
         order = key.split("_")[0]
         print(f"{order:<12} {'pitch':<9} {result[key]:>9.4f} {result[order + '_pitch_nll']:>11.4f}")

@@ -48,7 +48,7 @@ def add_parser(commands, parents: list[argparse.ArgumentParser]) -> None:
                        help="which model instrument each input MIDI channel plays, e.g. 1:0,2:1,10:2")
     serve.add_argument("--output-map", default=None, metavar="INST:CH,...",
                        help="the MIDI channel each generated instrument plays on (default: the channel it is "
-                       "heard on, else channel_out)")
+                       "heard on, else channel_out; with --mode accompany, instrument i on channel i + 1)")
     defaults = LiveSettings()
     for name, (kind, low, high) in LiveSettings.RANGES.items():
         flag = "--" + name.replace("_", "-")
@@ -99,6 +99,9 @@ def run(args: argparse.Namespace) -> int:
                 settings.set(name, *(value if isinstance(value, list) else [value]))
     except SettingError as error:
         raise CommandError(str(error)) from None
+    if settings.mode == "accompany" and config.num_instruments < 2:
+        raise CommandError(f"--mode accompany needs a model of several instruments; {args.model} has one "
+                           "(try --model chorale, or train --instruments N)")
     if args.no_osc and not (args.midi_in or args.midi_out):
         raise CommandError("--no-osc needs --midi-in and/or --midi-out, or there is nothing to listen to")
     try:

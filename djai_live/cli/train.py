@@ -64,6 +64,9 @@ def add_parser(commands, parents: list[argparse.ArgumentParser]) -> None:
     train.add_argument("--instruments", type=positive_int, default=None,
                        help=_help("instrument slots (tracks beyond the last share it); 1 learns each track alone",
                                   SCRATCH["instruments"], base))
+    train.add_argument("--shuffle-chords", action="store_true",
+                       help="notes that start together come in a random order in every window, so any instrument "
+                            "may come first (for serve --mode accompany)")
     train.add_argument("--loss-weights", type=loss_weights, default=None,
                        help="per-head loss weights, e.g. 'pitch=1,dt=0.5,duration=0.5,velocity=0.2' "
                             "(default: all 1; with --from: the base model's)")
@@ -206,7 +209,7 @@ def run(args: argparse.Namespace) -> int:
         init_from = resolve_model_path(args.base) if args.base is not None else None
         result = train(files, config, args.output, resume=args.resume, seed=args.seed, cache_dir=cache_dir,
                        prepared=prepared, distribute=args.distribute, jit_compile=jit, init_from=init_from,
-                       **settings)
+                       shuffle_chords=args.shuffle_chords, **settings)
     except (DistributeError, PreparedCorpusError) as error:
         raise CommandError(str(error)) from None
     if result.interrupted:

@@ -15,6 +15,7 @@ from ..generation import Generator
 from ..model_files import resolve_model_path
 from ..runtime import single_threaded_blas
 from ..scales import SCALES
+from .accompany import AccompanyError, Accompanist
 from .clock import ClockError, MidiClock, OscClock, Placement, available_sources, make_clock
 from .engine import Engine, Phrase
 from .grid import GRIDS
@@ -108,6 +109,9 @@ class Daemon:
         self.scheduler = Scheduler(FanOut(*sinks), realtime_priority=DEFAULT_PRIORITY if options.realtime else None)
         models_dir = Path(options.models_dir) if options.models_dir else resolve_model_path(options.model).parent
         self.loader = ModelLoader(models_dir, options.average_transpositions, self._model_loaded, self._model_failed)
+        self.accompanist = Accompanist(self.engine, self.scheduler)
+        if self.settings.mode == "accompany":
+            Accompanist.check_model(self.generator.config.num_instruments)
         self._thread = threading.Thread(target=self._conduct, name="djai-engine", daemon=True)
 
     # --- life cycle --------------------------------------------------------------------------------
@@ -233,6 +237,11 @@ class Daemon:
                 timeout = min(timeout, TEMPO_FOLLOW_INTERVAL_S)
             if self._swap is not None:
                 timeout = min(timeout, self._prepare_clearance())
+            accompanying = self.settings.mode == "accompany"
+            if accompanying:
+                planned = self.accompanist.next_deadline()
+                if planned is not None:
+                    timeout = min(timeout, max(0.0, planned - time.monotonic()))
             item = self.queue.get(timeout)
             try:
                 if item is not None:
@@ -240,6 +249,10 @@ class Daemon:
                 self._follow_tempo()
                 if self._swap is not None:
                     self._try_swap()
+                if accompanying and len(self.queue) == 0:  # notes that have arrived go first
+                    self.accompanist.due(time.monotonic())
+                    if len(self.queue) == 0 and self.accompanist.next_deadline() is None:
+                        self.accompanist.tidy()  # re-prime the context while nothing is due
                 phrase = self.engine.due()
                 if phrase is not None:
                     self._play(phrase)
@@ -258,6 +271,11 @@ class Daemon:
     def _handle(self, command: Command, arrival: float) -> None:
         kind, args = command.kind, command.args
         if kind == "note_on":
+            if self.settings.mode == "accompany":  # plays along: nothing is interrupted
+                # timed at arrival, not when handled: planned notes keep to the performer's beat
+                self.engine.note_on(*args, now=arrival)
+                self.accompanist.heard_note(*args, now=arrival)
+                return
             if self.settings.interrupt and self.settings.channel_in in (0, args[2]):
                 self.scheduler.cancel()
             phrase = self.engine.note_on(*args)
@@ -285,10 +303,12 @@ class Daemon:
             self._reply("/djai/capabilities", *self.capability_pairs())
         elif kind == "reset":
             self.engine.reset()
+            self.accompanist.reset()
             events.info("reset: the buffer is empty")
             self._reply("/djai/reset")
         elif kind == "panic":
             ended = self.scheduler.panic()
+            self.accompanist.rest()  # no plan left to start a note after the panic
             forgotten = self.engine.forget_held()
             log.info("panic: %d sounding note(s) ended, every note ever sent ended, all notes off sent; "
                      "%d held key(s) forgotten", ended, forgotten)
@@ -314,17 +334,32 @@ class Daemon:
             return
         name, generator = self._swap
         self._swap = None
+        if self.settings.mode == "accompany" and generator.config.num_instruments < 2:
+            self._reject(f"/djai/load {name}: accompany needs a model of several instruments; "
+                         f"still playing {self.model_name!r} (set another mode first)")
+            return
         started = time.perf_counter()
         self.engine.use_generator(generator)
+        if self.settings.mode == "accompany":
+            self.accompanist.rest()  # the old model's voices end; the new one starts from silence
+        self.accompanist = Accompanist(self.engine, self.scheduler)
         self.generator, self.model_name = generator, name
         self._last_prepare_s = 0.0
         log.info("now playing model %r (swapped in %.1f ms)", name, (time.perf_counter() - started) * 1000.0)
         self._reply("/djai/loaded", name)
 
     def _set(self, name: str, values: tuple) -> None:
-        previous_clock = self.settings.clock
+        previous_clock, previous_mode = self.settings.clock, self.settings.mode
         try:
+            if name == "mode" and values == ("accompany",):
+                try:
+                    Accompanist.check_model(self.generator.config.num_instruments)
+                except AccompanyError as error:
+                    raise SettingError(str(error)) from None
             value = self.settings.set(name, *values)
+            if name == "mode" and value != previous_mode and "accompany" in (value, previous_mode):
+                self.accompanist.rest()   # its notes end; call and response starts from silence
+                self.accompanist.reset()  # and accompaniment from an empty context
             if name == "clock" and value != previous_clock:
                 self._switch_clock(value, previous_clock)
             events.info("set %s = %s", name, value.describe() if hasattr(value, "describe") else repr(value))

@@ -76,7 +76,9 @@ class Counters:
 
 
 class Engine:
-    """Call-and-response logic over a :class:`Generator`; thread-confined (one caller at a time)."""
+    """The listening state (the performer's notes, the model state folded over them, the host clock, key
+    auto) and the call-and-response policy over it; thread-confined (one caller at a time). The
+    accompaniment policy (:mod:`.accompany`) reads the same listening state."""
 
     def __init__(self, generator: Generator, settings: LiveSettings | None = None,
                  clock: Callable[[], float] = time.monotonic, seed: int | None = None) -> None:
@@ -117,6 +119,7 @@ class Engine:
         self.committed = 0            # notes of self.notes folded into self.state, oldest first
         self.state = None
         self.logits = None
+        self.stale = False            # accompaniment kept notes without folding them (see refold)
         self.steps_since_prime = 0
         self.last_activity: float | None = None
         self.answered_since_activity = True
@@ -129,7 +132,7 @@ class Engine:
         if velocity == 0:
             self.note_off(pitch, channel, now)
             return None
-        if not self._listening(channel):
+        if not self.listens_to(channel):
             return None
         self.buffer_version += 1
         now = self.clock() if now is None else now
@@ -145,7 +148,7 @@ class Engine:
         return None
 
     def note_off(self, pitch: int, channel: int = 1, now: float | None = None) -> None:
-        if not self._listening(channel):
+        if not self.listens_to(channel):
             return
         now = self.clock() if now is None else now
         self.buffer_version += 1
@@ -197,7 +200,7 @@ class Engine:
                 note.duration = max(now - note.onset, 0.0)
         self._commit_completed()
 
-    def _listening(self, channel: int) -> bool:
+    def listens_to(self, channel: int) -> bool:
         return self.settings.channel_in in (0, channel)
 
     def _release(self, pitch: int, channel: int, now: float) -> bool:
@@ -220,6 +223,15 @@ class Engine:
     def _commit_completed(self) -> None:
         """Fold finished notes into the model state, in onset order; keep the buffer bounded."""
         runtime, limit = self.generator.runtime, self.config.sequence_length_i
+        if self.settings.mode == "accompany":
+            # The accompaniment folds its own context (.accompany): a step here would only delay the
+            # next harmony. The notes are kept; call and response folds them again when it needs them.
+            while self.committed < len(self.notes) and self.notes[self.committed].duration is not None:
+                self.committed += 1
+            self.state = self.logits = None
+            self.stale = self.committed > 0
+        elif self.stale:
+            self.refold()
         while self.committed < len(self.notes) and self.notes[self.committed].duration is not None:
             index = self.committed
             previous = self.notes[index - 1] if index else None
@@ -234,6 +246,12 @@ class Engine:
         while self.committed > limit:
             self.notes.popleft()
             self.committed -= 1
+
+    def refold(self) -> None:
+        """Fold the kept notes again after accompaniment left the state unfolded."""
+        self.stale = False
+        if self.committed:
+            self._prime(self.committed)
 
     def _prime(self, upto: int) -> None:
         """Rebuild the state from the last ``sequence_length_i`` committed notes before ``upto``."""
@@ -291,8 +309,8 @@ class Engine:
         duration so far; the answer stays valid while those durations fall in the same time bins (the
         model sees nothing else of them). The random state is left as it was: the prepared answer is
         exactly what :meth:`generate` would draw now. Returns whether something was prepared."""
-        if not self.notes or self.settings.mode == "every":
-            return False
+        if not self.notes or self.settings.mode not in ("phrase", "manual"):
+            return False  # 'every' answers at once; 'accompany' is another policy (see .accompany)
         now = self.clock()
         key = self._answer_key(self.settings.length, now)
         if self._prepared is not None and self._prepared[0] == key:
@@ -312,6 +330,8 @@ class Engine:
     def _sample(self, count: int, now: float) -> np.ndarray:
         """The notes of an answer to the current buffer (held notes with provisional durations)."""
         runtime = self.generator.runtime
+        if self.stale:
+            self.refold()
         logits, state = self.logits, self.state
         previous = self.notes[self.committed - 1] if self.committed else None
         for note in list(self.notes)[self.committed:]:  # held notes: provisional durations
@@ -321,13 +341,13 @@ class Engine:
             previous = note
         settings = self.settings
         if settings.key == "auto":
-            self._estimate_key()
+            self.estimate_key()
         sampling = SamplingSettings(settings.temperature, settings.top_p, settings.pitch_min, settings.pitch_max,
                                     self.sounding_scale(), settings.max_leap)
         return self.generator.continue_from_state(logits, state, count, self.rng, sampling,
                                                   previous.pitch if previous is not None else None)
 
-    def _estimate_key(self) -> None:
+    def estimate_key(self) -> None:
         """Key auto: the key of the performer's recent notes (kept while too few notes are known, and
         only taken when its pitch range allows at least one note)."""
         if len(self.notes) < KEY_MIN_NOTES:

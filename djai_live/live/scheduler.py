@@ -155,6 +155,34 @@ class Scheduler:
                 log.warning("all notes off failed: %s", error)
         return ended
 
+    # --- accompaniment (see .accompany.VoiceOutput): one note at a time, nothing else replaced -------------
+    def start_note(self, pitch: int, velocity: int, duration_ms: float, channel: int) -> None:
+        """Send a note-on now, from the calling thread (no hand-over: the least latency), and schedule its
+        note-off; notes pending or sounding stay as they are."""
+        with self._condition:
+            key = (pitch, channel)
+            if key in self._sounding:
+                self._send_off(pitch, channel)  # retrigger: end the older note first
+            token = next(self._tokens)
+            self._sounding[key] = token
+            try:
+                self.sink.note_on(pitch, velocity, duration_ms, channel)
+            except Exception as error:
+                log.warning("sending on %d/%d failed: %s", pitch, channel, error)
+            heapq.heappush(self._events, (self.clock() + duration_ms / 1000.0, next(self._order), "off", pitch, 0,
+                                          0.0, channel, token))
+            self._condition.notify()
+
+    def end_note(self, pitch: int, channel: int) -> None:
+        """End one sounding note now (its scheduled note-off then finds nothing to end)."""
+        with self._condition:
+            if self._sounding.pop((pitch, channel), None) is not None:
+                self._send_off(pitch, channel)
+
+    def end_all(self) -> int:
+        """End every sounding note and drop what is pending; returns how many notes were ended."""
+        return self.cancel()
+
     def next_due(self) -> float | None:
         """When the next note-on or note-off is due (scheduler clock), or None."""
         with self._condition:

@@ -8,7 +8,7 @@ from ..scales import CHROMATIC, Scale, ScaleError, parse_scale
 from .clock import CLOCK_SOURCES
 from .grid import GRIDS, QUANTIZE_STARTS
 
-MODES = ("phrase", "every", "manual")
+MODES = ("phrase", "every", "manual", "accompany")
 KEY_MODES = ("off", "auto")
 
 
@@ -40,6 +40,8 @@ class LiveSettings:
     swing: float = 0.5              # 0.5 straight; 0.66 triplet swing (every second grid point later)
     beats_per_bar: int = 4
     clock_latency_ms: float = 0.0   # how late the host's clock reaches us: answers are placed this much earlier
+    carry_on_beats: float = 0.0     # accompany: beats it goes on after the performer stops (0: it rests)
+    wait_ms: float = 10.0           # accompany: how long a note planned for the next chord waits for the performer
 
     # name -> (kind, low, high); kind is int, float, bool or a tuple of choices
     RANGES = {
@@ -51,7 +53,8 @@ class LiveSettings:
         "max_leap": (int, 0, 127), "clock": (CLOCK_SOURCES, None, None),
         "quantize_start": (QUANTIZE_STARTS, None, None), "grid": (GRIDS, None, None),
         "swing": (float, 0.5, 0.75), "beats_per_bar": (int, 1, 16),
-        "clock_latency_ms": (float, -100.0, 250.0),
+        "clock_latency_ms": (float, -100.0, 250.0), "carry_on_beats": (float, 0.0, 32.0),
+        "wait_ms": (float, 0.0, 250.0),
     }
 
     @classmethod

@@ -70,3 +70,40 @@ def test_oscsend_plays_and_oscdump_hears_the_answer():
     assert all(line[1] == "ii" and line[3] == "2" for line in offs)
     assert sorted(line[2] for line in ons) == sorted(line[2] for line in offs)
     assert errors and "pitch must be a number, got str" in " ".join(errors[0])  # the wrong type is named
+
+
+def test_oscsend_plays_a_soprano_and_oscdump_hears_alto_tenor_and_bass_end_on_panic():
+    from djai_live.model_files import bundled_models
+
+    if "chorale" not in bundled_models():
+        pytest.skip("the chorale model is not bundled")
+    reply_port = free_udp_port()
+    dump = Dump(reply_port)
+
+    def silent() -> bool:
+        sounding: dict[tuple[str, str], int] = {}
+        for line in list(dump.lines):  # ADDRESS TYPES PITCH ... CHANNEL
+            if line[0] in ("/djai/note", "/djai/note_off"):
+                key = (line[2], line[-1])
+                sounding[key] = sounding.get(key, 0) + (1 if line[0] == "/djai/note" else -1)
+        return not any(sounding.values())
+
+    try:
+        with running_daemon("--mode", "accompany", "--seed", "2", reply_port=reply_port, model="chorale") as (_, port):
+            previous = None
+            for pitch in (67, 69, 71, 72):
+                if previous is not None:
+                    subprocess.run(["oscsend", "127.0.0.1", str(port), "/djai/note_off", "ii", str(previous), "1"],
+                                   check=True)
+                subprocess.run(["oscsend", "127.0.0.1", str(port), "/djai/note", "ii", str(pitch), "90"], check=True)
+                previous = pitch
+            dump.wait_for("/djai/note", 3)
+            subprocess.run(["oscsend", "127.0.0.1", str(port), "/djai/panic"], check=True)
+            deadline = time.monotonic() + 10.0
+            while not silent():
+                assert time.monotonic() < deadline, f"notes still sounding: {dump.lines}"
+                time.sleep(0.02)  # polling interval
+    finally:
+        dump.close()
+    channels = {line[-1] for line in dump.of("/djai/note")}
+    assert channels <= {"2", "3", "4"} and len(channels) >= 2  # channel 1 stays the performer's soprano

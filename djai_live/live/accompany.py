@@ -1,0 +1,411 @@
+"""Accompaniment: the daemon plays the model's other instruments *with* the performer, event by event.
+
+A second policy over the engine's listening state (the performer's notes, the host clock, key auto; see
+:class:`.engine.Engine`), next to call and response. Its model context is the whole band in onset order,
+the performer's notes and its own, each folded in the moment it starts (a performer's note with the
+duration the model expects, since its end is not known yet). After every note it hears or plays it draws
+the next note restricted to its own instruments:
+
+- time offset 0 (a note of the same chord): played at once, harmonizing the note just heard;
+- a later offset: planned for that time (snapped to the host's grid when there is one); when the
+  performer plays first, the plan is dropped and drawn again with the performer's note in the context.
+  A plan due after the performer's note is expected to end (at the model's expected duration) is likely
+  the start of the next chord, which the performer's next note should lead: it waits wait_ms for it.
+
+Each instrument is a voice: at most one note per chord, one sounding note at a time (a new note ends the
+voice's previous one), pitches in the voice's register (the model's ``instrument_ranges``, narrowed by
+pitch_min/pitch_max), in the sounding scale, within max_leap of the voice's previous note. When the
+performer has been silent for phrase_gap_ms (plus carry_on_beats), every note is ended and it rests until
+the performer plays again. No sockets here: notes go to a :class:`VoiceOutput` (the scheduler, live).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from ..encoding import FEATURES, interval_token
+from ..sampling import sample_index
+from .engine import MAX_HOLD_S, AnswerNote, Engine
+from .grid import grid_step, snap
+
+PITCH, DT, DURATION, VELOCITY, INSTRUMENT, INTERVAL = (FEATURES.index(name) for name in
+                                                        ("pitch", "dt", "duration", "velocity", "instrument",
+                                                         "interval"))
+MIN_DURATION_MS = 10.0
+
+
+class AccompanyError(ValueError):
+    """Accompaniment cannot run with this model or mapping (for example a model of one instrument)."""
+
+
+class VoiceOutput(Protocol):
+    """Where the accompaniment's notes go: note-on now and its note-off after ``duration_ms``."""
+
+    def start_note(self, pitch: int, velocity: int, duration_ms: float, channel: int) -> None: ...
+    def end_note(self, pitch: int, channel: int) -> None: ...
+    def end_all(self) -> int: ...
+
+
+@dataclass
+class Voice:
+    """What one of the daemon's instruments last played."""
+    pitch: int
+    channel: int
+    ends_at: float   # engine clock
+
+
+@dataclass
+class Plan:
+    """The next note, drawn ahead for a later time."""
+    time: float       # engine clock: where the model places it
+    token: np.ndarray
+    play_at: float    # when it sounds unless the performer plays first: ``time``, or wait_ms later
+
+
+@dataclass
+class Held:
+    """The performer's last note, while its key is down: how to fold it again with a longer duration."""
+    pitch: int
+    channel: int
+    since: float          # engine clock of its note-on
+    index: int            # its place in ``Accompanist.tokens``
+    state: object         # the model state and logits before it
+    logits: dict | None
+
+
+class Accompanist:
+    """The accompaniment policy; thread-confined like the engine whose listening state it reads."""
+
+    def __init__(self, engine: Engine, output: VoiceOutput) -> None:
+        self.engine = engine
+        self.output = output
+        self.config = engine.config
+        self.runtime = engine.generator.runtime
+        self.codec = engine.generator.codec
+        self.plan: Plan | None = None
+        self._scale_cache: tuple | None = None
+        self.reset()
+
+    @staticmethod
+    def check_model(num_instruments: int) -> None:
+        if num_instruments < 2:
+            raise AccompanyError("accompany needs a model of several instruments (train --instruments N); "
+                                 "this one has one")
+
+    # --- state ---------------------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Forget the context (the model starts afresh) and drop any plan; sounding notes end by themselves."""
+        self.logits = None
+        self.state = None
+        self.tokens: list[np.ndarray] = []   # the context, oldest first (for re-priming)
+        self.steps_since_prime = 0
+        self.last_time: float | None = None  # engine time of the current chord (the last note's onset)
+        self.chord: set[int] = set()         # instruments already heard or played at the current chord
+        self.heard: set[int] = set()         # instruments the performer has played
+        self.voices: dict[int, Voice] = {}
+        self.plan = None
+        self.resting = True
+        self.performer_until = 0.0           # when the performer's last note is expected to end
+        self.held: Held | None = None
+
+    def rest(self) -> int:
+        """Drop the plan and end every note the accompaniment started; it plays again with the performer."""
+        self.plan = None
+        self.resting = True
+        self.voices.clear()
+        return self.output.end_all()
+
+    def own_instruments(self) -> list[int]:
+        """The instruments the daemon plays: those of the model that no input channel is mapped to and
+        the performer has not played (by default the performer plays instrument 0)."""
+        taken = set(self.engine.instruments.inputs.values()) or {0}
+        taken |= self.heard
+        return [i for i in range(self.config.num_instruments) if i not in taken]
+
+    def register(self, instrument: int) -> tuple[int, int]:
+        """The pitches a voice may play: its range in the training data within pitch_min..pitch_max."""
+        settings = self.engine.settings
+        low, high = settings.pitch_min, settings.pitch_max
+        ranges = self.config.instrument_ranges
+        if ranges is not None and instrument < len(ranges):
+            voice_low, voice_high = ranges[instrument]
+            if voice_low <= high and voice_high >= low:  # the global range wins when they do not meet
+                low, high = max(low, voice_low), min(high, voice_high)
+        return low, high
+
+    def channel_of(self, instrument: int) -> int:
+        """Instrument i on channel i + 1 unless --output-map says otherwise."""
+        return self.engine.instruments.outputs.get(instrument, min(instrument + 1, 16))
+
+    # --- events --------------------------------------------------------------------------------------
+    def heard_note(self, pitch: int, velocity: int, channel: int, now: float) -> None:
+        """A performer's note-on (after the engine took it): fold it in, drop the plan, harmonize it."""
+        engine = self.engine
+        if velocity == 0 or not engine.listens_to(channel):
+            return
+        self.plan = None
+        self.resting = False
+        instrument = engine.instruments.instrument_of(channel, self.config.num_instruments)
+        self.heard.add(instrument)
+        token = np.zeros(len(FEATURES), np.int64)
+        token[PITCH], token[INSTRUMENT] = pitch, instrument
+        token[VELOCITY] = self._velocity_bin(velocity)
+        beats = 0.0 if self.last_time is None else (now - self.last_time) * engine.bpm(now) / 60.0
+        token[DT] = self.codec.time.encode([max(beats, 0.0)])[0]
+        # Its end is not known yet: it enters with the duration the model expects of the next note.
+        token[DURATION] = int(np.argmax(self.logits["duration"])) if self.logits is not None \
+            else self.codec.time.encode([1.0])[0]
+        self.performer_until = now + float(self.codec.time.decode([token[DURATION]])[0]) * 60.0 / engine.bpm(now)
+        self.held = Held(pitch, channel, now, len(self.tokens), self.state, self.logits)
+        first = self.logits is None
+        self._fold(token, now)
+        if first and self._velocity_bin(velocity) != token[VELOCITY]:
+            # the first note had no prediction to check its velocity against: now there is one
+            token[VELOCITY] = self._velocity_bin(velocity)
+            self.logits = self.state = self.last_time = None
+            self.tokens.clear()
+            self.steps_since_prime = 0
+            self._fold(token, now)
+        self._advance(now)
+        if engine.settings.key == "auto":
+            engine.estimate_key()  # after the answer: the next notes use it
+
+    def _velocity_bin(self, velocity: int) -> int:
+        """The performer's velocity as the model takes it: a model trained on one velocity (the chorales
+        are all 90) never learned the others, and an unseen embedding row would derail its context; so a
+        velocity the model gives under 0.1% enters as the one it expects."""
+        bin_ = int(self.codec.velocity.encode([velocity])[0])
+        if self.logits is None:
+            return bin_
+        velocity_logits = np.asarray(self.logits["velocity"], np.float64)
+        probabilities = np.exp(velocity_logits - velocity_logits.max())
+        probabilities /= probabilities.sum()
+        return bin_ if probabilities[bin_] >= 1e-3 else int(probabilities.argmax())
+
+    def next_deadline(self) -> float | None:
+        """When :meth:`due` has something to do (engine clock), or None."""
+        if self.resting:
+            return None
+        times = [self._stop_time(), self.plan.play_at if self.plan is not None else None, self._extend_time()]
+        times = [t for t in times if t is not None]
+        return min(times) if times else None
+
+    def due(self, now: float) -> None:
+        """Rest when the performer has stopped; else play the plan once its time has come."""
+        if self.resting:
+            return
+        stop = self._stop_time()
+        if stop is not None and now >= stop:
+            self.rest()
+            return
+        extend = self._extend_time()
+        if extend is not None and now >= extend:
+            self._extend_held(now)
+        if self.plan is not None and now >= self.plan.play_at:
+            plan, self.plan = self.plan, None
+            self._sound(plan.token, plan.time, now)
+            self._advance(now)
+
+    def _extend_time(self) -> float | None:
+        """When the performer's note, still held wait_ms past its expected end, is folded again longer."""
+        held = self.held
+        if held is None:
+            return None
+        for note in reversed(self.engine.notes):
+            if note.pitch == held.pitch and note.channel == held.channel and note.onset == held.since:
+                if note.duration is not None:
+                    return None  # released: its duration no longer matters to what comes next
+                return self.performer_until + self.engine.settings.wait_ms / 1000.0
+        return None
+
+    def _extend_held(self, now: float) -> None:
+        """The performer holds longer than the model expected: fold their note again with the most likely
+        longer duration (the notes after it follow again), and draw afresh. Otherwise the model would take
+        the note for ended and fill the next chord around a melody note it imagines, against the one held."""
+        held = self.held
+        bpm = self.engine.bpm(now)
+        centres = self.codec.time.centres
+        so_far = (now - held.since) * bpm / 60.0
+        longer = centres > so_far
+        if not longer.any() or held.logits is None:
+            self.held = None  # longer than any duration the model knows: leave it
+            return
+        token = self.tokens[held.index].copy()
+        token[DURATION] = int(np.argmax(np.where(longer, held.logits["duration"], -np.inf)))
+        self.performer_until = held.since + float(centres[token[DURATION]]) * 60.0 / bpm
+        logits, state = held.logits, held.state if held.state is not None else self.runtime.initial_state()
+        self.tokens[held.index] = token
+        for replay in self.tokens[held.index:]:
+            logits, state = self.runtime.step(replay, state)
+            self.steps_since_prime += 1
+        self.logits, self.state = logits, state
+        self.plan = None
+        self._advance(now)
+
+    def _stop_time(self) -> float | None:
+        """When the performer counts as stopped: phrase_gap_ms plus carry_on_beats after the last note
+        ended (None while a key is held: a held key is not silence, unless its note-off was evidently lost)."""
+        engine = self.engine
+        if engine.last_activity is None:
+            return None
+        now = engine.clock()
+        if any(n.duration is None and now - n.onset < MAX_HOLD_S for n in engine.notes):
+            return None
+        settings = engine.settings
+        return (engine.last_activity + settings.phrase_gap_ms / 1000.0
+                + settings.carry_on_beats * 60.0 / engine.bpm(now))
+
+    # --- drawing -------------------------------------------------------------------------------------
+    def _advance(self, now: float) -> None:
+        """Draw after the context: play the notes of the current chord at once, plan the first later one."""
+        own = self.own_instruments()
+        for _ in range(len(own) + 1):  # each own voice at most once per chord, then a later note
+            if self.logits is None or not own:
+                return
+            token = self._draw(own)
+            if token[DT] != 0:
+                time = self._planned_time(token, now)
+                # Due when the performer's note is expected to have ended, it is most likely a guess at
+                # the next chord: it waits wait_ms for the performer, whose note then leads the chord.
+                play_at = time if time < self.performer_until - 0.001 else \
+                    time + self.engine.settings.wait_ms / 1000.0
+                self.plan = Plan(time, token, play_at)
+                return
+            self._sound(token, self.last_time if self.last_time is not None else now, now)
+
+    def _draw(self, own: list[int]) -> np.ndarray:
+        engine, logits = self.engine, self.logits
+        settings = engine.settings
+        rng, temperature, top_p = engine.rng, settings.temperature, settings.top_p
+        free = [i for i in own if i not in self.chord]
+        token = np.zeros(len(FEATURES), np.int64)
+        later = None
+        if not free:  # every voice has played in this chord: the next note starts later
+            later = np.ones(len(self.codec.time), bool)
+            later[0] = False
+        token[DT] = sample_index(logits["dt"], rng, temperature, top_p, later)
+        token[INSTRUMENT], token[PITCH] = self._draw_voice_and_pitch(free if token[DT] == 0 else own)
+        token[DURATION] = sample_index(logits["duration"], rng, temperature, top_p)
+        token[VELOCITY] = sample_index(logits["velocity"], rng, temperature, top_p)
+        return token
+
+    def _draw_voice_and_pitch(self, voices: list[int]) -> tuple[int, int]:
+        """The instrument and the pitch of the next note, drawn together: the model's heads are
+        independent given the context, so pitch alone is a mixture over the voices it expects next. A pair
+        (voice, pitch) weighs p(voice) * p(pitch), only where the pitch lies in that voice's register, so
+        the pitch the model means for the bass goes to the bass, not to whichever voice was drawn first."""
+        engine, logits = self.engine, self.logits
+        settings = engine.settings
+        temperature, top_p = settings.temperature, settings.top_p
+        voice_logits = np.asarray(logits["instrument"], np.float64)[voices]
+        pitch_logits = np.asarray(logits["pitch"], np.float64)
+        scale = self._scale_mask()
+        allowed = np.stack([self._allowed_pitches(voice, scale) for voice in voices])
+        joint = np.where(allowed, voice_logits[:, None] + pitch_logits[None, :], -np.inf)
+        index = sample_index(joint.ravel(), engine.rng, temperature, top_p)
+        row, pitch = divmod(index, 128)
+        return voices[row], pitch
+
+    def _scale_mask(self) -> np.ndarray:
+        """The sounding scale's 128 booleans, computed again only when the scale changes (it is on the
+        path from a performer's note to its harmony)."""
+        scale = self.engine.sounding_scale()
+        if self._scale_cache is None or self._scale_cache[0] is not scale:
+            self._scale_cache = (scale, scale.mask())
+        return self._scale_cache[1]
+
+    def _allowed_pitches(self, instrument: int, scale: np.ndarray) -> np.ndarray:
+        """The voice's register, in the sounding scale, within max_leap of its previous note (the leap
+        limit gives way when nothing allowed lies that close, never the scale or the register)."""
+        low, high = self.register(instrument)
+        allowed = np.zeros(128, bool)
+        allowed[low:high + 1] = True
+        in_scale = allowed & scale
+        if in_scale.any():
+            allowed = in_scale
+        leap, voice = self.engine.settings.max_leap, self.voices.get(instrument)
+        if leap and voice is not None:
+            near = np.zeros(128, bool)
+            near[max(0, voice.pitch - leap):voice.pitch + leap + 1] = True
+            if (near & allowed).any():
+                allowed &= near
+        return allowed
+
+    def _planned_time(self, token: np.ndarray, now: float) -> float:
+        """The engine time of a later note: its offset after the current chord, at the host's tempo, on
+        the host's grid when there is one; never in the past."""
+        engine = self.engine
+        start = self.last_time if self.last_time is not None else now
+        beats = float(self.codec.time.decode([token[DT]])[0])
+        position = engine.host_position(now)
+        step = grid_step(engine.settings.grid)
+        if position is None or step is None:
+            bpm = position.bpm if position is not None else engine.settings.tempo_bpm
+            return max(start + beats * 60.0 / bpm, now)
+        beat = position.beat + (start - now) * position.bpm / 60.0 + beats
+        snapped, _ = snap(np.array([beat]), np.array([step]), step, engine.settings.swing)
+        target = float(snapped[0])
+        while target < position.beat:  # a grid point already passed: the next one
+            target += step
+        return position.time_of(target, now)
+
+    # --- playing -------------------------------------------------------------------------------------
+    def _sound(self, token: np.ndarray, chord_time: float, now: float) -> None:
+        """Send a drawn note now and fold it into the context at ``chord_time``."""
+        engine = self.engine
+        instrument, pitch = int(token[INSTRUMENT]), int(token[PITCH])
+        bpm = engine.bpm(now)
+        beats = float(self.codec.time.decode([token[DURATION]])[0])
+        step = grid_step(engine.settings.grid)
+        if step is not None and engine.host_position(now) is not None:
+            beats = max(round(beats / step), 1) * step
+        duration_ms = max(beats * 60_000.0 / bpm, MIN_DURATION_MS)
+        velocity = int(min(127, max(1, round(int(self.codec.velocity.decode([token[VELOCITY]])[0])
+                                              * engine.settings.velocity_scale))))
+        channel = self.channel_of(instrument)
+        voice = self.voices.get(instrument)
+        if voice is not None and voice.ends_at > now:  # a voice sings one note at a time
+            self.output.end_note(voice.pitch, voice.channel)
+        self.output.start_note(pitch, velocity, duration_ms, channel)
+        self.voices[instrument] = Voice(pitch, channel, now + duration_ms / 1000.0)
+        engine.counters.notes_out += 1
+        self._fold(token, chord_time)
+
+    def _fold(self, token: np.ndarray, onset: float) -> None:
+        """Step the model over one note of the band (its interval counted from the previous note)."""
+        previous = self.tokens[-1] if self.tokens else None
+        token[INTERVAL] = interval_token(int(token[PITCH]), None if previous is None else int(previous[PITCH]))
+        if previous is None:
+            token[DT] = 0
+        if token[DT] != 0 or self.last_time is None:
+            self.chord = set()
+        self.chord.add(int(token[INSTRUMENT]))
+        self.last_time = onset if token[DT] != 0 or self.last_time is None else self.last_time
+        self.logits, self.state = self.runtime.step(token, self.state if self.state is not None
+                                                    else self.runtime.initial_state())
+        self.tokens.append(token)
+        self.steps_since_prime += 1
+
+    def tidy(self) -> bool:
+        """Bound the context between L and 2L notes (L = sequence_length_i), re-priming from the last L;
+        called when nothing is due, since it costs L steps. Returns whether it re-primed."""
+        limit = self.config.sequence_length_i
+        if self.held is not None and self._extend_time() is not None:
+            return False  # the held note may be folded again: keep the tokens it is counted in
+        self.held = None
+        if self.steps_since_prime < 2 * limit or self.state is None:
+            return False
+        tokens = np.stack(self.tokens[-limit:]).copy()
+        tokens[0, DT] = 0
+        tokens[0, INTERVAL] = interval_token(int(tokens[0, PITCH]), None)
+        self.logits, self.state = self.runtime.prime(tokens)
+        self.tokens = list(tokens)
+        self.steps_since_prime = len(tokens)
+        return True
+
+
+def answer_note(pitch: int, velocity: int, duration_ms: float, channel: int) -> AnswerNote:
+    """An accompaniment note as the call-and-response phrases carry them (onset now)."""
+    return AnswerNote(0.0, pitch, velocity, duration_ms, channel)

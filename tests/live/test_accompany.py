@@ -1,0 +1,352 @@
+"""The accompaniment policy with an injected clock and no sockets: what it plays, when, and on which voice."""
+import numpy as np
+import pytest
+
+from djai_live.config import DjaiConfig
+from djai_live.encoding import Codec
+from djai_live.generation import Generator
+from djai_live.live.accompany import DT, INSTRUMENT, AccompanyError, Accompanist
+from djai_live.live.clock import Position
+from djai_live.live.engine import Engine
+from djai_live.live.instruments import InstrumentMap
+from djai_live.live.settings import LiveSettings
+from djai_live.model_files import bundled_models
+from djai_live.scales import parse_scale
+
+RANGES = [[60, 81], [53, 74], [48, 69], [36, 62]]
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class ScriptedRuntime:
+    """A model whose next-note distributions the test sets: ``prefer`` raises chosen values of a head."""
+
+    def __init__(self, config: DjaiConfig) -> None:
+        self.sizes = Codec(config).vocab_sizes
+        self.preferences: dict[str, dict[int, float]] = {}
+        self.steps: list[np.ndarray] = []
+
+    def prefer(self, head: str, value: int, logit: float = 8.0) -> None:
+        self.preferences.setdefault(head, {})[value] = logit
+
+    def logits(self) -> dict[str, np.ndarray]:
+        out = {}
+        for head in ("pitch", "dt", "duration", "velocity", "instrument"):
+            values = np.zeros(self.sizes[head])
+            for index, logit in self.preferences.get(head, {}).items():
+                values[index] = logit
+            out[head] = values
+        return out
+
+    def initial_state(self) -> tuple:
+        return ()
+
+    def step(self, token, state):
+        self.steps.append(np.array(token))
+        return self.logits(), state
+
+    def prime(self, tokens, state=None):
+        for token in tokens:
+            self.steps.append(np.array(token))
+        return self.logits(), ()
+
+
+class Recorder:
+    """A VoiceOutput that keeps what it was asked to play, with the clock's time."""
+
+    def __init__(self, clock) -> None:
+        self.clock = clock
+        self.started: list[tuple[float, int, int, float, int]] = []
+        self.ended: list[tuple[int, int]] = []
+        self.sounding: set[tuple[int, int]] = set()
+        self.all_ended = 0
+
+    def start_note(self, pitch, velocity, duration_ms, channel) -> None:
+        self.started.append((self.clock(), pitch, velocity, duration_ms, channel))
+        self.sounding.add((pitch, channel))
+
+    def end_note(self, pitch, channel) -> None:
+        self.ended.append((pitch, channel))
+        self.sounding.discard((pitch, channel))
+
+    def end_all(self) -> int:
+        self.all_ended += 1
+        ended, self.sounding = len(self.sounding), set()
+        return ended
+
+
+def make(settings=None, ranges=RANGES, seed=0, instruments=4):
+    config = DjaiConfig(num_instruments=instruments, sequence_length_i=8, n_units=8,
+                        instrument_ranges=ranges[:instruments] if ranges else None)
+    runtime = ScriptedRuntime(config)
+    clock = FakeClock()
+    engine = Engine(Generator(runtime, config), settings or LiveSettings(mode="accompany"), clock=clock, seed=seed)
+    output = Recorder(clock)
+    return Accompanist(engine, output), engine, runtime, output, clock
+
+
+def hear(accompanist, engine, clock, pitch, channel=1):
+    engine.note_on(pitch, 90, channel, now=clock.now)
+    accompanist.heard_note(pitch, 90, channel, clock.now)
+
+
+def test_a_performers_note_is_harmonized_at_once_on_the_other_instruments_only():
+    accompanist, engine, runtime, output, clock = make()
+    runtime.prefer("dt", 0)
+    runtime.prefer("instrument", 0, 20.0)  # the model would rather play the performer's own voice
+    hear(accompanist, engine, clock, 72)
+    assert len(output.started) == 3  # one note per other voice, then the chord is full
+    assert {time for time, *_ in output.started} == {clock.now}
+    assert sorted(channel for *_, channel in output.started) == [2, 3, 4]  # instrument i on channel i + 1
+    assert [int(t[INSTRUMENT]) for t in runtime.steps] == [0, *[c - 1 for *_, c in output.started]]
+    assert accompanist.plan is not None and accompanist.plan.time > clock.now  # the next chord comes later
+    assert accompanist.plan.token[DT] != 0
+
+
+def test_the_output_map_and_the_instrument_map_choose_voices_and_channels():
+    accompanist, engine, runtime, output, clock = make()
+    engine.instruments = InstrumentMap.parse("5:3", "1:11,2:12")  # the performer plays the bass on channel 5
+    runtime.prefer("dt", 0)
+    hear(accompanist, engine, clock, 40, channel=5)
+    assert sorted(channel for *_, channel in output.started) == [1, 11, 12]  # soprano keeps channel 1
+
+
+def test_a_planned_note_is_dropped_when_the_performer_plays_first():
+    accompanist, engine, runtime, output, clock = make()
+    half_beat = int(Codec(engine.config).time.encode([0.5])[0])
+    runtime.prefer("dt", half_beat)
+    hear(accompanist, engine, clock, 72)
+    plan = accompanist.plan
+    assert not output.started and plan is not None
+    assert plan.time == pytest.approx(clock.now + 0.25)  # half a beat at 120 BPM
+    clock.now += 0.1
+    accompanist.due(clock.now)
+    assert not output.started  # not yet
+    hear(accompanist, engine, clock, 74)  # the performer plays before the plan is due
+    assert accompanist.plan is not plan
+    assert accompanist.plan.time == pytest.approx(clock.now + 0.25)  # drawn again after the new note
+    assert [int(t[0]) for t in runtime.steps] == [72, 74]  # the dropped plan never reached the model
+    clock.now = accompanist.plan.time
+    accompanist.due(clock.now)
+    assert len(output.started) == 1 and output.started[0][0] == clock.now
+
+
+def test_voices_stay_in_their_registers_and_in_the_scale_within_the_leap():
+    settings = LiveSettings(mode="accompany", max_leap=4)
+    settings.set("scale", "major", "D")
+    accompanist, engine, runtime, output, clock = make(settings, seed=3)
+    runtime.prefer("dt", 0, 5.0)  # mostly chords, sometimes later notes; pitch uniform over 0-127
+    scale = parse_scale(["major", "D"]).mask()
+    last = {}
+    for i in range(60):
+        hear(accompanist, engine, clock, 74 + (i % 3))
+        clock.now += 0.3
+        accompanist.due(clock.now)
+        engine.note_off(74 + (i % 3), 1, now=clock.now)
+    assert len(output.started) > 60
+    for _, pitch, _, _, channel in output.started:
+        low, high = RANGES[channel - 1]
+        assert low <= pitch <= high and scale[pitch]
+        if channel in last:
+            assert abs(pitch - last[channel]) <= 4
+        last[channel] = pitch
+
+
+def test_a_voice_plays_one_note_at_a_time():
+    accompanist, engine, runtime, output, clock = make()
+    runtime.prefer("dt", 0)
+    runtime.prefer("duration", len(engine.generator.codec.time) - 1)  # very long notes
+    hear(accompanist, engine, clock, 72)
+    clock.now += 0.5
+    hear(accompanist, engine, clock, 74)
+    first = {channel: pitch for _, pitch, _, _, channel in output.started[:3]}
+    second = [channel for *_, channel in output.started[3:]]
+    assert sorted(second) == [2, 3, 4]
+    assert sorted(output.ended) == sorted((first[channel], channel) for channel in second)
+
+
+def test_panic_and_stopping_end_everything_and_it_rests_until_the_performer_plays():
+    accompanist, engine, runtime, output, clock = make(LiveSettings(mode="accompany", phrase_gap_ms=500))
+    runtime.prefer("dt", 0, 20.0)
+    hear(accompanist, engine, clock, 72)
+    assert output.sounding
+    engine.note_off(72, 1, now=clock.now + 0.1)
+    accompanist.rest()  # what /djai/panic does besides the scheduler's panic
+    assert not output.sounding and accompanist.plan is None
+    clock.now += 2.0
+    accompanist.due(clock.now)
+    assert accompanist.next_deadline() is None and len(output.started) == 3
+    hear(accompanist, engine, clock, 74)  # plays again with the performer
+    engine.note_off(74, 1, now=clock.now + 0.1)
+    assert output.sounding
+    stop = accompanist.next_deadline()
+    assert stop is not None and stop <= clock.now + 0.1 + 0.5 + 1e-9
+    while accompanist.next_deadline() is not None:  # planned notes until the performer's silence ends it
+        clock.now = accompanist.next_deadline()
+        accompanist.due(clock.now)
+    assert clock.now == pytest.approx(stop) and not output.sounding and accompanist.plan is None
+
+
+def test_carry_on_beats_lets_it_go_on_after_the_performer_stops():
+    settings = LiveSettings(mode="accompany", phrase_gap_ms=100, carry_on_beats=4)
+    accompanist, engine, runtime, output, clock = make(settings)
+    hear(accompanist, engine, clock, 72)
+    engine.note_off(72, 1, now=clock.now + 0.2)
+    assert accompanist.next_deadline() is not None
+    assert accompanist._stop_time() == pytest.approx(clock.now + 0.2 + 0.1 + 2.0)  # 4 beats at 120 BPM
+
+
+def test_planned_notes_land_on_the_hosts_grid():
+    settings = LiveSettings(mode="accompany", grid="1/8")
+    accompanist, engine, runtime, output, clock = make(settings)
+
+    class Host:  # a host clock at 100 BPM whose beat 0 was at t=99.9
+        def position(self, now):
+            return Position((now - 99.9) * 100 / 60.0, 100.0)
+
+    engine.host_clock = Host()
+    runtime.prefer("dt", int(engine.generator.codec.time.encode([0.75])[0]))
+    for _ in range(5):
+        hear(accompanist, engine, clock, 72)
+        beat = (accompanist.plan.time - 99.9) * 100 / 60.0
+        assert beat == pytest.approx(round(beat * 2) / 2) and accompanist.plan.time >= clock.now
+        clock.now += 0.123
+
+
+def test_temperature_zero_plays_the_models_most_likely_choices():
+    settings = LiveSettings(mode="accompany", temperature=0.0)
+    accompanist, engine, runtime, output, clock = make(settings)
+    runtime.prefer("dt", 0)
+    runtime.prefer("instrument", 3, 5.0)
+    runtime.prefer("pitch", 43, 5.0)
+    hear(accompanist, engine, clock, 72)
+    assert output.started[0][1:] == (43, output.started[0][2], output.started[0][3], 4)
+
+
+def test_a_model_of_one_instrument_cannot_accompany():
+    with pytest.raises(AccompanyError, match="several instruments"):
+        Accompanist.check_model(1)
+
+
+def test_without_instrument_ranges_the_pitch_range_setting_bounds_every_voice():
+    accompanist, engine, runtime, output, clock = make(LiveSettings(mode="accompany", pitch_min=50, pitch_max=60),
+                                                       ranges=None)
+    runtime.prefer("dt", 0)
+    for i in range(10):
+        hear(accompanist, engine, clock, 72)
+        clock.now += 1.0
+    assert output.started and all(50 <= pitch <= 60 for _, pitch, *_ in output.started)
+
+
+@pytest.mark.skipif("chorale" not in bundled_models(), reason="the chorale model is not bundled")
+def test_the_chorale_model_harmonizes_a_soprano_note_on_alto_tenor_and_bass():
+    generator = Generator.from_file("chorale")
+    clock = FakeClock()
+    engine = Engine(generator, LiveSettings(mode="accompany"), clock=clock, seed=1)
+    output = Recorder(clock)
+    accompanist = Accompanist(engine, output)
+    onsets = []
+    for pitch in (67, 67, 69, 71, 72, 71, 69, 67) * 2:
+        hear(accompanist, engine, clock, pitch)
+        onsets.append(clock.now)
+        end = clock.now + 0.5
+        while accompanist.plan is not None and accompanist.plan.time < end:
+            clock.now = accompanist.plan.time
+            accompanist.due(clock.now)
+        clock.now = end
+        engine.note_off(pitch, 1, now=clock.now)
+    times = [time for time, *_ in output.started]
+    harmonized = sum(1 for onset in onsets if onset in times)
+    assert harmonized >= 0.75 * len(onsets)  # most soprano notes get a chord at once
+    assert {channel for *_, channel in output.started} <= {2, 3, 4}
+    ranges = generator.config.instrument_ranges
+    assert ranges is not None
+    assert all(ranges[c - 1][0] <= p <= ranges[c - 1][1] for _, p, _, _, c in output.started)
+
+
+def bin_of(engine, beats):
+    return int(engine.generator.codec.time.encode([beats])[0])
+
+
+def test_a_note_planned_for_the_next_chord_waits_for_the_performer_a_passing_note_does_not():
+    settings = LiveSettings(mode="accompany", wait_ms=30)
+    accompanist, engine, runtime, output, clock = make(settings)
+    runtime.prefer("duration", bin_of(engine, 1.0))  # the performer's note is expected to last a beat
+    runtime.prefer("dt", bin_of(engine, 1.0))
+    hear(accompanist, engine, clock, 72)  # first note: no expectation yet, it enters as a beat
+    hear(accompanist, engine, clock, 72)
+    plan = accompanist.plan
+    assert plan.time == pytest.approx(clock.now + 0.5)  # one beat at 120 BPM: when the melody should move
+    assert plan.play_at == pytest.approx(plan.time + 0.03)
+    runtime.prefer("dt", bin_of(engine, 1.0), 0.0)
+    runtime.prefer("dt", bin_of(engine, 0.5))
+    hear(accompanist, engine, clock, 74)
+    assert accompanist.plan.play_at == pytest.approx(clock.now + 0.25)  # under the held note: on time
+
+
+def test_a_note_held_past_its_expected_end_is_folded_again_longer_and_the_plan_drawn_again():
+    settings = LiveSettings(mode="accompany", wait_ms=10)
+    accompanist, engine, runtime, output, clock = make(settings)
+    runtime.prefer("duration", bin_of(engine, 1.0))
+    runtime.prefer("dt", bin_of(engine, 2.0))
+    hear(accompanist, engine, clock, 72)
+    hear(accompanist, engine, clock, 74)
+    old_plan, steps = accompanist.plan, len(runtime.steps)
+    assert accompanist.next_deadline() == pytest.approx(clock.now + 0.51)  # the extension comes first
+    clock.now += 0.51
+    accompanist.due(clock.now)
+    replayed = runtime.steps[steps:]
+    assert int(replayed[0][0]) == 74  # the held note again, longer, then nothing else was after it
+    assert engine.generator.codec.time.decode([replayed[0][2]])[0] > 1.0
+    assert accompanist.plan is not old_plan and not output.started
+    engine.note_off(74, 1, now=clock.now)
+    assert accompanist._extend_time() is None  # released: no more extensions
+
+
+def test_a_velocity_the_model_never_saw_enters_as_the_one_it_expects():
+    accompanist, engine, runtime, output, clock = make()
+    runtime.prefer("velocity", 5, 30.0)  # a corpus of one velocity
+    runtime.prefer("dt", bin_of(engine, 1.0))
+    hear(accompanist, engine, clock, 72)
+    engine.note_on(74, 20, 1, now=clock.now)
+    accompanist.heard_note(74, 20, 1, clock.now)
+    assert int(runtime.steps[1][3]) == 5
+
+
+def test_an_unseen_velocity_on_the_first_note_is_folded_again_as_expected():
+    accompanist, engine, runtime, output, clock = make()
+    runtime.prefer("velocity", 5, 30.0)
+    runtime.prefer("dt", 0)
+    hear(accompanist, engine, clock, 72)  # velocity 90: bin 5, seen
+    assert [int(t[3]) for t in runtime.steps[:2]] == [5, 5]  # no second fold: the chord followed at once
+    accompanist2, engine2, runtime2, output2, clock2 = make()
+    runtime2.prefer("velocity", 2, 30.0)
+    runtime2.prefer("dt", 0)
+    hear(accompanist2, engine2, clock2, 72)
+    assert [int(t[0]) for t in runtime2.steps[:2]] == [72, 72] and int(runtime2.steps[1][3]) == 2
+    assert len(output2.started) == 3 and accompanist2.next_deadline() is not None
+
+
+@pytest.mark.skipif("chorale" not in bundled_models(), reason="the chorale model is not bundled")
+def test_accompaniment_leaves_the_call_and_response_state_unfolded_until_it_is_needed():
+    generator = Generator.from_file("chorale")
+    engines = []
+    for mode in ("accompany", "phrase"):
+        clock = FakeClock()
+        engine = Engine(generator, LiveSettings(mode=mode), clock=clock, seed=0)
+        for i, pitch in enumerate((67, 69, 71, 72, 74)):
+            engine.note_on(pitch, 90, 1, now=100.0 + i * 0.5)
+            engine.note_off(pitch, 1, now=100.4 + i * 0.5)
+        engines.append(engine)
+    accompanying, answering = engines
+    assert accompanying.state is None and accompanying.stale  # no model step on the accompaniment's path
+    accompanying.settings.mode = "phrase"
+    accompanying.refold()
+    for mine, theirs in zip(accompanying.state, answering.state):
+        assert np.allclose(mine, theirs, atol=1e-5)
