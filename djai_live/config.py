@@ -63,6 +63,9 @@ class DjaiConfig:
     # Inference only: average the prediction over the context transposed by -N..+N semitones
     # (djai_live.transposition); 0 is the model alone. Costs 2N+1 views per note.
     average_transpositions: int = 0
+    # Where the weights started, for a fine-tuned model (djai_live.finetune): {"model": the base as given,
+    # "sha256": of its file, "base": the base's own record or None}. None: trained from scratch.
+    fine_tuned_from: dict[str, Any] | None = None
     # Per instrument, the [lowest, highest] pitch it plays in the training data (1st to 99th percentile;
     # filled by training for several instruments): live accompaniment keeps each voice in its register.
     instrument_ranges: list[list[int]] | None = None
@@ -113,6 +116,10 @@ class DjaiConfig:
                 raise ValueError(f"{name} must be at least two increasing values, got {bins!r}")
         if self.time_bins[0] != 0.0:
             raise ValueError("time_bins must start at 0 (simultaneous onsets)")
+        origin = self.fine_tuned_from
+        if origin is not None and not (isinstance(origin, dict) and isinstance(origin.get("model"), str)
+                                       and isinstance(origin.get("sha256"), str)):
+            raise ValueError(f"fine_tuned_from must be None or a record with 'model' and 'sha256', got {origin!r}")
         if self.loss_weights is not None:
             unknown = set(self.loss_weights) - set(HEAD_NAMES)
             if unknown:

@@ -20,7 +20,13 @@ from .notes import Piece, Track, make_notes
 log = logging.getLogger(__name__)
 
 MIDI_SUFFIXES = (".mid", ".midi")
-EXTRACTOR_VERSION = "1"
+EXTRACTOR_VERSION = "2"  # 2: long works with a fine tick resolution are read (rescaled ticks)
+
+# pretty_midi refuses files whose last tick is past 1e7 as "likely corrupt", because it allocates a float per
+# tick. Long valid works with a fine resolution pass that (24 Palestrina Credos and Glorias: 10,080 ticks a beat,
+# about 1,200 beats). We judge by length in beats instead, and rescale the ticks of a long file below the limit.
+MAX_TICKS = 5_000_000        # ticks handed to pretty_midi at most (40 MB for its tick-to-time table)
+MAX_BEATS = 100_000          # longer is a corrupt delta time, not music (about 14 hours at 120 bpm)
 
 
 class NoUsableDataError(Exception):
@@ -70,6 +76,7 @@ def read_midi_notes(path: str | os.PathLike, include_drums: bool = False) -> Pie
     Raises:
         MidiReadError: the file is missing, empty, not MIDI, truncated, or holds no usable notes.
     """
+    import mido
     import pretty_midi  # imported here so that scanning and the CLI's help stay fast
 
     path = str(path)
@@ -82,7 +89,16 @@ def read_midi_notes(path: str | os.PathLike, include_drums: bool = False) -> Pie
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # pretty_midi warns about harmless type-0 quirks
-            midi = pretty_midi.PrettyMIDI(path)
+            parsed = mido.MidiFile(path)
+            last_tick = max((sum(message.time for message in track) for track in parsed.tracks), default=0)
+            if last_tick / parsed.ticks_per_beat > MAX_BEATS:
+                raise MidiReadError(path, f"not a readable MIDI file (its last event is {last_tick} ticks = "
+                                          f"{last_tick / parsed.ticks_per_beat:.0f} beats in: a corrupt time)")
+            if last_tick >= MAX_TICKS:
+                rescale_ticks(parsed, last_tick)
+            midi = pretty_midi.PrettyMIDI(mido_object=parsed)
+    except MidiReadError:
+        raise
     except Exception as error:  # pretty_midi/mido raise many types for broken data
         raise MidiReadError(path, _explain_failure(path, error)) from None
     tempo_times, tempi = midi.get_tempo_changes()
@@ -103,6 +119,24 @@ def read_midi_notes(path: str | os.PathLike, include_drums: bool = False) -> Pie
     if not tracks:
         raise MidiReadError(path, "no notes" + ("" if include_drums else " outside drum tracks"))
     return Piece(path=path, tracks=tuple(tracks))
+
+
+def rescale_ticks(midi, last_tick: int) -> None:
+    """Coarsen a long file's ticks in place so that its last tick is below MAX_TICKS, times in beats unchanged.
+
+    The factor divides the resolution where it can (exact times); otherwise times move by under half a new tick.
+    Absolute times are rounded, not deltas, so rounding errors do not add up along a track.
+    """
+    needed = -(-(last_tick + 1) // MAX_TICKS)
+    factor = next((k for k in range(needed, 2 * needed + 1) if midi.ticks_per_beat % k == 0), needed)
+    for track in midi.tracks:
+        absolute, previous = 0, 0
+        for message in track:
+            absolute += message.time
+            scaled = round(absolute / factor)
+            message.time, previous = scaled - previous, scaled
+    midi.ticks_per_beat = midi.ticks_per_beat / factor if midi.ticks_per_beat % factor else \
+        midi.ticks_per_beat // factor
 
 
 def _describe(error: Exception) -> str:

@@ -12,6 +12,14 @@ The notebook calls of the original run unchanged::
     manager = djai.ModelManager.load("x.keras")
     manager.generate(files[0], length=10)   # [[(pitch, duration, offset), ...]] per instrument
 
+``fit`` continues from the manager's current weights. On a manager made by ``load`` (a trained model, or
+"default" for the bundled one) it fine-tunes: the base's architecture and encoding stay, the fine-tuning
+defaults of :data:`djai_live.finetune.FINE_TUNE` apply to what is not given, and the model records its base::
+
+    manager = djai.ModelManager.load("default")
+    manager.fit(my_files)                   # about a minute; max_minutes=... to change that
+    manager.save("mine.keras")
+
 Durations and offsets are in quarter notes, as music21 gave them in the original.
 """
 from __future__ import annotations
@@ -27,6 +35,7 @@ from .config import DjaiConfig
 from .corpus import load_corpus, read_midi_notes
 from .corpus import scan_midi_files as _scan
 from .encoding import Codec, tokens_to_array
+from .finetune import FINE_TUNE, fine_tune_config
 from .generation import Generator, PromptTooShortError, check_prompt_length
 from .runtime import make_runtime
 from .sampling import SamplingSettings
@@ -85,14 +94,41 @@ class ModelManager:
             n_heads=n_heads, loss_weights=_known_heads(loss_weights))
         self.model = build_model(self.config)
         self._generator: Generator | None = None
+        self._source: str | None = None  # the model file load() read: fit() fine-tunes from it
 
-    def fit(self, midi_files: Sequence[str], epochs: int = 5, validation_split: float = 0.1, seed: int = 0,
-            **kwargs):
-        """Train on MIDI files; returns the Keras History."""
+    def fit(self, midi_files: Sequence[str], epochs: int | None = None, validation_split: float | None = None,
+            seed: int = 0, learning_rate: float | None = None, max_minutes: float | None = None, **kwargs):
+        """Train on MIDI files, continuing from the current weights; returns the Keras History.
+
+        A manager made by :meth:`load` fine-tunes its model: the batch size, ``epochs``, ``validation_split``,
+        ``learning_rate``, ``max_minutes`` and the ``train`` settings ``transpose``, ``lr_patience``,
+        ``patience`` and ``freeze`` default to :data:`~djai_live.finetune.FINE_TUNE`, and the config records
+        the base (``fine_tuned_from``). Otherwise the defaults are the original's (5 epochs, 10% held out,
+        the manager's learning rate, no time limit). Other keyword arguments go to
+        :func:`djai_live.training.train`.
+        """
+        fine_tuning = self._source is not None
+        config = self.config
+        if fine_tuning:
+            config = config.replace(fine_tuned_from=fine_tune_config(self._source).fine_tuned_from)
+            for name in ("transpose", "lr_patience", "patience", "freeze"):
+                kwargs.setdefault(name, getattr(FINE_TUNE, name))
+        defaults = FINE_TUNE if fine_tuning else None
+        epochs = epochs if epochs is not None else (defaults.epochs if defaults else 5)
+        validation_split = validation_split if validation_split is not None else \
+            (defaults.validation_split if defaults else 0.1)
+        max_minutes = max_minutes if max_minutes is not None else (defaults.max_minutes if defaults else None)
+        if learning_rate is not None or defaults:
+            config = config.replace(learning_rate=learning_rate if learning_rate is not None
+                                    else defaults.learning_rate)
+        if defaults:
+            config = config.replace(batch_size=defaults.batch_size)
         with tempfile.TemporaryDirectory() as scratch:
-            result = train(midi_files, self.config, Path(scratch) / "model.keras", epochs=epochs,
-                           validation_split=validation_split, seed=seed, plot=False, **kwargs)
-        self.model = result.model
+            result = train(midi_files, config, Path(scratch) / "model.keras", epochs=epochs,
+                           validation_split=validation_split, seed=seed, plot=False, init_from=self.model,
+                           max_minutes=max_minutes, **kwargs)
+        self.model, self.config = result.model, result.config
+        self._source = None  # a later fit continues from these weights; the record of the base stays
         self._generator = None
         return result.history
 
@@ -104,6 +140,7 @@ class ModelManager:
         model, config = load_model(path)
         manager = cls.__new__(cls)
         manager.config, manager.model, manager._generator = config, model, None
+        manager._source = str(path)
         return manager
 
     def generate(self, midi_file: str, length: int | None = None, temperature: float = 1.0, top_p: float = 0.95,

@@ -14,9 +14,10 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import keras
 import numpy as np
@@ -53,6 +54,7 @@ class TrainResult:
     history: object
     epochs_run: int
     interrupted: bool = False
+    out_of_time: bool = False  # stopped by max_minutes
 
 
 def train(files: Sequence[str] | None, config: DjaiConfig, output: str | Path, epochs: int = 50,
@@ -60,7 +62,8 @@ def train(files: Sequence[str] | None, config: DjaiConfig, output: str | Path, e
           seed: int = 0, cache_dir="default", prepared: PreparedCorpus | None = None, distribute: str = "none",
           jit_compile: bool | str = "auto", init_from: str | Path | None = None, verbose: int | None = None,
           plot: bool = True, lr_patience: int | None = None, shuffle_chords: bool = False,
-          callbacks: Sequence[keras.callbacks.Callback] = ()) -> TrainResult:
+          callbacks: Sequence[keras.callbacks.Callback] = (), max_minutes: float | None = None,
+          freeze: Sequence[str] = (), clock: Callable[[], float] = time.monotonic) -> TrainResult:
     """Train a model on MIDI files and write the best one (by validation loss) to ``output``.
 
     The files are prepared first (parsed once, see :mod:`djai_live.prepared`) into ``cache_dir``
@@ -73,11 +76,16 @@ def train(files: Sequence[str] | None, config: DjaiConfig, output: str | Path, e
     a constant rate); set it below ``patience`` so the lower rates get their chance before stopping.
     ``shuffle_chords`` puts the notes that start together in a random order in every window, so that any
     voice can come first (what accompaniment needs: the performer's note arrives before the chord it
-    belongs to). ``callbacks`` are added to Keras' (for example a time limit).
+    belongs to). ``callbacks`` are added to Keras'.
+    ``init_from`` may also be a Keras model (its current weights). ``max_minutes`` ends the run that many
+    minutes after the call, reading included, at the end of the batch that crosses it (the best model so far
+    stays at ``output``); ``clock`` is the time source it uses, in seconds. ``freeze`` names layer-name prefixes
+    whose weights stay fixed (see :data:`FREEZABLE`).
 
     Raises:
         NoUsableDataError: no file could be read, or the readable ones hold too few notes.
     """
+    started = clock()
     output = Path(output)
     strategy = make_strategy(distribute)
     chief = is_chief(strategy)
@@ -98,6 +106,11 @@ def train(files: Sequence[str] | None, config: DjaiConfig, output: str | Path, e
     with contextlib.ExitStack() as cleanup:
         store, usable = _prepare(files, config, cache_dir, prepared, cleanup)
         train_files, validation_files = split_files(usable, validation_split)
+        if validation_split > 0 and not validation_files:
+            log.warning("%d readable file%s: too few to hold one out for validation, so early stopping and the "
+                        "model kept follow the training loss", len(usable), "" if len(usable) == 1 else "s")
+        elif validation_files:
+            log.info("validating on %d of %d files", len(validation_files), len(usable))
         if config.num_instruments > 1 and config.instrument_ranges is None:
             config = config.replace(instrument_ranges=instrument_ranges(store, train_files, config.num_instruments))
             log.info("instrument ranges in the training data: %s", config.instrument_ranges)
@@ -115,9 +128,13 @@ def train(files: Sequence[str] | None, config: DjaiConfig, output: str | Path, e
         keras.utils.set_random_seed(seed)
         with strategy.scope():
             model = build_model(config)
-            compile_model(model, config, jit_compile=jit_compile)
             if init_from is not None and not (resume and (backup / "state").exists()):
-                model.load_weights(init_from)
+                if isinstance(init_from, keras.Model):
+                    model.set_weights(init_from.get_weights())
+                else:
+                    model.load_weights(init_from)
+            freeze_layers(model, freeze)
+            compile_model(model, config, jit_compile=jit_compile)  # after freezing: trainable flags count at compile
         if distribute == "multi-worker":
             fix_keras_multi_worker(model)
         backup.mkdir(parents=True, exist_ok=True)
@@ -135,6 +152,10 @@ def train(files: Sequence[str] | None, config: DjaiConfig, output: str | Path, e
             keras.callbacks.CSVLogger(str(curve_csv), append=resume and curve_csv.exists()),
             saver,
         ]
+        limit = None
+        if max_minutes is not None:
+            limit = TimeLimit(60.0 * max_minutes, clock, started)
+            callbacks.append(limit)
         if lr_patience is not None:
             callbacks.insert(1, keras.callbacks.ReduceLROnPlateau(monitor=monitor, factor=LR_REDUCTION_FACTOR,
                                                                   patience=lr_patience, min_lr=MIN_LEARNING_RATE,
@@ -161,7 +182,8 @@ def train(files: Sequence[str] | None, config: DjaiConfig, output: str | Path, e
     if plot and chief and curve_csv.exists():
         plot_training_curve(curve_csv, output.with_name(output.stem + ".training.png"))
     return TrainResult(model=model, config=config, path=output, history=history,
-                       epochs_run=saver.epochs_seen, interrupted=interrupted)
+                       epochs_run=saver.epochs_seen, interrupted=interrupted,
+                       out_of_time=bool(limit and limit.reached))
 
 
 def _prepare(files: Sequence[str] | None, config: DjaiConfig, cache_dir, prepared: PreparedCorpus | None,
@@ -246,6 +268,48 @@ class SaveBest(keras.callbacks.Callback):
         self.best = value
         self.best_weights = self.model.get_weights()
         save_model(self.model, self.config, self.output)
+
+
+class TimeLimit(keras.callbacks.Callback):
+    """Stops training at the end of the first batch that ends ``seconds`` after ``started`` on ``clock``.
+
+    Keras then still validates the partial epoch and calls the epoch-end callbacks, so SaveBest judges it.
+    """
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic,
+                 started: float | None = None) -> None:
+        super().__init__()
+        self.seconds, self.clock = seconds, clock
+        self.started = clock() if started is None else started
+        self.reached = False
+
+    def on_train_batch_end(self, batch, logs=None) -> None:
+        if self.reached:
+            return
+        elapsed = self.clock() - self.started
+        if elapsed >= self.seconds:
+            self.reached = True
+            self.model.stop_training = True
+            log.info("time limit: stopping after %.2f minutes (max_minutes %g); the best model so far is kept",
+                     elapsed / 60.0, self.seconds / 60.0)
+
+
+# Layer groups that can be frozen while fine-tuning, by the prefixes of their names in model.build_model.
+FREEZABLE = {
+    "embeddings": ("pitch_embedding", "dt_embedding", "duration_embedding", "velocity_embedding",
+                   "interval_embedding", "input_projection"),
+    "rnn": ("rnn_", "attention_", "ffn_"),  # the recurrent (or transformer) body and its norms
+}
+
+
+def freeze_layers(model: keras.Model, groups: Sequence[str]) -> None:
+    """Mark the layers of the named :data:`FREEZABLE` groups untrainable (before compiling)."""
+    for group in groups:
+        if group not in FREEZABLE:
+            raise ValueError(f"cannot freeze {group!r}; choose from {', '.join(FREEZABLE)}")
+        for layer in model.layers:
+            if layer.name.startswith(FREEZABLE[group]):
+                layer.trainable = False
 
 
 def best_logged(csv_path: Path, monitor: str) -> float:

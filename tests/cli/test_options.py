@@ -21,7 +21,8 @@ ACCEPTED_AT_PARSE = {
     "--layers": {"99999"}, "--units": {"99999"}, "--heads": {"99999"}, "--batch-size": {"99999"},
     "--sequence-length-i": {"99999"}, "--sequence-length-o": {"99999"}, "--instruments": {"99999"},
     "--workers": {"99999"}, "--max-files": {"99999"}, "--cpu-devices": {"99999"}, "--patience": {"99999"},
-    "--lr-patience": {"99999"}, "--learning-rate": {"99999"}, "--pitch-min": {"0"}, "--pitch-max": {"0"},
+    "--lr-patience": {"99999"}, "--learning-rate": {"99999"}, "--max-minutes": {"99999"},
+    "--pitch-min": {"0"}, "--pitch-max": {"0"},
     "--dropout": {"0"}, "--validation-split": {"0"}, "--track": {"0", "99999"} - {"99999"},
     "--velocity-scale": {"0"}, "--channel-in": {"0"}, "--clock-latency-ms": {"-1", "0"},
     # on/off switches take 0 for off; hosts: "0" is 0.0.0.0 and "99999" an IPv4 number, as getaddrinfo reads them
