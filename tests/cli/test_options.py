@@ -25,6 +25,7 @@ ACCEPTED_AT_PARSE = {
     "--pitch-min": {"0"}, "--pitch-max": {"0"},
     "--dropout": {"0"}, "--validation-split": {"0"}, "--track": {"0", "99999"} - {"99999"},
     "--velocity-scale": {"0"}, "--channel-in": {"0"}, "--clock-latency-ms": {"-1", "0"},
+    "--carry-on-beats": {"0"}, "--wait-ms": {"0"},  # accompaniment: rest at once, do not wait
     # on/off switches take 0 for off; hosts: "0" is 0.0.0.0 and "99999" an IPv4 number, as getaddrinfo reads them
     "--interrupt": {"0"}, "--prepare-answers": {"0"}, "--osc-host": {"0", "99999"}, "--reply-host": {"0", "99999"},
 }
