@@ -4,7 +4,8 @@ One pipeline: MIDI files -> note events -> encoded sequences -> model -> sampled
 
 Public modules (imported on demand, so the CLI and the daemon never load TensorFlow unless they train):
 
-- ``djai_live.corpus``: ``scan_midi_files``, ``read_midi_notes``, ``load_corpus`` (cached, bad files skipped)
+- ``djai_live.midi_files``: ``scan_midi_files``, ``read_midi_notes`` (one file into note events)
+- ``djai_live.corpus``: ``load_corpus`` (many files, prepared once, bad files skipped)
 - ``djai_live.encoding``: ``Codec``, the one encoder/decoder of notes used everywhere
 - ``djai_live.config``: ``DjaiConfig``, stored inside every model file
 - ``djai_live.model``: ``build_model``, ``save_model``, ``load_model`` (Keras)

@@ -29,6 +29,7 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from .files import atomic_path
+from .midi_files import EXTRACTOR_VERSION, reading
 from .notes import NOTE_DTYPE, Piece, Track, sort_notes
 
 log = logging.getLogger(__name__)
@@ -95,7 +96,6 @@ class PreparedCorpus:
     """A directory of shards and a manifest; see the module documentation."""
 
     def __init__(self, directory: str | os.PathLike, include_drums: bool = False) -> None:
-        from .corpus import EXTRACTOR_VERSION
 
         self.directory = Path(directory)
         self.include_drums = include_drums
@@ -191,7 +191,7 @@ class PreparedCorpus:
 
         Args:
             files: MIDI file paths, stored as given (make them absolute for a store shared by projects).
-            workers: processes to parse with; default: chosen by the work (:func:`~djai_live.corpus.reading_workers`).
+            workers: processes to parse with; default: chosen by the work (:func:`~djai_live.midi_files.reading_workers`).
             progress: show a progress bar on stderr.
             prune: forget files that are not in ``files`` and delete shards nobody needs any more.
         """
@@ -250,7 +250,6 @@ class PreparedCorpus:
                report: UpdateReport) -> None:
         if not jobs:
             return
-        from .corpus import reading
 
         entries = dict(jobs)
         pending: list[Piece] = []

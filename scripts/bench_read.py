@@ -64,7 +64,7 @@ def main() -> int:
                                lambda fs: load_corpus(fs, cache_dir=None, workers=1).note_count, files)
     rates["pool"], _ = timed(f"djai_live {args.workers} processes, no cache",
                              lambda fs: load_corpus(fs, cache_dir=None, workers=args.workers).note_count, files)
-    from djai_live.corpus import reading_workers
+    from djai_live.midi_files import reading_workers
 
     chosen = reading_workers(files)
     rates["auto"], _ = timed(f"djai_live as chosen ({chosen} process{'es' if chosen > 1 else ''})",

@@ -123,7 +123,7 @@ BUGS = [
         'keras.callbacks.BackupAndRestore(str(backup / "state"), delete_checkpoint=False)',
         'keras.callbacks.BackupAndRestore(str(backup / f"state{id(model)}"), delete_checkpoint=False)',
         ("tests/test_training.py::test_interrupt_keeps_the_best_model_and_resume_continues",)),
-    Bug("evaluation: drum tracks scored", "djai_live/corpus.py",
+    Bug("evaluation: drum tracks scored", "djai_live/midi_files.py",
         "if instrument.is_drum and not include_drums:", "if False:", ("tests/test_evaluation.py::test_drum_tracks_are_not_scored",)),
     Bug("evaluation: the Markov baseline sees the note it predicts", "djai_live/evaluation.py",
         "model.distribution(pitches[max(0, i - context):i])", "model.distribution(pitches[max(0, i - context):i + 1])",
@@ -168,7 +168,7 @@ def apply(bug: Bug, root: Path) -> None:
 
 # A bug planted here could change the tiny model the tests train: those runs train their own.
 TRAINING_CODE = ("djai_live/training.py", "djai_live/model.py", "djai_live/streaming.py", "djai_live/windows.py",
-                 "djai_live/encoding.py", "djai_live/prepared.py", "djai_live/corpus.py", "djai_live/config.py",
+                 "djai_live/encoding.py", "djai_live/prepared.py", "djai_live/corpus.py", "djai_live/midi_files.py", "djai_live/config.py",
                  "tests/conftest.py")
 
 

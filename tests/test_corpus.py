@@ -82,7 +82,7 @@ def test_cached_reads_parse_once_and_keep_the_given_paths(tmp_path, chorale, mon
     def fail(*args, **kwargs):
         raise AssertionError("parsed again despite the cache")
 
-    monkeypatch.setattr("djai_live.corpus.read_midi_notes", fail)
+    monkeypatch.setattr("djai_live.midi_files.read_midi_notes", fail)
     copy = tmp_path / "renamed.mid"
     copy.write_bytes(chorale.read_bytes())
     second = load_corpus([str(copy)], cache_dir=cache)

@@ -3,7 +3,7 @@ import mido
 import numpy as np
 import pytest
 
-from djai_live.corpus import MAX_BEATS, MidiReadError, read_midi_notes
+from djai_live.midi_files import MAX_BEATS, MidiReadError, read_midi_notes
 
 
 def onsets_by_mido(path) -> list[float]:

@@ -5,7 +5,7 @@ import shutil
 import numpy as np
 import pytest
 
-import djai_live.corpus as corpus_module
+import djai_live.midi_files as midi_files_module
 import djai_live.prepared as prepared_module
 from djai_live.corpus import read_midi_notes, scan_midi_files
 from djai_live.prepared import MANIFEST, PreparedCorpus, PreparedCorpusError
@@ -29,7 +29,7 @@ def parse_counter(monkeypatch):
         parsed.append(str(path))
         return original(path, include_drums)
 
-    monkeypatch.setattr("djai_live.corpus.read_midi_notes", counting)
+    monkeypatch.setattr("djai_live.midi_files.read_midi_notes", counting)
     return parsed
 
 
@@ -130,19 +130,19 @@ def test_prune_forgets_removed_files_and_their_shards(tmp_path, midi_dir, monkey
 def test_an_interrupted_prepare_keeps_every_finished_shard(tmp_path, midi_dir, monkeypatch, parse_counter):
     monkeypatch.setattr(prepared_module, "SHARD_NOTES", 1)
     files = scan_midi_files(midi_dir)
-    original = corpus_module._read_or_reason
+    original = midi_files_module._read_or_reason
 
     def interrupt_on_fourth(job):
         if len(parse_counter) == 3:
             raise KeyboardInterrupt
         return original(job)
 
-    monkeypatch.setattr(corpus_module, "_read_or_reason", interrupt_on_fourth)
+    monkeypatch.setattr(midi_files_module, "_read_or_reason", interrupt_on_fourth)
     with pytest.raises(KeyboardInterrupt):
         PreparedCorpus(tmp_path / "store").update(files)
     kept = PreparedCorpus(tmp_path / "store")
     assert kept.usable_files == files[:3]
-    monkeypatch.setattr(corpus_module, "_read_or_reason", original)
+    monkeypatch.setattr(midi_files_module, "_read_or_reason", original)
     parse_counter.clear()
     kept.update(files)
     assert parse_counter == files[3:]
