@@ -167,10 +167,11 @@ def _read_or_reason(args: tuple[str, bool]) -> Piece | tuple[str, str]:
         return (error.path, error.reason)
 
 
-# Starting a pool (fork, then pretty_midi imported in each worker) costs about 0.3 s; serial parsing reads
-# roughly 0.25 MB of MIDI a second on one core. Below about a second of serial work the pool cannot win:
-# 150 small folk tunes (134 KB) took 0.56 s serially and 0.80 s in a pool of two (scripts/bench_read.py).
-POOL_MIN_BYTES = 256 * 1024
+# Starting a pool costs about 0.05-0.1 s here (workers fork from a parent that has pretty_midi loaded);
+# serial parsing reads roughly 70 KB of MIDI a second on one core. Measured on folk tunes of about 0.9 KB
+# (best of 3, idle 2-core machine): 8 files (7 KB) 0.095 s serially vs 0.145 s in a pool of two; 16 files
+# (15 KB) 0.22 s vs 0.15 s. Below about 12 KB of MIDI a pool cannot win.
+POOL_MIN_BYTES = 12 * 1024
 POOL_MIN_FILES = 8
 
 
