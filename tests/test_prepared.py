@@ -21,7 +21,9 @@ def midi_dir(tmp_path, corpus_dir):
 
 @pytest.fixture
 def parse_counter(monkeypatch):
-    """Counts the files really parsed (serial parsing, as for fewer than 32 new files)."""
+    """Counts the files really parsed. Parsing is made serial, so that the count (and any stand-in parser a
+    test installs) lives in this process rather than in pool workers."""
+    monkeypatch.setattr("djai_live.midi_files.reading_workers", lambda files: 1)
     parsed = []
     original = read_midi_notes
 
