@@ -15,6 +15,20 @@ from pythonosc.osc_packet import OscPacket
 from pythonosc.udp_client import SimpleUDPClient
 
 
+def assert_each_note_ends_once(events) -> None:
+    """``events``: ("on" | "off", key) in time order. Each note-on is closed by one note-off of its key before
+    that key sounds again, and nothing is left sounding."""
+    sounding = set()
+    for kind, key in events:
+        if kind == "on":
+            assert key not in sounding, f"note-on {key} while it still sounds"
+            sounding.add(key)
+        else:
+            assert key in sounding, f"note-off {key} without a note-on"
+            sounding.remove(key)
+    assert not sounding, f"stuck notes: {sounding}"
+
+
 def free_udp_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
         probe.bind(("127.0.0.1", 0))

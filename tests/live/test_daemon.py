@@ -229,11 +229,9 @@ def test_a_config_file_sets_flags_and_the_command_line_wins(tmp_path):
     with running_daemon("--config", str(config), "--temperature", "0.7", reply_port=reply_port) as (_, port):
         peer = OscPeer(port, listen_port=reply_port)
         try:
-            peer.send("/djai/status")
-            (_, _, status), = peer.wait_for("/djai/status")
+            values = peer.status()
         finally:
             peer.close()
-    values = dict(zip(status[::2], status[1::2]))
     assert values["mode"] == "manual" and values["length"] == 5 and values["scale"] == "D dorian"
     assert values["interrupt"] == 0 and values["temperature"] == pytest.approx(0.7)
 

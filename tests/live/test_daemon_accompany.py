@@ -117,14 +117,11 @@ def test_a_model_of_one_instrument_refuses_accompany_and_keeps_serving():
 
 @pytest.mark.parametrize("extra, expected", [((), 0.5), (("--temperature", "0.8"), 0.8)])
 def test_serve_starts_at_the_models_live_temperature_unless_told(extra, expected):
-    from tests.live.conftest import OscPeer, free_udp_port, running_daemon
-
     reply_port = free_udp_port()
     with running_daemon(*extra, reply_port=reply_port, model="chorale") as (_, port):
         peer = OscPeer(port, listen_port=reply_port)
         try:
-            peer.send("/djai/status")
-            (_, _, status), = peer.wait_for("/djai/status")
+            values = peer.status()
         finally:
             peer.close()
-    assert dict(zip(status[::2], status[1::2]))["temperature"] == pytest.approx(expected)
+    assert values["temperature"] == pytest.approx(expected)

@@ -5,7 +5,7 @@ import time
 import pytest
 
 from djai_live.live.settings import LiveSettings
-from tests.live.conftest import perform
+from tests.live.conftest import assert_each_note_ends_once, perform
 
 COUNTERS = ("notes_in", "phrases_out", "notes_out", "buffer", "held", "sounding", "rejected", "dropped",
             "generate_ms_last", "prepared_used", "lateness_ms_p99")
@@ -18,18 +18,10 @@ def phrase_notes(phrase):
     return [tuple(phrase[2 + 4 * i: 6 + 4 * i]) for i in range(count)]
 
 
-def assert_each_note_ends_once(ons, offs):
-    """Each note-on is followed by one note-off of its key and channel before that key sounds again."""
-    events = sorted([(t, 0, "on", (a[0], a[3])) for t, _, a in ons] + [(t, 1, "off", tuple(a)) for t, _, a in offs])
-    sounding = set()
-    for _, _, kind, key in events:
-        if kind == "on":
-            assert key not in sounding, f"note-on {key} while it still sounds"
-            sounding.add(key)
-        else:
-            assert key in sounding, f"note-off {key} without a note-on"
-            sounding.remove(key)
-    assert not sounding, f"stuck notes: {sounding}"
+def assert_ons_and_offs_pair_up(ons, offs):
+    """Each /djai/note is followed by one /djai/note_off of its pitch and channel before that key sounds again."""
+    assert_each_note_ends_once(kind for _, _, kind in sorted(
+        [(t, 0, ("on", (a[0], a[3]))) for t, _, a in ons] + [(t, 1, ("off", tuple(a))) for t, _, a in offs]))
 
 
 @pytest.mark.daemon_args("--mode", "manual", "--length", "6", "--seed", "4", "--channel-out", "5",
@@ -57,7 +49,7 @@ def test_phrase_notes_and_note_offs_carry_every_field(peer_and_daemon):
                for _, _, a in ons)
     assert all(len(args) == 2 and type(args[0]) is int and args[1] == 5 for _, _, args in offs)
     assert sorted(args[0] for _, _, args in offs) == sorted(note[1] for note in notes)
-    assert_each_note_ends_once(ons, offs)
+    assert_ons_and_offs_pair_up(ons, offs)
 
     peer.send("/djai/generate", 3)
     (_, _, second), = peer.wait_for("/djai/phrase", 2)[1:]
@@ -167,7 +159,7 @@ def test_interrupt_on_drops_the_rest_of_the_answer_when_the_performer_plays(peer
         time.sleep(0.05)
     ons, offs = peer.messages("/djai/note"), peer.messages("/djai/note_off")
     assert len(ons) < len(notes), "the whole answer played although the performer interrupted it"
-    assert_each_note_ends_once(ons, offs)
+    assert_ons_and_offs_pair_up(ons, offs)
 
 
 @pytest.mark.daemon_args("--mode", "manual", "--length", "8", "--tempo-bpm", "60", "--seed", "7", "--interrupt", "off")
@@ -177,5 +169,5 @@ def test_interrupt_off_lets_the_answer_play_out_under_the_performer(peer_and_dae
     ons = peer.wait_for("/djai/note", len(notes), timeout=30)
     offs = peer.wait_for("/djai/note_off", len(notes), timeout=30)
     assert [args[0] for _, _, args in ons] == [note[1] for note in notes]
-    assert_each_note_ends_once(ons, offs)
+    assert_ons_and_offs_pair_up(ons, offs)
     assert peer.status()["notes_in"] == 4

@@ -4,6 +4,7 @@ import time
 
 from djai_live.live.engine import AnswerNote, Phrase
 from djai_live.live.scheduler import FanOut, Scheduler
+from tests.live.conftest import assert_each_note_ends_once
 
 
 class RecordingSink:
@@ -37,17 +38,8 @@ def phrase(*notes, phrase_id=1):
 
 
 def assert_balanced(events):
-    """Each note-on is closed by one note-off of its key before that key sounds again."""
-    sounding = set()
-    for kind, pitch, channel, _ in events:
-        key = (pitch, channel)
-        if kind == "on":
-            assert key not in sounding, f"note-on {key} while it still sounds"
-            sounding.add(key)
-        else:
-            assert key in sounding, f"note-off {key} without a note-on"
-            sounding.remove(key)
-    assert not sounding, f"stuck notes: {sounding}"
+    """Each note-on is closed by one note-off of its (pitch, channel) before that key sounds again."""
+    assert_each_note_ends_once((kind, (pitch, channel)) for kind, pitch, channel, _ in events)
 
 
 def test_notes_play_in_time_and_all_end():
