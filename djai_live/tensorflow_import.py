@@ -25,6 +25,8 @@ def import_tensorflow_quietly() -> None:
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    os.environ.setdefault("GRPC_VERBOSITY", "ERROR")  # multi-worker training's gRPC start-up lines
+    os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "3")
     sys.stderr.flush()
     try:
         saved = os.dup(2)

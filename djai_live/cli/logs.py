@@ -3,18 +3,8 @@
 from __future__ import annotations
 
 import logging
-import os
 
 EVENTS_LOGGER = "djai_live.events"
-
-
-def quiet_tensorflow() -> None:
-    """TensorFlow's C++ start-up lines (CUDA factories, oneDNN) go to stderr before Python logging exists; the
-    environment is the only switch, and it must be set before TensorFlow is imported."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-    os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
-    os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "3")
 
 
 def configure_logging(verbose: int, quiet: bool) -> None:
@@ -27,7 +17,6 @@ def configure_logging(verbose: int, quiet: bool) -> None:
     logging.basicConfig(level=others, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
     logging.getLogger("djai_live").setLevel(ours)
     logging.getLogger(EVENTS_LOGGER).setLevel(min(events, ours) if verbose >= 2 else events)
-    quiet_tensorflow()
     if verbose < 3:
         for name in ("tensorflow", "absl", "h5py", "matplotlib", "PIL", "numba"):
             logging.getLogger(name).setLevel(logging.WARNING)
