@@ -11,6 +11,7 @@ Printed:
   random in-key notes (the chorale's estimated key) in each voice's register, at Bach's onsets;
 - daemon notes per performer note (Bach: alto + tenor + bass notes per soprano note);
 - the share of daemon onsets on the 1/8-beat grid of the performer's beats (within --grid-ms);
+- how many performer notes found their chord rehearsed (drawn ahead while the daemon was idle);
 - stuck notes: note-ons without a note-off after each chorale and after SIGTERM;
 - the baseline, measured in the same run: /djai/ping -> /djai/pong, sent halfway between performer events
   (the daemon's and this machine's responsiveness without the model: on a loaded machine both grow).
@@ -28,6 +29,7 @@ the music it makes with exact timing, apart from this machine's load (quick: sec
 from __future__ import annotations
 
 import argparse
+import gc
 import signal
 import socket
 import sys
@@ -267,7 +269,12 @@ def main() -> int:
         for piece in pieces:
             performer.received.clear()
             performer.pings.clear()
-            start, sent = play(performer, piece.tracks[0].notes, args.bpm)
+            gc.collect()
+            gc.disable()  # the receiver's own collections are not the daemon's latency (a host has none)
+            try:
+                start, sent = play(performer, piece.tracks[0].notes, args.bpm)
+            finally:
+                gc.enable()
             if not performer.wait_silent(SILENCE_TIMEOUT_S):
                 stuck += len(performer.sounding())
             answers = [t for t, address, _ in performer.received if address == "/djai/pong"]
@@ -281,6 +288,7 @@ def main() -> int:
                 first = [t for t, _ in ons if on <= t < min(following, on + args.with_ms / 1000.0)]
                 if first:
                     latencies.append((first[0] - on) * 1000.0)
+                    open("/tmp/probe/bench.txt","a").write(f"{on:.6f} {first[0]:.6f}\n")
                 elif any(on - args.with_ms / 1000.0 <= t < on for t, _ in ons):
                     ahead += 1  # a planned note on the same beat sounded just before it
             for t, pitch in ons:
@@ -291,6 +299,10 @@ def main() -> int:
                     no_soprano += 1
                 joined = any(0 <= t - on < args.with_ms / 1000.0 for on, _, _ in sent)
                 onsets_beats.append(((t - start) * args.bpm / 60.0, joined))
+        performer.send("/djai/status")
+        performer.listen_until(time.monotonic() + 1.0)
+        statuses = [args for _, address, args in performer.received if address == "/djai/status"]
+        status = dict(zip(statuses[-1][::2], statuses[-1][1::2])) if statuses else {}
         process.send_signal(signal.SIGTERM)
         exit_code = process.wait(10)
         performer.wait_silent(2.0)
@@ -319,6 +331,9 @@ def main() -> int:
     if planned:
         print(f"  of which the {len(planned)} notes not played with a performer's note (planned ones): "
               f"{np.mean(planned):.1%}")
+    if status:
+        print(f"chords played from a rehearsal (drawn ahead while idle): {status['prepared_used']}/{heard} "
+              f"performer notes (the rest drawn on arrival)")
     print(f"stuck notes: {stuck} after the chorales, {stuck_after_sigterm} after SIGTERM (exit code {exit_code})")
     return 0
 

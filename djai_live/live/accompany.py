@@ -12,6 +12,12 @@ the next note restricted to its own instruments:
   A plan due after the performer's note is expected to end (at the model's expected duration) is likely
   the start of the next chord, which the performer's next note should lead: it waits wait_ms for it.
 
+While the engine is idle it rehearses the answer to the performer's likeliest next notes (pitch and
+time since the chord, by the model's own distributions): the folds and draws :meth:`Accompanist.heard_note`
+would make, on a copy of the random generator. When the performer then plays one of them, the chord
+goes out with no model step on the way; the random generator ends where the rehearsal left it, so what
+plays is exactly what drawing then would have played.
+
 Each instrument is a voice: at most one note per chord, one sounding note at a time (a new note ends the
 voice's previous one), pitches in the voice's register (the model's ``instrument_ranges``, narrowed by
 pitch_min/pitch_max), in the sounding scale, within max_leap of the voice's previous note. When the
@@ -20,8 +26,8 @@ the performer plays again. No sockets here: notes go to a :class:`VoiceOutput` (
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import Callable, Protocol
 
 import numpy as np
 
@@ -65,6 +71,30 @@ class Plan:
 
 
 @dataclass
+class Rehearsal:
+    """What :meth:`Accompanist.heard_note` computes for one possible performer note, done ahead."""
+    folds: list = field(default_factory=list)   # (token, logits, state) of each note folded, in order
+    draws: list = field(default_factory=list)   # the tokens drawn, in order
+    rng_state: dict | None = None               # the random generator after those draws
+
+
+ANTICIPATED_NOTES = 40        # possible next performer notes rehearsed at most, likeliest first
+ANTICIPATED_MASS = 0.98       # ... or until they hold this much of the model's probability
+
+
+@dataclass
+class Shadow:
+    """The context the model continues from once the live one holds 2L notes: the same notes from
+    ``start`` on (the first as priming takes it), folded a step at a time while the engine is idle, so
+    that bounding the context never costs L steps at once on the way to a note (see :meth:`Accompanist.tidy`)."""
+    start: int                # index in ``Accompanist.tokens`` of its first note
+    folded: int               # tokens[start:folded] are folded in
+    state: object = None
+    logits: dict | None = None
+    before_held: tuple | None = None  # its (state, logits) before the held note, once folded past it
+
+
+@dataclass
 class Held:
     """The performer's last note, while its key is down: how to fold it again with a longer duration."""
     pitch: int
@@ -99,8 +129,8 @@ class Accompanist:
         """Forget the context (the model starts afresh) and drop any plan; sounding notes end by themselves."""
         self.logits = None
         self.state = None
-        self.tokens: list[np.ndarray] = []   # the context, oldest first (for re-priming)
-        self.steps_since_prime = 0
+        self.tokens: list[np.ndarray] = []   # the context the state holds, oldest first (L to 2L notes)
+        self.shadow: Shadow | None = None
         self.last_time: float | None = None  # engine time of the current chord (the last note's onset)
         self.chord: set[int] = set()         # instruments already heard or played at the current chord
         self.heard: set[int] = set()         # instruments the performer has played
@@ -109,6 +139,13 @@ class Accompanist:
         self.resting = True
         self.performer_until = 0.0           # when the performer's last note is expected to end
         self.held: Held | None = None
+        self.version = 0                     # bumped whenever the context changes: rehearsals then expire
+        self.rehearsed: dict[tuple, Rehearsal] = {}
+        self.rehearsal_basis: tuple | None = None
+        self.rehearsal_queue: list[tuple[int, int]] = []
+        self.performer_style = (1, 90)       # the channel and velocity rehearsals assume: the last heard
+        self._recording: Rehearsal | None = None
+        self._script: tuple | None = None    # (folds, draws) of a rehearsal being played
 
     def rest(self) -> int:
         """Drop the plan and end every note the accompaniment started; it plays again with the performer."""
@@ -160,16 +197,26 @@ class Accompanist:
         self.performer_until = now + float(self.codec.time.decode([token[DURATION]])[0]) * 60.0 / engine.bpm(now)
         self.held = Held(pitch, channel, now, len(self.tokens), self.state, self.logits)
         first = self.logits is None
+        rehearsal = None
+        if self._recording is None:
+            self.performer_style = (channel, velocity)
+            rehearsal = self._rehearsal_for(token)
+        if rehearsal is not None:
+            self._script = (iter(rehearsal.folds), iter(rehearsal.draws))
+            engine.counters.prepared_used += 1
         self._fold(token, now)
         if first and self._velocity_bin(velocity) != token[VELOCITY]:
             # the first note had no prediction to check its velocity against: now there is one
             token[VELOCITY] = self._velocity_bin(velocity)
             self.logits = self.state = self.last_time = None
             self.tokens.clear()
-            self.steps_since_prime = 0
+            self.shadow = None
             self._fold(token, now)
         self._advance(now)
-        if engine.settings.key == "auto":
+        if rehearsal is not None:
+            self._script = None
+            engine.rng.bit_generator.state = rehearsal.rng_state
+        if engine.settings.key == "auto" and self._recording is None:
             engine.estimate_key()  # after the answer: the next notes use it
 
     def _velocity_bin(self, velocity: int) -> int:
@@ -239,8 +286,11 @@ class Accompanist:
         self.tokens[held.index] = token
         for replay in self.tokens[held.index:]:
             logits, state = self.runtime.step(replay, state)
-            self.steps_since_prime += 1
         self.logits, self.state = logits, state
+        self.version += 1
+        shadow = self.shadow
+        if shadow is not None and shadow.start <= held.index < shadow.folded:  # it folded the old duration
+            self.shadow = Shadow(shadow.start, shadow.start)
         self.plan = None
         self._advance(now)
 
@@ -276,6 +326,17 @@ class Accompanist:
             self._sound(token, self.last_time if self.last_time is not None else now, now)
 
     def _draw(self, own: list[int]) -> np.ndarray:
+        if self._script is not None:
+            token = next(self._script[1], None)
+            if token is not None:
+                return token.copy()
+            self._script = None  # cannot happen while the rehearsal is valid; if it did: draw afresh
+        token = self._draw_afresh(own)
+        if self._recording is not None:
+            self._recording.draws.append(token.copy())
+        return token
+
+    def _draw_afresh(self, own: list[int]) -> np.ndarray:
         engine, logits = self.engine, self.logits
         settings = engine.settings
         rng, temperature, top_p = engine.rng, settings.temperature, settings.top_p
@@ -366,9 +427,10 @@ class Accompanist:
                                               * engine.settings.velocity_scale))))
         channel = self.channel_of(instrument)
         voice = self.voices.get(instrument)
-        if voice is not None and voice.ends_at > now:  # a voice sings one note at a time
-            self.output.end_note(voice.pitch, voice.channel)
-        self.output.start_note(pitch, velocity, duration_ms, channel)
+        self.output.start_note(pitch, velocity, duration_ms, channel)  # a repeated pitch is retriggered there
+        if voice is not None and voice.ends_at > now and (voice.pitch, voice.channel) != (pitch, channel):
+            self.output.end_note(voice.pitch, voice.channel)  # a voice sings one note at a time: after the
+            # new note-on, which is what the ear waits for (and a mono synth glides instead of re-attacking)
         self.voices[instrument] = Voice(pitch, channel, now + duration_ms / 1000.0)
         engine.counters.notes_out += 1
         self._fold(token, chord_time)
@@ -383,27 +445,158 @@ class Accompanist:
             self.chord = set()
         self.chord.add(int(token[INSTRUMENT]))
         self.last_time = onset if token[DT] != 0 or self.last_time is None else self.last_time
-        self.logits, self.state = self.runtime.step(token, self.state if self.state is not None
-                                                    else self.runtime.initial_state())
+        stepped = next(self._script[0], None) if self._script is not None else None
+        if stepped is not None and np.array_equal(stepped[0], token):
+            self.logits, self.state = stepped[1], stepped[2]
+        else:
+            self._script = None  # (as in _draw: a safeguard)
+            self.logits, self.state = self.runtime.step(token, self.state if self.state is not None
+                                                        else self.runtime.initial_state())
+        if self._recording is not None:
+            self._recording.folds.append((token.copy(), self.logits, self.state))
         self.tokens.append(token)
-        self.steps_since_prime += 1
+        self.version += 1
 
-    def tidy(self) -> bool:
-        """Bound the context between L and 2L notes (L = sequence_length_i), re-priming from the last L;
-        called when nothing is due, since it costs L steps. Returns whether it re-primed."""
+    def tidy(self, busy: Callable[[], bool] | None = None) -> bool:
+        """Keep the context between L and 2L notes (L = sequence_length_i), as priming on the last L would
+        (what the model was trained on), without ever stepping L notes at once: from L notes on, a shadow
+        context folds the notes that follow, one step per call of ``busy`` (which returns True when a note
+        waits, to stop there); once it holds L notes it becomes the context. Call it while nothing is
+        due. Returns whether the context was swapped."""
         limit = self.config.sequence_length_i
-        if self.held is not None and self._extend_time() is not None:
-            return False  # the held note may be folded again: keep the tokens it is counted in
-        self.held = None
-        if self.steps_since_prime < 2 * limit or self.state is None:
+        held = self.held
+        if held is not None and self._extend_time() is None:
+            held = self.held = None  # released: it will not be folded again
+        if self.state is None or len(self.tokens) < limit:
             return False
-        tokens = np.stack(self.tokens[-limit:]).copy()
-        tokens[0, DT] = 0
-        tokens[0, INTERVAL] = interval_token(int(tokens[0, PITCH]), None)
-        self.logits, self.state = self.runtime.prime(tokens)
-        self.tokens = list(tokens)
-        self.steps_since_prime = len(tokens)
+        shadow = self.shadow
+        if shadow is None:
+            shadow = self.shadow = Shadow(len(self.tokens), len(self.tokens))
+        while shadow.folded < len(self.tokens):
+            if busy is not None and busy():
+                return False
+            token = self.tokens[shadow.folded]
+            if shadow.folded == shadow.start:
+                token = _first_of_context(token)
+                shadow.state = self.runtime.initial_state()
+            if held is not None and shadow.folded == held.index:
+                shadow.before_held = (shadow.state, shadow.logits)
+            shadow.logits, shadow.state = self.runtime.step(token, shadow.state)
+            shadow.folded += 1
+        if len(self.tokens) - shadow.start < limit:
+            return False
+        if held is not None:
+            if held.index < shadow.start:
+                return False  # the held note would leave the context while it may be folded again
+            held.index -= shadow.start
+            state, logits = shadow.before_held
+            held.state, held.logits = state, logits if logits is not None else held.logits
+        self.tokens = [_first_of_context(self.tokens[shadow.start])] + self.tokens[shadow.start + 1:]
+        self.logits, self.state, self.shadow = shadow.logits, shadow.state, None
+        self.version += 1
         return True
+
+    # --- rehearsing ----------------------------------------------------------------------------------
+    def _rehearsal_basis(self) -> tuple:
+        """What a rehearsal depends on besides the performer's note itself."""
+        return (self.version, tuple(self.engine.settings.items()), self.engine.sounding_scale(),
+                tuple(self.own_instruments()), self.performer_style)
+
+    def _rehearsal_for(self, token: np.ndarray) -> Rehearsal | None:
+        if not self.rehearsed or self.rehearsal_basis != self._rehearsal_basis():
+            return None
+        return self.rehearsed.get((int(token[PITCH]), int(token[DT]), int(token[DURATION]), int(token[VELOCITY]),
+                                   int(token[INSTRUMENT])))
+
+    def rehearse(self, busy: Callable[[], bool] | None = None) -> int:
+        """Rehearse the answers to the performer's likeliest next notes, one per call of ``busy`` (which
+        returns True when a note waits, to stop there); call it while nothing is due. Returns how many
+        it rehearsed."""
+        if self.logits is None or self.last_time is None or self._recording is not None:
+            return 0
+        basis = self._rehearsal_basis()
+        if basis != self.rehearsal_basis:
+            self.rehearsal_basis, self.rehearsed = basis, {}
+            self.rehearsal_queue = self._likeliest_next_notes()
+        done = 0
+        while self.rehearsal_queue:
+            if busy is not None and busy():
+                break
+            pitch, dt = self.rehearsal_queue.pop(0)
+            key, rehearsal = self._rehearse(pitch, dt)
+            if key is not None:
+                self.rehearsed[key] = rehearsal
+                done += 1
+        return done
+
+    def _likeliest_next_notes(self) -> list[tuple[int, int]]:
+        """(pitch, time bin) of the performer's likeliest next notes: the model's pitch distribution in the
+        performer's register times its distribution of the time since the chord, likeliest first."""
+        channel, _ = self.performer_style
+        instrument = self.engine.instruments.instrument_of(channel, self.config.num_instruments)
+        low, high = self.register(instrument)
+        pitch = _probabilities(self.logits["pitch"])[low:high + 1]
+        dt = _probabilities(self.logits["dt"])
+        dt[0] = 0.0  # the performer's note after the chord, not in it
+        joint = np.outer(pitch / max(pitch.sum(), 1e-12), dt / max(dt.sum(), 1e-12)).ravel()
+        order = np.argsort(joint)[::-1][:ANTICIPATED_NOTES]
+        kept = order[:int(np.searchsorted(np.cumsum(joint[order]), ANTICIPATED_MASS)) + 1]
+        return [(low + int(i) // len(dt), int(i) % len(dt)) for i in kept]
+
+    def _rehearse(self, pitch: int, dt: int) -> tuple[tuple | None, Rehearsal]:
+        """heard_note on a copy of everything it changes, recording its folds and draws; nothing is sent."""
+        engine = self.engine
+        saved = (self.logits, self.state, list(self.tokens), set(self.chord), self.last_time, set(self.heard),
+                 dict(self.voices), self.plan, self.resting, self.performer_until, self.held, self.version,
+                 self.output, engine.counters.notes_out, engine.rng.bit_generator.state)
+        recording = self._recording = Rehearsal()
+        self.output = _SILENT
+        try:
+            channel, velocity = self.performer_style
+            now = self.last_time + float(self.codec.time.centres[dt]) * 60.0 / engine.bpm(self.last_time)
+            self.heard_note(pitch, velocity, channel, now)
+            recording.rng_state = engine.rng.bit_generator.state
+        finally:
+            (self.logits, self.state, self.tokens, self.chord, self.last_time, self.heard, self.voices, self.plan,
+             self.resting, self.performer_until, self.held, self.version, self.output, engine.counters.notes_out,
+             engine.rng.bit_generator.state) = saved
+            self._recording = None
+        if not recording.folds:
+            return None, recording
+        token = recording.folds[0][0]
+        return (int(token[PITCH]), int(token[DT]), int(token[DURATION]), int(token[VELOCITY]),
+                int(token[INSTRUMENT])), recording
+
+
+def _first_of_context(token: np.ndarray) -> np.ndarray:
+    """A note as the first of a context takes it (as :meth:`~djai_live.runtime.RecurrentRuntime.prime`
+    is fed): no time since a previous note and no interval from one."""
+    first = token.copy()
+    first[DT] = 0
+    first[INTERVAL] = interval_token(int(first[PITCH]), None)
+    return first
+
+
+def _probabilities(logits: np.ndarray) -> np.ndarray:
+    values = np.asarray(logits, np.float64)
+    values = np.exp(values - values.max())
+    return values / values.sum()
+
+
+class _Silent:
+    """The output of a rehearsal: nothing is sent."""
+
+    def start_note(self, pitch: int, velocity: int, duration_ms: float, channel: int) -> None:
+        pass
+
+    def end_note(self, pitch: int, channel: int) -> None:
+        pass
+
+    def end_all(self) -> int:
+        return 0
+
+
+_SILENT = _Silent()
 
 
 def answer_note(pitch: int, velocity: int, duration_ms: float, channel: int) -> AnswerNote:

@@ -1,6 +1,7 @@
 """`djai-live serve`: wires the engine, the scheduler and the OSC/MIDI edges, and runs until a signal."""
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import sys
@@ -44,6 +45,8 @@ def acknowledged_value(value: object) -> object:
     return value
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 PREPARE_CLEARANCE_S = 0.008  # prepare an answer only when no note is due sooner (or twice the last preparation)
+IDLE_WORK_CLEARANCE_S = 0.005  # a rehearsed chord, cold, with room: the accompaniment works ahead no closer to a due note
+IDLE_YIELD_S = 0.0002          # the core given back between slices of that work (see _accompaniment_busy)
 GIL_SWITCH_S = 0.0005        # the scheduler thread gets the interpreter within this when a note is due
 NOTE_KINDS = ("note_on", "note_off")
 HELPER_PRIORITY = DEFAULT_PRIORITY - 1  # the engine and OSC threads, when real-time scheduling is asked for
@@ -118,6 +121,10 @@ class Daemon:
     def start(self) -> "Daemon":
         sys.setswitchinterval(GIL_SWITCH_S)  # the default 5 ms would let a busy thread delay a due note
         self._warm_up()
+        # What start-up made (libraries, the model) lives as long as the daemon: frozen, a full collection
+        # never walks it again (a few milliseconds each time, on whichever thread allocates).
+        gc.collect()
+        gc.freeze()
         self.scheduler.start()
         if not self.options.realtime:
             log.info("real-time scheduling not asked for (--no-realtime)")
@@ -251,8 +258,10 @@ class Daemon:
                     self._try_swap()
                 if accompanying and len(self.queue) == 0:  # notes that have arrived go first
                     self.accompanist.due(time.monotonic())
-                    if len(self.queue) == 0 and self.accompanist.next_deadline() is None:
-                        self.accompanist.tidy()  # re-prime the context while nothing is due
+                    # while nothing is due: bound the context a step at a time, then rehearse the answers
+                    # to the performer's likeliest next notes
+                    self.accompanist.tidy(self._accompaniment_busy)
+                    self.accompanist.rehearse(self._accompaniment_busy)
                 phrase = self.engine.due()
                 if phrase is not None:
                     self._play(phrase)
@@ -267,6 +276,19 @@ class Daemon:
                         retry_prepare = True  # a note is about to leave: prepare after it
             except Exception:  # never let one bad event end the concert
                 log.exception("error while handling %r; carrying on", item)
+
+    def _accompaniment_busy(self) -> bool:
+        """Whether a note waits in the queue or the accompaniment has one due within IDLE_WORK_CLEARANCE_S.
+
+        Called between slices of idle work (a model step, a rehearsed chord), it first gives the core
+        back for IDLE_YIELD_S: a real-time thread computing for tens of milliseconds would otherwise hold
+        off every ordinary process woken on its core, the host receiving the notes just sent above all
+        (measured in scripts/bench_accompany.py: the first harmonizing note waited ~20 ms at the receiver)."""
+        time.sleep(IDLE_YIELD_S)
+        if len(self.queue):
+            return True
+        deadline = self.accompanist.next_deadline()
+        return deadline is not None and deadline - time.monotonic() < IDLE_WORK_CLEARANCE_S
 
     def _handle(self, command: Command, arrival: float) -> None:
         kind, args = command.kind, command.args

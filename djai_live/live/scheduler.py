@@ -165,13 +165,17 @@ class Scheduler:
                 self._send_off(pitch, channel)  # retrigger: end the older note first
             token = next(self._tokens)
             self._sounding[key] = token
+            self._ever_sent[(channel - 1) * 128 + pitch] = 1
             try:
                 self.sink.note_on(pitch, velocity, duration_ms, channel)
             except Exception as error:
                 log.warning("sending on %d/%d failed: %s", pitch, channel, error)
-            heapq.heappush(self._events, (self.clock() + duration_ms / 1000.0, next(self._order), "off", pitch, 0,
-                                          0.0, channel, token))
-            self._condition.notify()
+            off = (self.clock() + duration_ms / 1000.0, next(self._order), "off", pitch, 0, 0.0, channel, token)
+            heapq.heappush(self._events, off)
+            if self._events[0] is off:
+                # Woken only when this note-off comes first: a woken scheduler thread competes with the
+                # caller for the interpreter while the caller is still drawing the rest of the chord.
+                self._condition.notify()
 
     def end_note(self, pitch: int, channel: int) -> None:
         """End one sounding note now (its scheduled note-off then finds nothing to end)."""
@@ -236,10 +240,15 @@ class Scheduler:
                 if not self._events:
                     self._condition.wait()
                     continue
-                due = self._events[0][0]
+                if self._drop_stale_note_offs_locked():
+                    continue
+                due, kind = self._events[0][0], self._events[0][2]
                 wait = due - self.clock()
-                if wait > self.spin_s:
-                    self._condition.wait(wait - self.spin_s)
+                # Only note-ons are spun for: the ear places onsets, and a spinning thread takes the
+                # interpreter and a core from the engine while it draws an accompaniment's chord.
+                spin = self.spin_s if kind == "on" else 0.0
+                if wait > spin:
+                    self._condition.wait(wait - spin)
                     continue
                 if wait > 0:
                     # The last stretch is spun (releasing the lock) because a timed wait overshoots
@@ -253,6 +262,15 @@ class Scheduler:
                     continue  # the queue may have changed while the lock was free
                 event = heapq.heappop(self._events)
                 self._fire(event)
+
+    def _drop_stale_note_offs_locked(self) -> bool:
+        """Pop note-offs at the front whose note already ended (end_note, a retrigger): waking, let alone
+        spinning, for a note-off that sends nothing would only take the interpreter from the engine.
+        Returns whether the queue emptied."""
+        events, sounding = self._events, self._sounding
+        while events and events[0][2] == "off" and sounding.get((events[0][3], events[0][6])) != events[0][7]:
+            heapq.heappop(events)
+        return not events
 
     def _fire(self, event) -> None:
         due, _, kind, pitch, velocity, duration_ms, channel, token = event

@@ -350,3 +350,122 @@ def test_accompaniment_leaves_the_call_and_response_state_unfolded_until_it_is_n
     accompanying.refold()
     for mine, theirs in zip(accompanying.state, answering.state):
         assert np.allclose(mine, theirs, atol=1e-5)
+
+
+class CountingRuntime:
+    """A real runtime that counts its steps."""
+
+    def __init__(self, runtime) -> None:
+        self.runtime, self.steps = runtime, 0
+
+    def initial_state(self):
+        return self.runtime.initial_state()
+
+    def step(self, token, state):
+        self.steps += 1
+        return self.runtime.step(token, state)
+
+    def prime(self, tokens, state=None):
+        self.steps += len(tokens)
+        return self.runtime.prime(tokens, state)
+
+
+@pytest.mark.skipif("chorale" not in bundled_models(), reason="the chorale model is not bundled")
+def test_the_context_is_what_priming_its_last_notes_gives_and_is_tidied_a_step_at_a_time():
+    """Between L and 2L notes the context is always exactly what priming on its notes gives (held notes
+    folded again longer included), and bounding it never takes more than one step while a note waits."""
+    loaded = Generator.from_file("chorale")
+    runtime = CountingRuntime(loaded.runtime)
+    generator = Generator(runtime, loaded.config)
+    limit = generator.config.sequence_length_i
+    clock = FakeClock()
+    engine = Engine(generator, LiveSettings(mode="accompany", tempo_bpm=120), clock=clock, seed=1)
+    accompanist = Accompanist(engine, Recorder(clock))
+    melody = [67, 69, 71, 72, 74, 72, 71, 69, 67, 66, 67, 62]
+    lengths, swapped, checked, extended = [], 0, 0, 0
+
+    def tidy_as_the_daemon_does():
+        nonlocal swapped
+        before = runtime.steps
+        assert not accompanist.tidy(lambda: True) and runtime.steps == before  # a note waits: no step
+        allowed = [2]
+        swapped += accompanist.tidy(lambda: not allowed.__setitem__(0, allowed[0] - 1) and allowed[0] < 0)
+        assert runtime.steps - before <= 2
+        swapped += accompanist.tidy()  # idle: caught up
+
+    def run_until(when):
+        while accompanist.next_deadline() is not None and accompanist.next_deadline() <= when:
+            clock.now = accompanist.next_deadline()
+            accompanist.due(clock.now)
+            tidy_as_the_daemon_does()
+        clock.now = when
+
+    for i in range(4 * limit // 3):
+        pitch = melody[i % len(melody)]
+        beats = 3.0 if i % 3 == 1 else 1.0  # held longer than the model expects now and then
+        run_until(clock.now)
+        engine.note_on(pitch, 90, 1, now=clock.now)
+        accompanist.heard_note(pitch, 90, 1, clock.now)
+        tidy_as_the_daemon_does()
+        run_until(clock.now + beats * 0.5 - 0.01)
+        engine.note_off(pitch, 1, now=clock.now)
+        lengths.append(len(accompanist.tokens))
+        if i % 9 == 8 or i > 4 * limit // 3 - 4:
+            expected, _ = loaded.runtime.prime(np.stack(accompanist.tokens))
+            for head, values in accompanist.logits.items():
+                np.testing.assert_allclose(values, expected[head], atol=2e-4, err_msg=head)
+            checked += 1
+    assert swapped >= 2 and max(lengths) <= 2 * limit + 4 and min(lengths[len(lengths) // 2:]) >= limit
+    assert checked >= 10
+
+
+def play_soprano_offline(generator, pitches, rehearse: bool, settings=None, change=None):
+    """Legato quarter notes at 100 BPM on an injected clock, the daemon's idle work between events;
+    returns ((notes started, notes ended), chords played from a rehearsal)."""
+    clock = FakeClock()
+    engine = Engine(generator, settings or LiveSettings(mode="accompany", tempo_bpm=100), clock=clock, seed=4)
+    output = Recorder(clock)
+    accompanist = Accompanist(engine, output)
+
+    def idle():
+        accompanist.tidy()
+        if rehearse:
+            accompanist.rehearse()
+
+    for i, pitch in enumerate(pitches):
+        when = 100.0 + i * 0.6
+        while accompanist.next_deadline() is not None and accompanist.next_deadline() <= when:
+            clock.now = accompanist.next_deadline()
+            accompanist.due(clock.now)
+            idle()
+        clock.now = when
+        if change is not None:
+            change(engine, i)
+        engine.note_on(pitch, 90, 1, now=when)
+        accompanist.heard_note(pitch, 90, 1, when)
+        idle()
+        clock.now = when + 0.599
+        engine.note_off(pitch, 1, now=clock.now)
+    return (output.started, output.ended), engine.counters.prepared_used
+
+
+@pytest.mark.skipif("chorale" not in bundled_models(), reason="the chorale model is not bundled")
+def test_a_rehearsed_chord_is_exactly_the_chord_drawn_on_the_spot():
+    generator = Generator.from_file("chorale")
+    melody = [67, 67, 69, 71, 72, 71, 69, 67, 66, 67, 69, 67, 64, 62, 64, 66, 67]
+    drawn, none = play_soprano_offline(generator, melody, rehearse=False)
+    rehearsed, used = play_soprano_offline(generator, melody, rehearse=True)
+    assert none == 0 and used >= len(melody) // 2  # most notes were among the likeliest rehearsed
+    assert rehearsed == drawn
+
+
+@pytest.mark.skipif("chorale" not in bundled_models(), reason="the chorale model is not bundled")
+def test_a_rehearsal_expires_when_a_setting_changes():
+    generator = Generator.from_file("chorale")
+    melody = [67, 67, 69, 71, 72, 71, 69, 67]
+
+    def retune(engine, i):
+        engine.settings.set("temperature", 0.3 if i % 2 else 0.4)  # after each rehearsal, before each note
+
+    _, used = play_soprano_offline(generator, melody, rehearse=True, change=retune)
+    assert used == 0

@@ -174,6 +174,39 @@ def test_all_notes_off_ends_every_pitch_ever_sent_on_every_channel_used():
     assert_balanced(sink.events)
 
 
+def test_the_sweep_covers_the_accompaniments_notes_too():
+    """Accompaniment notes leave by start_note, not by a phrase: a panic still ends them without memory."""
+    sink = AllNotesOffSink()
+    scheduler = Scheduler(sink).start()
+    scheduler.start_note(60, 90, 5, 2)
+    scheduler.start_note(48, 90, 5000, 4)
+    scheduler.end_note(48, 4)
+    sink.wait_for(4)  # 60's note-off after 5 ms, 48's at once
+    scheduler.panic()
+    assert sink.swept == [({2: (60,), 4: (48,)}, (2, 4))]
+    scheduler.close()
+    assert_balanced(sink.events)
+
+
+def test_a_note_ended_early_leaves_nothing_due():
+    """end_note and a retrigger end a note before its scheduled note-off, which then has nothing to send:
+    the scheduler drops it instead of waking (and spinning) for it while the engine draws the next chord."""
+    sink = RecordingSink()
+    scheduler = Scheduler(sink).start()
+    scheduler.start_note(60, 90, 30, 1)
+    scheduler.end_note(60, 1)
+    scheduler.start_note(62, 90, 60_000, 1)
+    scheduler.start_note(62, 90, 30, 1)  # retrigger: the first 62's note-off is stale
+    sink.wait_for(6)  # on 60, off 60, on 62, off 62 (retrigger), on 62, then the second 62's own note-off
+    deadline = time.monotonic() + 5
+    while scheduler.pending:
+        assert time.monotonic() < deadline, f"{scheduler.pending} stale note-offs still pending"
+        time.sleep(0.005)
+    assert [event[:2] for event in sink.events] == [("on", 60), ("off", 60), ("on", 62), ("off", 62), ("on", 62),
+                                                    ("off", 62)]
+    scheduler.close()
+
+
 def test_start_up_silences_every_channel_though_nothing_was_sent():
     sink = AllNotesOffSink()
     scheduler = Scheduler(sink)
