@@ -69,6 +69,12 @@ class SamplingSettings:
         return narrowed if narrowed.any() else allowed
 
 
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Probabilities from logits along the last axis (overflow-free)."""
+    exp = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return exp / exp.sum(axis=-1, keepdims=True)
+
+
 def sample_index(logits: np.ndarray, rng: np.random.Generator, temperature: float = 1.0, top_p: float = 1.0,
                  allowed: np.ndarray | None = None) -> int:
     """Draw one index from logits after masking, temperature and nucleus truncation.

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .sampling import softmax
+
 
 def view_shifts(spread: int) -> np.ndarray:
     """The semitone shifts of the views: -spread..spread (0 is the untransposed view)."""
@@ -28,11 +30,6 @@ def transpose_tokens(tokens: np.ndarray, shift: int) -> np.ndarray:
     return moved
 
 
-def _softmax(values: np.ndarray) -> np.ndarray:
-    exp = np.exp(values - values.max(axis=-1, keepdims=True))
-    return exp / exp.sum(axis=-1, keepdims=True)
-
-
 class ViewMixer:
     """Mixes per-view logits (views first) into the log-probabilities of the averaged prediction."""
 
@@ -48,7 +45,7 @@ class ViewMixer:
         """``logits[head]`` has shape (views, ..., classes); returns log-probabilities (..., classes)."""
         mixed = {}
         for head, values in logits.items():
-            probs = _softmax(np.asarray(values, np.float64))
+            probs = softmax(np.asarray(values, np.float64))
             if head == "pitch":
                 shape = (len(self.shifts),) + (1,) * (probs.ndim - 2) + (128,)
                 source = np.broadcast_to(self.pitch_source.reshape(shape), probs.shape)

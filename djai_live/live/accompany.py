@@ -32,7 +32,7 @@ from typing import Callable, Protocol
 import numpy as np
 
 from ..encoding import FEATURES, interval_token
-from ..sampling import sample_index
+from ..sampling import sample_index, softmax
 from .engine import MAX_HOLD_S, AnswerNote, Engine
 from .grid import grid_step, snap
 
@@ -226,9 +226,7 @@ class Accompanist:
         bin_ = int(self.codec.velocity.encode([velocity])[0])
         if self.logits is None:
             return bin_
-        velocity_logits = np.asarray(self.logits["velocity"], np.float64)
-        probabilities = np.exp(velocity_logits - velocity_logits.max())
-        probabilities /= probabilities.sum()
+        probabilities = softmax(np.asarray(self.logits["velocity"], np.float64))
         return bin_ if probabilities[bin_] >= 1e-3 else int(probabilities.argmax())
 
     def next_deadline(self) -> float | None:
@@ -505,8 +503,7 @@ class Accompanist:
     def _rehearsal_for(self, token: np.ndarray) -> Rehearsal | None:
         if not self.rehearsed or self.rehearsal_basis != self._rehearsal_basis():
             return None
-        return self.rehearsed.get((int(token[PITCH]), int(token[DT]), int(token[DURATION]), int(token[VELOCITY]),
-                                   int(token[INSTRUMENT])))
+        return self.rehearsed.get(_rehearsal_key(token))
 
     def rehearse(self, busy: Callable[[], bool] | None = None) -> int:
         """Rehearse the answers to the performer's likeliest next notes, one per call of ``busy`` (which
@@ -535,8 +532,8 @@ class Accompanist:
         channel, _ = self.performer_style
         instrument = self.engine.instruments.instrument_of(channel, self.config.num_instruments)
         low, high = self.register(instrument)
-        pitch = _probabilities(self.logits["pitch"])[low:high + 1]
-        dt = _probabilities(self.logits["dt"])
+        pitch = softmax(np.asarray(self.logits["pitch"], np.float64))[low:high + 1]
+        dt = softmax(np.asarray(self.logits["dt"], np.float64))
         dt[0] = 0.0  # the performer's note after the chord, not in it
         joint = np.outer(pitch / max(pitch.sum(), 1e-12), dt / max(dt.sum(), 1e-12)).ravel()
         order = np.argsort(joint)[::-1][:ANTICIPATED_NOTES]
@@ -563,9 +560,12 @@ class Accompanist:
             self._recording = None
         if not recording.folds:
             return None, recording
-        token = recording.folds[0][0]
-        return (int(token[PITCH]), int(token[DT]), int(token[DURATION]), int(token[VELOCITY]),
-                int(token[INSTRUMENT])), recording
+        return _rehearsal_key(recording.folds[0][0]), recording
+
+
+def _rehearsal_key(token: np.ndarray) -> tuple:
+    """What of the performer's note a rehearsal was made for (the interval follows from the context)."""
+    return int(token[PITCH]), int(token[DT]), int(token[DURATION]), int(token[VELOCITY]), int(token[INSTRUMENT])
 
 
 def _first_of_context(token: np.ndarray) -> np.ndarray:
@@ -575,12 +575,6 @@ def _first_of_context(token: np.ndarray) -> np.ndarray:
     first[DT] = 0
     first[INTERVAL] = interval_token(int(first[PITCH]), None)
     return first
-
-
-def _probabilities(logits: np.ndarray) -> np.ndarray:
-    values = np.asarray(logits, np.float64)
-    values = np.exp(values - values.max())
-    return values / values.sum()
 
 
 class _Silent:

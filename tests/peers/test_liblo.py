@@ -3,7 +3,7 @@ import subprocess
 import threading
 import time
 
-from tests.live.conftest import free_udp_port, running_daemon
+from tests.live.conftest import free_udp_port, running_daemon, sounding_at_host
 from tests.peer import need_executables
 
 need_executables("oscsend", "oscdump", install="apt-get install liblo-tools")
@@ -82,15 +82,10 @@ def test_oscsend_plays_a_soprano_and_oscdump_hears_alto_tenor_and_bass_end_on_pa
 
     def silent() -> bool:
         """Whether a synth fed these lines sounds nothing after the panic (whose sweep also ends notes
-        already ended: a note-off for a silent note does nothing)."""
-        sounding: set[tuple[str, str]] = set()
-        lines = list(dump.lines)  # ADDRESS TYPES PITCH ... CHANNEL
-        for line in lines:
-            if line[0] == "/djai/note":
-                sounding.add((line[2], line[-1]))
-            elif line[0] == "/djai/note_off":
-                sounding.discard((line[2], line[-1]))
-        return not sounding and ["/djai/all_notes_off"] in lines[1:]  # the first is the start-up's
+        already ended: a note-off for a silent note does nothing); every note ended by a note-off of its own."""
+        lines = list(dump.lines)  # ADDRESS TYPES ARGS...
+        messages = [(i, line[0], line[2:]) for i, line in enumerate(lines)]
+        return not sounding_at_host(messages, all_notes_off=False) and ["/djai/all_notes_off"] in lines[1:]
 
     try:
         with running_daemon("--mode", "accompany", "--seed", "2", reply_port=reply_port, model="chorale") as (_, port):
