@@ -101,8 +101,8 @@ class ModelManager:
         """Train on MIDI files, continuing from the current weights; returns the Keras History.
 
         A manager made by :meth:`load` fine-tunes its model: the batch size, ``epochs``, ``validation_split``,
-        ``learning_rate``, ``max_minutes`` and the ``train`` settings ``transpose``, ``lr_patience``,
-        ``patience`` and ``freeze`` default to :data:`~djai_live.finetune.FINE_TUNE`, and the config records
+        ``learning_rate``, ``max_minutes`` and the ``train`` settings ``transpose``, ``lr_schedule``,
+        ``lr_patience``, ``patience`` and ``freeze`` default to :data:`~djai_live.finetune.FINE_TUNE`, and the config records
         the base (``fine_tuned_from``). Otherwise the defaults are the original's (5 epochs, 10% held out,
         the manager's learning rate, no time limit). Other keyword arguments go to
         :func:`djai_live.training.train`.
@@ -111,7 +111,9 @@ class ModelManager:
         config = self.config
         if fine_tuning:
             config = config.replace(fine_tuned_from=fine_tune_config(self._source).fine_tuned_from)
-            for name in ("transpose", "lr_patience", "patience", "freeze"):
+            if "lr_patience" in kwargs:  # asked for the plateau schedule
+                kwargs.setdefault("lr_schedule", "plateau")
+            for name in ("transpose", "lr_schedule", "lr_patience", "patience", "freeze"):
                 kwargs.setdefault(name, getattr(FINE_TUNE, name))
         defaults = FINE_TUNE if fine_tuning else None
         epochs = epochs if epochs is not None else (defaults.epochs if defaults else 5)

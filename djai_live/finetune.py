@@ -52,9 +52,10 @@ class FineTuneConflict(ValueError):
 class FineTuneSettings:
     """Training settings for a fine-tune on a small folder (a handful to a few dozen pieces)."""
 
-    learning_rate: float
+    learning_rate: float      # the peak of the schedule
     batch_size: int
-    lr_patience: int | None   # halve the rate after this many epochs without a better validation loss
+    lr_schedule: str          # training.LR_SCHEDULES
+    lr_patience: int | None   # plateau schedule: halve the rate after this many epochs without a better loss
     transpose: int            # random transposition, +- semitones
     validation_split: float   # share of files held out (at least one when there are two or more)
     patience: int             # early stopping
@@ -63,8 +64,8 @@ class FineTuneSettings:
     freeze: tuple[str, ...]   # layer groups kept fixed (training.FREEZABLE)
 
 
-FINE_TUNE = FineTuneSettings(learning_rate=0.003, batch_size=16, lr_patience=2, transpose=6, validation_split=0.1,
-                             patience=4, epochs=100, max_minutes=1.0, freeze=())
+FINE_TUNE = FineTuneSettings(learning_rate=0.006, batch_size=16, lr_schedule="cosine", lr_patience=None, transpose=6,
+                             validation_split=0.1, patience=4, epochs=100, max_minutes=1.0, freeze=())
 
 
 def file_sha256(path: str | os.PathLike) -> str:

@@ -6,6 +6,7 @@ This module knows nothing of caches or prepared corpora: :mod:`djai_live.prepare
 """
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import warnings
@@ -201,7 +202,11 @@ def reading(files: Sequence[str], include_drums: bool = False, workers: int | No
     if workers is None:
         workers = reading_workers(files)
     if workers > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        # The workers are forked. Garbage left in this process (a TensorFlow dataset iterator after training,
+        # say) would be collected in a worker, where the threads its destructor waits for do not exist: the
+        # worker hangs. So the garbage is collected here first, and a worker never collects what it inherits.
+        gc.collect()
+        with ProcessPoolExecutor(max_workers=workers, initializer=gc.freeze) as pool:
             yield _with_progress(pool.map(_read_or_reason, jobs, chunksize=8), len(jobs), progress, label)
     else:
         yield _with_progress(map(_read_or_reason, jobs), len(jobs), progress, label)

@@ -24,7 +24,9 @@ def import_tensorflow_quietly() -> None:
     if "tensorflow" in sys.modules and "keras" in sys.modules:
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    # oneDNN's kernels: a training step of the default model on this 2-core machine took 120-145 ms with them
+    # against 195 ms without (batches of 16, one thread per op); this TensorFlow leaves them off unless asked.
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
     os.environ.setdefault("GRPC_VERBOSITY", "ERROR")  # multi-worker training's gRPC start-up lines
     os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "3")
     sys.stderr.flush()

@@ -10,6 +10,7 @@ import contextlib
 import csv
 import hashlib
 import logging
+import math
 import os
 import shutil
 import sys
@@ -31,6 +32,10 @@ from .streaming import WindowStream
 
 log = logging.getLogger(__name__)
 
+LR_SCHEDULES = ("constant", "plateau", "cosine")
+DEFAULT_LR_PATIENCE = 2    # the plateau schedule without an lr_patience
+WARMUP_STEPS = 10          # cosine: batches over which the rate rises to its peak
+LR_FLOOR = 0.02            # cosine: the rate at the end, as a share of the peak
 LR_REDUCTION_FACTOR = 0.5  # --lr-patience: the learning rate is halved when the validation loss stalls
 LR_MIN_DELTA = 1e-4        # ... that is, when it has not beaten its best by more than this
 MIN_LEARNING_RATE = 1e-6
@@ -63,7 +68,8 @@ def train(files: Sequence[str] | None, config: DjaiConfig, output: str | Path, e
           jit_compile: bool | str = "auto", init_from: str | Path | None = None, verbose: int | None = None,
           plot: bool = True, lr_patience: int | None = None, shuffle_chords: bool = False,
           callbacks: Sequence[keras.callbacks.Callback] = (), max_minutes: float | None = None,
-          freeze: Sequence[str] = (), clock: Callable[[], float] = time.monotonic) -> TrainResult:
+          freeze: Sequence[str] = (), clock: Callable[[], float] = time.monotonic,
+          lr_schedule: str | None = None) -> TrainResult:
     """Train a model on MIDI files and write the best one (by validation loss) to ``output``.
 
     The files are prepared first (parsed once, see :mod:`djai_live.prepared`) into ``cache_dir``
@@ -81,12 +87,21 @@ def train(files: Sequence[str] | None, config: DjaiConfig, output: str | Path, e
     minutes after the call, reading included, at the end of the batch that crosses it (the best model so far
     stays at ``output``); ``clock`` is the time source it uses, in seconds. ``freeze`` names layer-name prefixes
     whose weights stay fixed (see :data:`FREEZABLE`).
+    ``lr_schedule`` is one of :data:`LR_SCHEDULES`: "constant", "plateau" (halve the rate after ``lr_patience``
+    stalled epochs) or "cosine" (a short warm-up, then down to a fiftieth of the rate along a half cosine that
+    ends when the run does: at ``max_minutes`` or after ``epochs``, whichever comes first). None: "plateau" when
+    ``lr_patience`` is given, else "constant".
 
     Raises:
         NoUsableDataError: no file could be read, or the readable ones hold too few notes.
     """
     started = clock()
     output = Path(output)
+    lr_schedule = lr_schedule or ("plateau" if lr_patience is not None else "constant")
+    if lr_schedule not in LR_SCHEDULES:
+        raise ValueError(f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}, got {lr_schedule!r}")
+    if lr_patience is not None and lr_schedule != "plateau":
+        raise ValueError(f"lr_patience applies to the plateau schedule, not to {lr_schedule!r}")
     strategy = make_strategy(distribute)
     chief = is_chief(strategy)
     if not chief:  # other workers write their copies where they cannot clash with the chief's files
@@ -105,6 +120,7 @@ def train(files: Sequence[str] | None, config: DjaiConfig, output: str | Path, e
 
     with contextlib.ExitStack() as cleanup:
         store, usable = _prepare(files, config, cache_dir, prepared, cleanup)
+        use_few_threads_per_op()  # after reading: a folder with nothing to read is refused without starting TF
         train_files, validation_files = split_files(usable, validation_split)
         if validation_split > 0 and not validation_files:
             log.warning("%d readable file%s: too few to hold one out for validation, so early stopping and the "
@@ -140,6 +156,7 @@ def train(files: Sequence[str] | None, config: DjaiConfig, output: str | Path, e
         backup.mkdir(parents=True, exist_ok=True)
         saved_config.write_text(config.to_json())
         train_data = train_stream.dataset(transpose=transpose, seed=seed)
+        build_training_state(model, train_data)
         validation_data = validation_stream.dataset() if len(validation_stream) else None
         monitor = "val_loss" if validation_data is not None else "loss"
         saver = SaveBest(config, output, monitor)
@@ -156,11 +173,14 @@ def train(files: Sequence[str] | None, config: DjaiConfig, output: str | Path, e
         if max_minutes is not None:
             limit = TimeLimit(60.0 * max_minutes, clock, started)
             callbacks.append(limit)
-        if lr_patience is not None:
+        if lr_schedule == "plateau":
             callbacks.insert(1, keras.callbacks.ReduceLROnPlateau(monitor=monitor, factor=LR_REDUCTION_FACTOR,
-                                                                  patience=lr_patience, min_lr=MIN_LEARNING_RATE,
-                                                                  min_delta=LR_MIN_DELTA,
+                                                                  patience=lr_patience or DEFAULT_LR_PATIENCE,
+                                                                  min_lr=MIN_LEARNING_RATE, min_delta=LR_MIN_DELTA,
                                                                   verbose=1 if chief else 0))
+        elif lr_schedule == "cosine":
+            callbacks.insert(0, CosineToEnd(config.learning_rate, math.ceil(len(train_stream) / config.batch_size),
+                                            epochs, limit.seconds if limit else None, clock, started))
         if verbose is None:
             verbose = 1 if sys.stdout.isatty() else 2
         interrupted = False
@@ -294,6 +314,96 @@ class TimeLimit(keras.callbacks.Callback):
                      elapsed / 60.0, self.seconds / 60.0)
 
 
+class CosineToEnd(keras.callbacks.Callback):
+    """The learning rate of every batch: up from a tenth to ``peak`` over the first WARMUP_STEPS batches, then
+    down to LR_FLOOR x ``peak`` along a half cosine that reaches its end when the run does.
+
+    How far the run has gone is the larger of the batches done out of ``epochs`` x ``steps_per_epoch`` and,
+    with a time limit, the time since the first batch out of the time left then (``seconds`` after
+    ``started`` on ``clock``): a minute's fine-tune decays by the clock, a run without a limit by its epochs.
+    The warm-up keeps Adam's first, poorly estimated steps from shaking a trained model's weights. Each
+    epoch's log (and so the CSV) records the rate its last batch ran at.
+    """
+
+    def __init__(self, peak: float, steps_per_epoch: int, epochs: int, seconds: float | None = None,
+                 clock: Callable[[], float] = time.monotonic, started: float | None = None) -> None:
+        super().__init__()
+        self.peak, self.seconds, self.clock = peak, seconds, clock
+        self.steps_per_epoch, self.steps = max(1, steps_per_epoch), max(1, steps_per_epoch * epochs)
+        self.started = clock() if started is None else started
+        self.first_batch: float | None = None
+        self.epoch = 0
+        self.batches_this_run = 0
+        self.rate = peak
+
+    def progress(self, step: int) -> float:
+        """How far the run has gone, 0 to 1, at its ``step``-th batch."""
+        done = step / self.steps
+        if self.seconds is not None:
+            now = self.clock()
+            if self.first_batch is None:
+                self.first_batch = now
+            left = self.started + self.seconds - self.first_batch
+            done = max(done, (now - self.first_batch) / left if left > 0 else 1.0)
+        return min(1.0, done)
+
+    def on_epoch_begin(self, epoch, logs=None) -> None:
+        self.epoch = epoch  # after --resume, the epoch Keras restored
+
+    def on_train_batch_begin(self, batch, logs=None) -> None:
+        progress = self.progress(self.epoch * self.steps_per_epoch + batch)
+        decay = LR_FLOOR + (1.0 - LR_FLOOR) * 0.5 * (1.0 + math.cos(math.pi * progress))
+        warm = min(1.0, 0.1 + 0.9 * self.batches_this_run / WARMUP_STEPS)
+        self.rate = self.peak * decay * warm
+        self.model.optimizer.learning_rate.assign(self.rate)
+        self.batches_this_run += 1
+
+    def on_epoch_end(self, epoch, logs=None) -> None:
+        if logs is not None:
+            logs["learning_rate"] = self.rate
+
+
+# At most this many cores: one thread per op (measured on 2 cores, see use_few_threads_per_op).
+FEW_CORES = 4
+
+
+def use_few_threads_per_op() -> None:
+    """On a machine with few cores, run each TensorFlow op on one thread and independent ops side by side.
+
+    A recurrent step's ops are small: splitting each over the cores costs more in hand-overs than it gains. On
+    this 2-core machine a training step of the default model (GRU 2x256, 64 notes) took 125 ms with one thread
+    per op and two ops at a time, against 225 ms with TensorFlow's choice (batches of 16; 800 against 1,000 ms
+    for batches of 128). Larger machines keep TensorFlow's choice, as do settings made before (the
+    TF_NUM_INTRAOP_THREADS and TF_NUM_INTEROP_THREADS variables) and runs in a process whose TensorFlow runtime
+    has already started, where the setting can no longer change.
+    """
+    import tensorflow as tf
+
+    cores = os.cpu_count() or 1
+    if cores > FEW_CORES or "TF_NUM_INTRAOP_THREADS" in os.environ or "TF_NUM_INTEROP_THREADS" in os.environ:
+        return
+    if tf.config.threading.get_intra_op_parallelism_threads():
+        return
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(1)
+        tf.config.threading.set_inter_op_parallelism_threads(cores)
+    except RuntimeError:  # the runtime has started (an earlier model in this process): it keeps its threads
+        log.debug("TensorFlow's runtime has started: its thread settings stay as they are")
+
+
+def build_training_state(model: keras.Model, data) -> None:
+    """Create the optimizer's, the metrics' and the losses' variables before ``fit``.
+
+    Left to ``fit``, Keras creates them while TensorFlow traces the training step, and TensorFlow then traces
+    the step a second time: about 6 s of a one-minute fine-tune on 2 cores. Keras does this build itself under
+    a distribution strategy; here it is asked for in every case. It is Keras' private method, so a Keras
+    without it simply traces twice.
+    """
+    build = getattr(model, "_symbolic_build", None)
+    if build is not None:
+        build(data_batch=data.element_spec)
+
+
 # Layer groups that can be frozen while fine-tuning, by the prefixes of their names in model.build_model.
 FREEZABLE = {
     "embeddings": ("pitch_embedding", "dt_embedding", "duration_embedding", "velocity_embedding",
@@ -337,14 +447,16 @@ def plot_training_curve(csv_path: Path, png_path: Path) -> Path:
     for key, label in (("pitch_accuracy", "training"), ("val_pitch_accuracy", "validation")):
         if rows and key in rows[0]:
             accuracy_axis.plot(epochs, [float(row[key]) for row in rows], marker=".", label=label)
-    if rows and "learning_rate" in rows[0]:  # --lr-patience: mark the epochs that ran at a lower rate
+    halved = False
+    if rows and "learning_rate" in rows[0]:  # the plateau schedule: mark the epochs that ran at half the rate
         rates = [float(row["learning_rate"]) for row in rows]
         for epoch, before, after in zip(epochs[1:], rates, rates[1:]):
-            if after < before:
+            if math.isclose(after, before * LR_REDUCTION_FACTOR, rel_tol=1e-4):
+                halved = True
                 for axis in (loss_axis, accuracy_axis):
                     axis.axvline(epoch, color="grey", linestyle=":", linewidth=1)
     loss_axis.set(title="loss (all heads, weighted; dotted: learning rate halved)"
-                  if rows and "learning_rate" in rows[0] else "loss (all heads, weighted)", xlabel="epoch")
+                  if halved else "loss (all heads, weighted)", xlabel="epoch")
     accuracy_axis.set(title="next-pitch accuracy", xlabel="epoch")
     for axis in (loss_axis, accuracy_axis):
         axis.grid(alpha=0.3)

@@ -97,7 +97,8 @@ def test_with_from_and_no_other_flag_the_fine_tuning_defaults_apply(tiny_model, 
                                                                            base.sequence_length_i)
     assert config.learning_rate == FINE_TUNE.learning_rate and config.batch_size == FINE_TUNE.batch_size
     assert settings == {"epochs": FINE_TUNE.epochs, "validation_split": FINE_TUNE.validation_split,
-                        "patience": FINE_TUNE.patience, "lr_patience": FINE_TUNE.lr_patience,
+                        "patience": FINE_TUNE.patience, "lr_schedule": FINE_TUNE.lr_schedule,
+                        "lr_patience": FINE_TUNE.lr_patience,
                         "transpose": FINE_TUNE.transpose, "max_minutes": FINE_TUNE.max_minutes,
                         "freeze": FINE_TUNE.freeze}
     # a training flag given explicitly wins, even when it equals the scratch default

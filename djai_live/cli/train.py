@@ -15,7 +15,8 @@ from .options import (CommandError, HelpFormatter, existing_dir, existing_file, 
 # the fine-tuning defaults (djai_live.finetune.FINE_TUNE); given architecture flags must match the base.
 SCRATCH = dict(sequence_length_i=64, sequence_length_o=10, model_type="gru", layers=2, units=192, dropout=0.2,
                heads=4, batch_size=128, learning_rate=0.003, epochs=50, instruments=1, validation_split=0.1,
-               patience=5, lr_patience=None, transpose=0, average_transpositions=0, max_minutes=None, freeze=None)
+               patience=5, lr_schedule="constant", lr_patience=None, transpose=0, average_transpositions=0,
+               max_minutes=None, freeze=None)
 # Flags that name a model's architecture or encoding (config field for each), fixed by --from.
 ARCHITECTURE = {"sequence_length_i": "sequence_length_i", "sequence_length_o": "sequence_length_o",
                 "model_type": "model_type", "layers": "n_layers", "units": "n_units", "heads": "n_heads",
@@ -75,9 +76,15 @@ def add_parser(commands, parents: list[argparse.ArgumentParser]) -> None:
                                   SCRATCH["validation_split"], FINE_TUNE.validation_split))
     train.add_argument("--patience", type=positive_int, default=None,
                        help=_help("early-stopping patience in epochs", SCRATCH["patience"], FINE_TUNE.patience))
+    train.add_argument("--lr-schedule", choices=("constant", "plateau", "cosine"), default=None,
+                       help=_help("learning rate over the run: constant; plateau (halve it after --lr-patience "
+                                  "epochs without a better validation loss); cosine (a 10-batch warm-up, then down "
+                                  "to 2%% along a half cosine that ends with the run: at --max-minutes or after "
+                                  "--epochs)", "constant, or plateau with --lr-patience",
+                                  f"{FINE_TUNE.lr_schedule}, or plateau with --lr-patience"))
     train.add_argument("--lr-patience", type=positive_int, default=None, metavar="EPOCHS",
-                       help=_help("halve the learning rate after EPOCHS epochs without a better validation loss",
-                                  "a constant rate", FINE_TUNE.lr_patience))
+                       help="plateau schedule: halve the learning rate after EPOCHS epochs without a better "
+                            "validation loss (default 2; gives --lr-schedule plateau when that is left out)")
     train.add_argument("--transpose", type=semitones, default=None, metavar="SEMITONES",
                        help=_help("augment by random transposition up to +-SEMITONES (0: off)",
                                   SCRATCH["transpose"], FINE_TUNE.transpose))
@@ -149,7 +156,8 @@ def _settings(args: argparse.Namespace, include_drums: bool):
         except ValueError as error:
             raise CommandError(str(error)) from None
         defaults = {"epochs": FINE_TUNE.epochs, "validation_split": FINE_TUNE.validation_split,
-                    "patience": FINE_TUNE.patience, "lr_patience": FINE_TUNE.lr_patience,
+                    "patience": FINE_TUNE.patience, "lr_schedule": FINE_TUNE.lr_schedule,
+                    "lr_patience": FINE_TUNE.lr_patience,
                     "transpose": FINE_TUNE.transpose, "max_minutes": FINE_TUNE.max_minutes, "freeze": FINE_TUNE.freeze}
     else:
         value = {name: given.get(name, default) for name, default in SCRATCH.items()}
@@ -162,8 +170,12 @@ def _settings(args: argparse.Namespace, include_drums: bool):
                                 include_drums=include_drums, average_transpositions=value["average_transpositions"])
         except ValueError as error:
             raise CommandError(str(error)) from None
-        defaults = {name: SCRATCH[name] for name in ("epochs", "validation_split", "patience", "lr_patience",
-                                                     "transpose", "max_minutes", "freeze")}
+        defaults = {name: SCRATCH[name] for name in ("epochs", "validation_split", "patience", "lr_schedule",
+                                                     "lr_patience", "transpose", "max_minutes", "freeze")}
+    if "lr_patience" in given:
+        if given.get("lr_schedule", "plateau") != "plateau":
+            raise CommandError(f"--lr-patience applies to --lr-schedule plateau, not {given['lr_schedule']}")
+        defaults["lr_schedule"] = "plateau"
     run_settings = {name: given.get(name, default) for name, default in defaults.items()}
     run_settings["freeze"] = tuple(run_settings["freeze"] or ())
     return config, run_settings
