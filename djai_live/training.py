@@ -395,10 +395,12 @@ def build_training_state(model: keras.Model, data) -> None:
     """Create the optimizer's, the metrics' and the losses' variables before ``fit``.
 
     Left to ``fit``, Keras creates them while TensorFlow traces the training step, and TensorFlow then traces
-    the step a second time: about 6 s of a one-minute fine-tune on 2 cores. Keras does this build itself under
-    a distribution strategy; here it is asked for in every case. It is Keras' private method, so a Keras
-    without it simply traces twice.
+    the step a second time: about 6 s of a one-minute fine-tune on 2 cores. A model made under a distribution
+    strategy is left alone: Keras builds it itself, inside the strategy's scope, which this call would be
+    outside of. It is Keras' private method, so a Keras without it simply traces twice.
     """
+    if getattr(model, "_distribute_strategy", None) is not None:
+        return
     build = getattr(model, "_symbolic_build", None)
     if build is not None:
         build(data_batch=data.element_spec)

@@ -1,3 +1,5 @@
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
@@ -162,3 +164,85 @@ def test_lr_patience_halves_the_rate_exactly_when_validation_stalls(tmp_path):
         assert rates[epoch] == pytest.approx(expected), (epoch, losses, rates)
         halvings += stalled
     assert halvings >= 1, (losses, rates)  # the schedule really acted in this run
+
+
+class FakeOptimizer:
+    def __init__(self) -> None:
+        import keras
+
+        self.learning_rate = keras.Variable(1.0, dtype="float32")
+
+
+class FakeModel:
+    def __init__(self) -> None:
+        self.optimizer = FakeOptimizer()
+
+
+def rates_of(schedule, batches: int, epoch: int = 0, tick=lambda: None) -> list[float]:
+    schedule.set_model(FakeModel())
+    schedule.on_epoch_begin(epoch)
+    rates = []
+    for batch in range(batches):
+        tick()
+        schedule.on_train_batch_begin(batch)
+        rates.append(float(schedule.model.optimizer.learning_rate.numpy()))
+    return rates
+
+
+def test_cosine_schedule_warms_up_then_decays_to_the_floor_at_the_last_batch():
+    from djai_live.training import LR_FLOOR, WARMUP_STEPS, CosineToEnd
+
+    peak, steps = 0.01, 50
+    rates = rates_of(CosineToEnd(peak, steps_per_epoch=steps, epochs=1), steps + 1)
+    assert rates[0] == pytest.approx(0.1 * peak * 1.0, rel=1e-5)  # warm-up starts at a tenth
+    assert all(a < b for a, b in zip(rates[:WARMUP_STEPS - 1], rates[1:WARMUP_STEPS]))
+    assert max(rates) <= peak * (1 + 1e-6)
+    assert all(a > b for a, b in zip(rates[WARMUP_STEPS:steps], rates[WARMUP_STEPS + 1:steps + 1]))
+    assert rates[steps // 2] == pytest.approx(peak * (LR_FLOOR + (1 - LR_FLOOR) * 0.5), rel=1e-5)  # half way
+    assert rates[steps] == pytest.approx(LR_FLOOR * peak, rel=1e-5)  # the end of the run: the floor
+
+
+def test_cosine_schedule_follows_the_clock_when_time_runs_out_first():
+    from djai_live.training import LR_FLOOR, CosineToEnd
+
+    now = [100.0]
+
+    def tick() -> None:
+        now[0] += 1.0  # one second a batch
+
+    # 60 s from the start; the first batch comes at 101 s, 10 s later: 50 s are left for the decay.
+    schedule = CosineToEnd(0.01, steps_per_epoch=1000, epochs=10, seconds=60.0, clock=lambda: now[0],
+                           started=91.0)
+    rates = rates_of(schedule, 61, tick=tick)
+    assert rates[25] == pytest.approx(0.01 * (LR_FLOOR + (1 - LR_FLOOR) * 0.5), rel=1e-5)
+    assert rates[50] == pytest.approx(LR_FLOOR * 0.01, rel=1e-5)
+    assert rates[60] == pytest.approx(LR_FLOOR * 0.01, rel=1e-5)  # past the limit it stays at the floor
+
+
+def test_cosine_schedule_resumes_where_the_epochs_left_it():
+    from djai_live.training import CosineToEnd
+
+    fresh = rates_of(CosineToEnd(0.01, steps_per_epoch=10, epochs=4), 40)
+    resumed = rates_of(CosineToEnd(0.01, steps_per_epoch=10, epochs=4), 12, epoch=2)
+    # after the resumed run's own warm-up, its rates are the fresh run's third epoch
+    assert resumed[11] == pytest.approx(fresh[31], rel=1e-5)
+    assert resumed[0] < fresh[20]
+
+
+def test_training_state_is_built_before_fit_so_the_step_is_traced_once():
+    from djai_live.model import build_model, compile_model
+    from djai_live.training import build_training_state
+    from djai_live.encoding import FEATURES
+    from djai_live.streaming import WindowStream
+
+    config = DjaiConfig(model_type="gru", n_layers=1, n_units=8, sequence_length_i=8, batch_size=4)
+    model = build_model(config)
+    compile_model(model, config)
+    assert not model.optimizer.built
+    windows = cut_windows([np.ones((20, len(FEATURES)), np.int32)], length=8)
+    # the training stream's own dataset, fed these windows
+    stream = SimpleNamespace(config=config, window_count=len(windows), shuffle=False,
+                             chunks=lambda: iter([(windows.inputs, windows.targets, windows.mask)]))
+    build_training_state(model, WindowStream.dataset(stream))
+    assert model.optimizer.built
+    assert len(model.optimizer.variables) >= 2 * len(model.trainable_variables)  # Adam's two moments each
