@@ -36,6 +36,7 @@ from .corpus import load_corpus, read_midi_notes
 from .corpus import scan_midi_files as _scan
 from .encoding import Codec, tokens_to_array
 from .finetune import FINE_TUNE, fine_tune_config
+from .lr_schedules import choose_lr_schedule
 from .generation import Generator, PromptTooShortError, check_prompt_length
 from .runtime import make_runtime
 from .sampling import SamplingSettings
@@ -111,8 +112,8 @@ class ModelManager:
         config = self.config
         if fine_tuning:
             config = config.replace(fine_tuned_from=fine_tune_config(self._source).fine_tuned_from)
-            if "lr_patience" in kwargs:  # asked for the plateau schedule
-                kwargs.setdefault("lr_schedule", "plateau")
+            kwargs["lr_schedule"] = choose_lr_schedule(kwargs.get("lr_schedule"), kwargs.get("lr_patience"),
+                                                       FINE_TUNE.lr_schedule)
             for name in ("transpose", "lr_schedule", "lr_patience", "patience", "freeze"):
                 kwargs.setdefault(name, getattr(FINE_TUNE, name))
         defaults = FINE_TUNE if fine_tuning else None

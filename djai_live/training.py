@@ -26,13 +26,13 @@ import numpy as np
 from .config import DjaiConfig
 from .corpus import NoUsableDataError, default_cache_dir, prepared_store
 from .distribute import fix_keras_multi_worker, is_chief, make_strategy, worker_scratch_dir
+from .lr_schedules import LR_SCHEDULES, choose_lr_schedule
 from .model import build_model, compile_model, save_model
 from .prepared import PreparedCorpus
 from .streaming import WindowStream
 
 log = logging.getLogger(__name__)
 
-LR_SCHEDULES = ("constant", "plateau", "cosine")
 DEFAULT_LR_PATIENCE = 2    # the plateau schedule without an lr_patience
 WARMUP_STEPS = 10          # cosine: batches over which the rate rises to its peak
 LR_FLOOR = 0.02            # cosine: the rate at the end, as a share of the peak
@@ -97,11 +97,7 @@ def train(files: Sequence[str] | None, config: DjaiConfig, output: str | Path, e
     """
     started = clock()
     output = Path(output)
-    lr_schedule = lr_schedule or ("plateau" if lr_patience is not None else "constant")
-    if lr_schedule not in LR_SCHEDULES:
-        raise ValueError(f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}, got {lr_schedule!r}")
-    if lr_patience is not None and lr_schedule != "plateau":
-        raise ValueError(f"lr_patience applies to the plateau schedule, not to {lr_schedule!r}")
+    lr_schedule = choose_lr_schedule(lr_schedule, lr_patience, default="constant")
     strategy = make_strategy(distribute)
     chief = is_chief(strategy)
     if not chief:  # other workers write their copies where they cannot clash with the chief's files

@@ -111,6 +111,24 @@ def test_with_from_and_no_other_flag_the_fine_tuning_defaults_apply(tiny_model, 
     assert settings["max_minutes"] is None and config.fine_tuned_from is None
 
 
+def test_lr_patience_alone_means_the_plateau_schedule_and_with_another_schedule_is_refused(tiny_model, tmp_path,
+                                                                                          pattern_dir, capsys):
+    for base in (tiny_model, None):  # fine-tuning (default cosine) and from scratch (default constant)
+        _, settings = _settings(parse_train("--lr-patience", "3", folder=tmp_path, base=base), False)
+        assert (settings["lr_schedule"], settings["lr_patience"]) == ("plateau", 3)
+    _, settings = _settings(parse_train("--lr-schedule", "constant", folder=tmp_path, base=tiny_model), False)
+    assert settings["lr_schedule"] == "constant"
+    code = main(["train", str(pattern_dir), "-o", str(tmp_path / "m.keras"), "--lr-schedule", "cosine",
+                 "--lr-patience", "2"])
+    error = capsys.readouterr().err.strip()
+    assert code == 1 and error.count("\n") == 0
+    assert "patience applies to the plateau schedule, not to cosine" in error and "--lr-patience" in error
+    with pytest.raises(ValueError, match="not to cosine"):
+        train([], DjaiConfig(), tmp_path / "m.keras", lr_schedule="cosine", lr_patience=2)
+    with pytest.raises(ValueError, match="must be one of constant, plateau, cosine"):
+        train([], DjaiConfig(), tmp_path / "m.keras", lr_schedule="linear")
+
+
 @pytest.mark.parametrize("flag, value, field", [("--units", "64", "n_units"), ("--layers", "3", "n_layers"),
                                                 ("--model-type", "lstm", "model_type"),
                                                 ("--sequence-length-i", "32", "sequence_length_i"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..lr_schedules import LR_SCHEDULES, choose_lr_schedule
 from .corpus_files import midi_files
 from .extras import require_training_stack
 from .options import (CommandError, HelpFormatter, existing_dir, existing_file, fraction, integer, loss_weights,
@@ -76,7 +77,7 @@ def add_parser(commands, parents: list[argparse.ArgumentParser]) -> None:
                                   SCRATCH["validation_split"], FINE_TUNE.validation_split))
     train.add_argument("--patience", type=positive_int, default=None,
                        help=_help("early-stopping patience in epochs", SCRATCH["patience"], FINE_TUNE.patience))
-    train.add_argument("--lr-schedule", choices=("constant", "plateau", "cosine"), default=None,
+    train.add_argument("--lr-schedule", choices=LR_SCHEDULES, default=None,
                        help=_help("learning rate over the run: constant; plateau (halve it after --lr-patience "
                                   "epochs without a better validation loss); cosine (a 10-batch warm-up, then down "
                                   "to 2%% along a half cosine that ends with the run: at --max-minutes or after "
@@ -172,10 +173,11 @@ def _settings(args: argparse.Namespace, include_drums: bool):
             raise CommandError(str(error)) from None
         defaults = {name: SCRATCH[name] for name in ("epochs", "validation_split", "patience", "lr_schedule",
                                                      "lr_patience", "transpose", "max_minutes", "freeze")}
-    if "lr_patience" in given:
-        if given.get("lr_schedule", "plateau") != "plateau":
-            raise CommandError(f"--lr-patience applies to --lr-schedule plateau, not {given['lr_schedule']}")
-        defaults["lr_schedule"] = "plateau"
+    try:
+        defaults["lr_schedule"] = choose_lr_schedule(given.get("lr_schedule"), given.get("lr_patience"),
+                                                     defaults["lr_schedule"])
+    except ValueError as error:
+        raise CommandError(f"{error} (--lr-patience goes with --lr-schedule plateau)") from None
     run_settings = {name: given.get(name, default) for name, default in defaults.items()}
     run_settings["freeze"] = tuple(run_settings["freeze"] or ())
     return config, run_settings
