@@ -65,7 +65,7 @@ class FineTuneSettings:
 
 
 FINE_TUNE = FineTuneSettings(learning_rate=0.006, batch_size=16, lr_schedule="cosine", lr_patience=None, transpose=6,
-                             validation_split=0.1, patience=4, epochs=100, max_minutes=1.0, freeze=())
+                             validation_split=0.1, patience=8, epochs=100, max_minutes=1.0, freeze=())
 
 
 def file_sha256(path: str | os.PathLike) -> str:
