@@ -145,6 +145,7 @@ class Accompanist:
         self.rehearsal_queue: list[tuple[int, int]] = []
         self.performer_style = (1, 90)       # the channel and velocity rehearsals assume: the last heard
         self._recording: Rehearsal | None = None
+        self._note_waiting: Callable[[], bool] | None = None  # while rehearsing: whether a note has come
         self._script: tuple | None = None    # (folds, draws) of a rehearsal being played
 
     def rest(self) -> int:
@@ -448,6 +449,8 @@ class Accompanist:
             self.logits, self.state = stepped[1], stepped[2]
         else:
             self._script = None  # (as in _draw: a safeguard)
+            if self._note_waiting is not None and self._note_waiting():
+                raise _Abandoned  # a rehearsal, and a note has come: it goes first
             self.logits, self.state = self.runtime.step(token, self.state if self.state is not None
                                                         else self.runtime.initial_state())
         if self._recording is not None:
@@ -505,9 +508,13 @@ class Accompanist:
             return None
         return self.rehearsed.get(_rehearsal_key(token))
 
-    def rehearse(self, busy: Callable[[], bool] | None = None) -> int:
+    def rehearse(self, busy: Callable[[], bool] | None = None,
+                 note_waiting: Callable[[], bool] | None = None) -> int:
         """Rehearse the answers to the performer's likeliest next notes, one per call of ``busy`` (which
-        returns True when a note waits, to stop there); call it while nothing is due. Returns how many
+        returns True when a note waits, to stop there); call it while nothing is due. ``note_waiting``
+        (cheap, no yield) is asked before every model step inside a rehearsal: when it says a note has
+        come, that rehearsal is dropped on the spot, so the note waits one model step at most, not a
+        whole chord's worth, and the rehearsal is done again at the next idle moment. Returns how many
         it rehearsed."""
         if self.logits is None or self.last_time is None or self._recording is not None:
             return 0
@@ -519,8 +526,12 @@ class Accompanist:
         while self.rehearsal_queue:
             if busy is not None and busy():
                 break
-            pitch, dt = self.rehearsal_queue.pop(0)
-            key, rehearsal = self._rehearse(pitch, dt)
+            pitch, dt = self.rehearsal_queue[0]
+            try:
+                key, rehearsal = self._rehearse(pitch, dt, note_waiting)
+            except _Abandoned:
+                break  # left at the head of the queue
+            self.rehearsal_queue.pop(0)
             if key is not None:
                 self.rehearsed[key] = rehearsal
                 done += 1
@@ -540,13 +551,20 @@ class Accompanist:
         kept = order[:int(np.searchsorted(np.cumsum(joint[order]), ANTICIPATED_MASS)) + 1]
         return [(low + int(i) // len(dt), int(i) % len(dt)) for i in kept]
 
-    def _rehearse(self, pitch: int, dt: int) -> tuple[tuple | None, Rehearsal]:
-        """heard_note on a copy of everything it changes, recording its folds and draws; nothing is sent."""
+    def _rehearse(self, pitch: int, dt: int, note_waiting: Callable[[], bool] | None = None
+                  ) -> tuple[tuple | None, Rehearsal]:
+        """heard_note on a copy of everything it changes, recording its folds and draws; nothing is sent.
+
+        Raises:
+            _Abandoned: ``note_waiting`` said a note had come before one of its model steps; everything
+                is as it was before the call.
+        """
         engine = self.engine
         saved = (self.logits, self.state, list(self.tokens), set(self.chord), self.last_time, set(self.heard),
                  dict(self.voices), self.plan, self.resting, self.performer_until, self.held, self.version,
                  self.output, engine.counters.notes_out, engine.rng.bit_generator.state)
         recording = self._recording = Rehearsal()
+        self._note_waiting = note_waiting
         self.output = _SILENT
         try:
             channel, velocity = self.performer_style
@@ -557,10 +575,14 @@ class Accompanist:
             (self.logits, self.state, self.tokens, self.chord, self.last_time, self.heard, self.voices, self.plan,
              self.resting, self.performer_until, self.held, self.version, self.output, engine.counters.notes_out,
              engine.rng.bit_generator.state) = saved
-            self._recording = None
+            self._recording = self._note_waiting = None
         if not recording.folds:
             return None, recording
         return _rehearsal_key(recording.folds[0][0]), recording
+
+
+class _Abandoned(Exception):
+    """A rehearsal stopped because a note has come (see :meth:`Accompanist.rehearse`)."""
 
 
 def _rehearsal_key(token: np.ndarray) -> tuple:

@@ -261,7 +261,7 @@ class Daemon:
                     # while nothing is due: bound the context a step at a time, then rehearse the answers
                     # to the performer's likeliest next notes
                     self.accompanist.tidy(self._accompaniment_busy)
-                    self.accompanist.rehearse(self._accompaniment_busy)
+                    self.accompanist.rehearse(self._accompaniment_busy, self._note_waiting)
                 phrase = self.engine.due()
                 if phrase is not None:
                     self._play(phrase)
@@ -276,6 +276,10 @@ class Daemon:
                         retry_prepare = True  # a note is about to leave: prepare after it
             except Exception:  # never let one bad event end the concert
                 log.exception("error while handling %r; carrying on", item)
+
+    def _note_waiting(self) -> bool:
+        """Whether a note (or any command) waits in the queue: asked between the model steps of a rehearsal."""
+        return len(self.queue) > 0
 
     def _accompaniment_busy(self) -> bool:
         """Whether a note waits in the queue or the accompaniment has one due within IDLE_WORK_CLEARANCE_S.

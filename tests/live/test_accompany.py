@@ -419,7 +419,7 @@ def test_the_context_is_what_priming_its_last_notes_gives_and_is_tidied_a_step_a
     assert checked >= 10
 
 
-def play_soprano_offline(generator, pitches, rehearse: bool, settings=None, change=None):
+def play_soprano_offline(generator, pitches, rehearse: bool, settings=None, change=None, note_waiting=None):
     """Legato quarter notes at 100 BPM on an injected clock, the daemon's idle work between events;
     returns ((notes started, notes ended), chords played from a rehearsal)."""
     clock = FakeClock()
@@ -430,7 +430,14 @@ def play_soprano_offline(generator, pitches, rehearse: bool, settings=None, chan
     def idle():
         accompanist.tidy()
         if rehearse:
-            accompanist.rehearse()
+            for _ in range(100):  # as the daemon's loop: again at the next idle moment until all are done
+                if note_waiting is not None:
+                    note_waiting.came = False
+                accompanist.rehearse(note_waiting=note_waiting)
+                if not accompanist.rehearsal_queue:
+                    break
+                assert note_waiting is not None and note_waiting.came  # it stopped only for a note
+            assert not accompanist.rehearsal_queue
 
     for i, pitch in enumerate(pitches):
         when = 100.0 + i * 0.6
@@ -457,6 +464,29 @@ def test_a_rehearsed_chord_is_exactly_the_chord_drawn_on_the_spot():
     rehearsed, used = play_soprano_offline(generator, melody, rehearse=True)
     assert none == 0 and used >= len(melody) // 2  # most notes were among the likeliest rehearsed
     assert rehearsed == drawn
+
+
+@pytest.mark.skipif("chorale" not in bundled_models(), reason="the chorale model is not bundled")
+def test_a_rehearsal_stops_at_the_model_step_where_a_note_comes_and_is_done_again_later():
+    generator = Generator.from_file("chorale")
+    melody = [67, 67, 69, 71, 72, 71, 69, 67, 66, 67, 69, 67, 64, 62, 64, 66, 67]
+    drawn, _ = play_soprano_offline(generator, melody, rehearse=False)
+
+    class ANoteAtEverySixthStep:  # a rehearsal takes at most 4 model steps: each one gets done in the end
+        asked = notes = asked_after_a_note = 0
+        came = False  # in this call of rehearse (the test's idle loop resets it)
+
+        def __call__(self) -> bool:
+            self.asked_after_a_note += self.came  # rehearsing should have stopped at the note
+            self.asked += 1
+            self.came = self.asked % 6 == 0
+            self.notes += self.came
+            return self.came
+
+    notes = ANoteAtEverySixthStep()
+    rehearsed, used = play_soprano_offline(generator, melody, rehearse=True, note_waiting=notes)
+    assert notes.notes >= 20 and notes.asked_after_a_note == 0  # many rehearsals were dropped half-way ...
+    assert used >= len(melody) // 2 and rehearsed == drawn  # ... and left nothing behind: the same music
 
 
 @pytest.mark.skipif("chorale" not in bundled_models(), reason="the chorale model is not bundled")
