@@ -36,8 +36,8 @@ from .corpus import load_corpus, read_midi_notes
 from .corpus import scan_midi_files as _scan
 from .encoding import Codec, tokens_to_array
 from .finetune import FINE_TUNE, fine_tune_config
-from .lr_schedules import choose_lr_schedule
 from .generation import Generator, PromptTooShortError, check_prompt_length
+from .lr_schedules import choose_lr_schedule
 from .runtime import make_runtime
 from .sampling import SamplingSettings
 from .windows import Windows, cut_windows

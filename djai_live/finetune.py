@@ -54,7 +54,7 @@ class FineTuneSettings:
 
     learning_rate: float      # the peak of the schedule
     batch_size: int
-    lr_schedule: str          # training.LR_SCHEDULES
+    lr_schedule: str          # lr_schedules.LR_SCHEDULES
     lr_patience: int | None   # plateau schedule: halve the rate after this many epochs without a better loss
     transpose: int            # random transposition, +- semitones
     validation_split: float   # share of files held out (at least one when there are two or more)

@@ -26,7 +26,7 @@ import numpy as np
 from .config import DjaiConfig
 from .corpus import NoUsableDataError, default_cache_dir, prepared_store
 from .distribute import fix_keras_multi_worker, is_chief, make_strategy, worker_scratch_dir
-from .lr_schedules import LR_SCHEDULES, choose_lr_schedule
+from .lr_schedules import choose_lr_schedule
 from .model import build_model, compile_model, save_model
 from .prepared import PreparedCorpus
 from .streaming import WindowStream
@@ -87,10 +87,10 @@ def train(files: Sequence[str] | None, config: DjaiConfig, output: str | Path, e
     minutes after the call, reading included, at the end of the batch that crosses it (the best model so far
     stays at ``output``); ``clock`` is the time source it uses, in seconds. ``freeze`` names layer-name prefixes
     whose weights stay fixed (see :data:`FREEZABLE`).
-    ``lr_schedule`` is one of :data:`LR_SCHEDULES`: "constant", "plateau" (halve the rate after ``lr_patience``
-    stalled epochs) or "cosine" (a short warm-up, then down to a fiftieth of the rate along a half cosine that
-    ends when the run does: at ``max_minutes`` or after ``epochs``, whichever comes first). None: "plateau" when
-    ``lr_patience`` is given, else "constant".
+    ``lr_schedule`` is one of :data:`~djai_live.lr_schedules.LR_SCHEDULES`: "constant", "plateau" (halve the
+    rate after ``lr_patience`` stalled epochs) or "cosine" (a short warm-up, then down to a fiftieth of the rate
+    along a half cosine that ends when the run does: at ``max_minutes`` or after ``epochs``, whichever comes
+    first). None: "plateau" when ``lr_patience`` is given, else "constant".
 
     Raises:
         NoUsableDataError: no file could be read, or the readable ones hold too few notes.
