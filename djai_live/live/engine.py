@@ -29,6 +29,10 @@ from .settings import LiveSettings
 MAX_HOLD_S = 30.0  # a note held longer than this is taken for a lost note-off when waiting for silence
 SEND_LEAD_S = 0.003  # a quantized answer starts at least this long after it is ready: time to send it
 KEY_MIN_NOTES = 8    # key auto waits for this many notes before trusting an estimate
+# Key auto weighs notes by how long they sound, but none by less than this: a pad or a host that sends note-on
+# and note-off together makes notes of a few microseconds, and whichever of them waited a few milliseconds
+# for the machine would otherwise outweigh the rest and decide the key.
+KEY_SHORTEST_NOTE_S = 0.1
 
 
 @dataclass
@@ -353,7 +357,7 @@ class Engine:
         if len(self.notes) < KEY_MIN_NOTES:
             return
         notes = list(self.notes)
-        durations = [n.duration if n.duration is not None else 0.25 for n in notes]
+        durations = [max(n.duration, KEY_SHORTEST_NOTE_S) if n.duration is not None else 0.25 for n in notes]
         scale, _ = estimate_key([n.pitch for n in notes], durations, [n.onset for n in notes])
         if scale.mask()[self.settings.pitch_min:self.settings.pitch_max + 1].any():
             self.key_estimate = scale

@@ -260,6 +260,20 @@ def test_key_auto_follows_the_performer_into_d_major(generator):
     assert {n.pitch % 12 for n in phrase.notes} <= {2, 4, 6, 7, 9, 11, 1}
 
 
+def test_key_auto_is_not_decided_by_a_few_milliseconds_of_jitter_on_instant_notes(generator):
+    # A pad or a host sending note-on and note-off together: every note lasts next to nothing, and one
+    # that happened to wait 20 ms for the machine must not weigh 20 times as much as the others.
+    engine, clock = clocked_engine(generator, key="auto", length=8)
+    d_major = [62, 64, 66, 67, 69, 71, 73, 74, 69, 66, 62]
+    for pitch in d_major:
+        engine.note_on(pitch, 90, 1)
+        clock.now += 0.02 if pitch == 71 else 0.0001
+        engine.note_off(pitch, 1)
+        clock.now += 0.1
+    engine.generate()
+    assert engine.sounding_scale().describe() == "D major"
+
+
 def test_a_prepared_answer_is_exactly_the_answer_drawn_on_request(generator):
     answers = []
     for prepare in (False, True):
