@@ -103,8 +103,8 @@ class ModelManager:
 
         A manager made by :meth:`load` fine-tunes its model: the batch size, ``epochs``, ``validation_split``,
         ``learning_rate``, ``max_minutes`` and the ``train`` settings ``transpose``, ``lr_schedule``,
-        ``lr_patience``, ``patience`` and ``freeze`` default to :data:`~djai_live.finetune.FINE_TUNE`, and the config records
-        the base (``fine_tuned_from``). Otherwise the defaults are the original's (5 epochs, 10% held out,
+        ``lr_patience``, ``patience`` and ``freeze`` default to :data:`~djai_live.finetune.FINE_TUNE`, and the
+        config records the base (``fine_tuned_from``). Otherwise the defaults are the original's (5 epochs, 10% held out,
         the manager's learning rate, no time limit). Other keyword arguments go to
         :func:`djai_live.training.train`.
         """
@@ -114,7 +114,7 @@ class ModelManager:
             config = config.replace(fine_tuned_from=fine_tune_config(self._source).fine_tuned_from)
             kwargs["lr_schedule"] = choose_lr_schedule(kwargs.get("lr_schedule"), kwargs.get("lr_patience"),
                                                        FINE_TUNE.lr_schedule)
-            for name in ("transpose", "lr_schedule", "lr_patience", "patience", "freeze"):
+            for name in ("transpose", "lr_patience", "patience", "freeze"):
                 kwargs.setdefault(name, getattr(FINE_TUNE, name))
         defaults = FINE_TUNE if fine_tuning else None
         epochs = epochs if epochs is not None else (defaults.epochs if defaults else 5)

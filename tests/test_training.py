@@ -194,7 +194,7 @@ def test_cosine_schedule_warms_up_then_decays_to_the_floor_at_the_last_batch():
 
     peak, steps = 0.01, 50
     rates = rates_of(CosineToEnd(peak, steps_per_epoch=steps, epochs=1), steps + 1)
-    assert rates[0] == pytest.approx(0.1 * peak * 1.0, rel=1e-5)  # warm-up starts at a tenth
+    assert rates[0] == pytest.approx(0.1 * peak, rel=1e-5)  # warm-up starts at a tenth
     assert all(a < b for a, b in zip(rates[:WARMUP_STEPS - 1], rates[1:WARMUP_STEPS]))
     assert max(rates) <= peak * (1 + 1e-6)
     assert all(a > b for a, b in zip(rates[WARMUP_STEPS:steps], rates[WARMUP_STEPS + 1:steps + 1]))
@@ -230,10 +230,10 @@ def test_cosine_schedule_resumes_where_the_epochs_left_it():
 
 
 def test_training_state_is_built_before_fit_so_the_step_is_traced_once():
-    from djai_live.model import build_model, compile_model
-    from djai_live.training import build_training_state
     from djai_live.encoding import FEATURES
+    from djai_live.model import build_model, compile_model
     from djai_live.streaming import WindowStream
+    from djai_live.training import build_training_state
 
     config = DjaiConfig(model_type="gru", n_layers=1, n_units=8, sequence_length_i=8, batch_size=4)
     model = build_model(config)

@@ -289,7 +289,7 @@ class Daemon:
         off every ordinary process woken on its core, the host receiving the notes just sent above all
         (measured in scripts/bench_accompany.py: the first harmonizing note waited ~20 ms at the receiver)."""
         time.sleep(IDLE_YIELD_S)
-        if len(self.queue):
+        if self._note_waiting():
             return True
         deadline = self.accompanist.next_deadline()
         return deadline is not None and deadline - time.monotonic() < IDLE_WORK_CLEARANCE_S
