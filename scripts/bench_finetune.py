@@ -60,6 +60,14 @@ def split_by_mass(palestrina: Path) -> tuple[list[Path], list[Path]]:
     return pool, held_out
 
 
+def sample_pieces(corpus: Path, training: int, evaluation: int, seed: int) -> tuple[list[Path], list[Path]]:
+    """(training pieces, held-out movements scored), drawn with ``seed`` from :func:`split_by_mass`."""
+    pool, held_out = split_by_mass(corpus / "palestrina")
+    rng = random.Random(seed)
+    chosen = rng.sample(pool, training)
+    return chosen, sorted(rng.sample(held_out, min(evaluation, len(held_out))))
+
+
 def link_folder(files: list[Path], folder: Path) -> Path:
     folder.mkdir(parents=True)
     for path in files:
@@ -105,6 +113,8 @@ def main() -> int:
     parser.add_argument("--no-scratch", action="store_true", help="skip the from-scratch runs")
     parser.add_argument("--variant", action="append", default=[], metavar="FLAGS",
                         help="also fine-tune on the first size with these extra flags (repeatable)")
+    parser.add_argument("--keep-models", type=Path, metavar="DIR",
+                        help="copy the trained models to DIR (for scripts/finetune_checks.py)")
     args = parser.parse_args()
 
     from djai_live.tensorflow_import import import_tensorflow_quietly
@@ -113,10 +123,8 @@ def main() -> int:
     import logging
 
     logging.getLogger("tensorflow").setLevel(logging.ERROR)  # evaluate's retracing notices, not results
-    pool, held_out = split_by_mass(args.corpus / "palestrina")
-    rng = random.Random(args.seed)
-    chosen = rng.sample(pool, max(int(s) for s in args.sizes.split(",")))
-    evaluation = sorted(rng.sample(held_out, min(args.eval_files, len(held_out))))
+    chosen, evaluation = sample_pieces(args.corpus, max(int(s) for s in args.sizes.split(",")), args.eval_files,
+                                       args.seed)
     listing = Path(__file__).resolve().parent.parent / "djai_live" / "data" / "default_model.test_files.txt"
     old_files = [args.corpus / line.strip() for line in listing.read_text().splitlines() if line.strip()]
     old_sample = sorted(random.Random(args.seed).sample(old_files, min(args.old_style_files, len(old_files))))
@@ -153,6 +161,11 @@ def main() -> int:
                                                work / "cache")
                 print(f"{size} pieces, from scratch: {scratch_wall:.1f} s: {said}")
                 rows.append((f"from scratch on {size}", size, score(str(scratch), evaluation), scratch_wall, ""))
+        if args.keep_models:
+            args.keep_models.mkdir(parents=True, exist_ok=True)
+            for model in work.glob("*.keras"):
+                shutil.copy2(model, args.keep_models / model.name)
+            print(f"models kept in {args.keep_models}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
