@@ -104,8 +104,8 @@ class ModelManager:
         A manager made by :meth:`load` fine-tunes its model: the batch size, ``epochs``, ``validation_split``,
         ``learning_rate``, ``max_minutes`` and the ``train`` settings ``transpose``, ``lr_schedule``,
         ``lr_patience``, ``patience`` and ``freeze`` default to :data:`~djai_live.finetune.FINE_TUNE`, and the
-        config records the base (``fine_tuned_from``). Otherwise the defaults are the original's (5 epochs, 10% held out,
-        the manager's learning rate, no time limit). Other keyword arguments go to
+        config records the base (``fine_tuned_from``). Otherwise the defaults are the original's (5 epochs, 10%
+        held out, the manager's learning rate, no time limit). Other keyword arguments go to
         :func:`djai_live.training.train`.
         """
         fine_tuning = self._source is not None

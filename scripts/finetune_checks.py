@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
-"""Three checks on a finished fine-tune of the default model, on bench_finetune.py's held-out movements.
+"""Three checks on a finished fine-tune, on bench_finetune.py's held-out movements.
 
 Each asks whether something done *after* training lowers the held-out pitch NLL:
 
 - mixing the fine-tune's weights with its base's (WiSE-FT: ``alpha * tuned + (1 - alpha) * base``; 1 is the
   fine-tune, above 1 goes further from the base);
 - dividing the pitch logits by a calibration temperature (below 1 sharper, above 1 flatter);
-- averaging over more transpositions than the model file says (``average_transpositions``), the default model
+- averaging over more transpositions than the model file says (``average_transpositions``), the base model
   beside it, since both gain from more views.
 
 Make the model with the bench, on its 20 pieces, then check it:
@@ -26,7 +26,7 @@ from bench_finetune import sample_pieces  # noqa: E402
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("model", type=Path, help="a model fine-tuned from the default model")
+    parser.add_argument("model", type=Path, help="a fine-tuned model (its base is the one its file records)")
     parser.add_argument("--corpus", type=Path, default=Path("../shared/corpus"))
     parser.add_argument("--eval-files", type=int, default=10, help="as bench_finetune.py")
     parser.add_argument("--sizes", default="20,5", help="as bench_finetune.py (it draws the held-out sample after "
@@ -43,14 +43,15 @@ def main() -> int:
     from djai_live.corpus import load_corpus
     from djai_live.evaluation import evaluate_model
     from djai_live.model import load_model
+    from djai_live.model_files import resolve_model_path
 
     _, evaluation = sample_pieces(args.corpus, max(int(s) for s in args.sizes.split(",")), args.eval_files,
                                   args.seed)
     corpus = load_corpus([str(p) for p in evaluation], cache_dir=None)
     tuned, config = load_model(args.model)
-    base, base_config = load_model("default")
     if config.fine_tuned_from is None:
         sys.exit(f"{args.model} was trained from scratch: these checks compare a fine-tune with its base")
+    base, base_config = load_model(resolve_model_path(config.fine_tuned_from["model"]))
 
     def nll(model, model_config) -> str:
         result = evaluate_model(model, model_config, corpus).as_dict()
@@ -70,8 +71,9 @@ def main() -> int:
         print(f"pitch logits / {temperature:g}: {nll(tuned, config)}")
     head.set_weights([kernel, bias])
     for spread in (int(s) for s in args.spreads.split(",")):
-        print(f"averaged over -{spread}..+{spread}: fine-tune {nll(tuned, config.replace(average_transpositions=spread))}"
-              f"; default model {nll(base, base_config.replace(average_transpositions=spread))}")
+        print(f"averaged over -{spread}..+{spread}: "
+              f"fine-tune {nll(tuned, config.replace(average_transpositions=spread))}; "
+              f"base {nll(base, base_config.replace(average_transpositions=spread))}")
     return 0
 
 
