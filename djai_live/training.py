@@ -196,7 +196,10 @@ def train(files: Sequence[str] | None, config: DjaiConfig, output: str | Path, e
     if not interrupted:
         shutil.rmtree(backup, ignore_errors=True)
     if plot and chief and curve_csv.exists():
-        plot_training_curve(curve_csv, output.with_name(output.stem + ".training.png"))
+        try:
+            plot_training_curve(curve_csv, output.with_name(output.stem + ".training.png"))
+        except (OSError, ValueError) as error:  # the model is on disk: a curve that cannot be drawn is no failure
+            log.warning("could not plot the training curve from %s: %s", curve_csv, error)
     return TrainResult(model=model, config=config, path=output, history=history,
                        epochs_run=saver.epochs_seen, interrupted=interrupted,
                        out_of_time=bool(limit and limit.reached))
@@ -420,10 +423,19 @@ def freeze_layers(model: keras.Model, groups: Sequence[str]) -> None:
                 layer.trainable = False
 
 
+def logged_value(text: str | None) -> float:
+    """A number from Keras' CSV log, NaN where there is none: CSVLogger writes "NA" for a column an epoch did
+    not log (every val_ column of a run without validation, which it adds all the same)."""
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return math.nan
+
+
 def best_logged(csv_path: Path, monitor: str) -> float:
     """The best (lowest) value of ``monitor`` in Keras' CSV log, or infinity."""
     with open(csv_path, newline="") as handle:
-        values = [float(row[monitor]) for row in csv.DictReader(handle) if row.get(monitor)]
+        values = [logged_value(row.get(monitor)) for row in csv.DictReader(handle)]
     finite = [v for v in values if np.isfinite(v)]
     return min(finite) if finite else np.inf
 
@@ -439,15 +451,15 @@ def plot_training_curve(csv_path: Path, png_path: Path) -> Path:
         rows = list(csv.DictReader(handle))
     epochs = [int(row["epoch"]) + 1 for row in rows]
     figure, (loss_axis, accuracy_axis) = plt.subplots(1, 2, figsize=(10, 4))
-    for key, label in (("loss", "training"), ("val_loss", "validation")):
-        if rows and key in rows[0]:
-            loss_axis.plot(epochs, [float(row[key]) for row in rows], marker=".", label=label)
-    for key, label in (("pitch_accuracy", "training"), ("val_pitch_accuracy", "validation")):
-        if rows and key in rows[0]:
-            accuracy_axis.plot(epochs, [float(row[key]) for row in rows], marker=".", label=label)
+    for axis, curves in ((loss_axis, (("loss", "training"), ("val_loss", "validation"))),
+                         (accuracy_axis, (("pitch_accuracy", "training"), ("val_pitch_accuracy", "validation")))):
+        for key, label in curves:
+            values = [logged_value(row.get(key)) for row in rows]
+            if any(np.isfinite(values)):  # a run without validation logs its val_ columns as "NA"
+                axis.plot(epochs, values, marker=".", label=label)
     halved = False
     if rows and "learning_rate" in rows[0]:  # the plateau schedule: mark the epochs that ran at half the rate
-        rates = [float(row["learning_rate"]) for row in rows]
+        rates = [logged_value(row["learning_rate"]) for row in rows]
         for epoch, before, after in zip(epochs[1:], rates, rates[1:]):
             if math.isclose(after, before * LR_REDUCTION_FACTOR, rel_tol=1e-4):
                 halved = True

@@ -176,6 +176,20 @@ def test_max_minutes_on_the_command_line(pattern_dir, tmp_path, capsys):
     assert "stopped at the time limit (--max-minutes 0.0001)" in said and "(1 epochs)" in said
 
 
+def test_a_fine_tune_on_one_file_says_it_holds_none_out_and_finishes(tiny_model, new_style_dir, tmp_path,
+                                                                      capsys, caplog):
+    folder = tmp_path / "one"
+    folder.mkdir()
+    (folder / "only.mid").write_bytes((new_style_dir / "high_0.mid").read_bytes())
+    output = tmp_path / "mine.keras"
+    code = main(["train", str(folder), "-o", str(output), "--from", str(tiny_model), "--epochs", "2",
+                 "--max-minutes", "5", "--no-cache"])
+    said = capsys.readouterr().out + caplog.text
+    assert code == 0 and output.exists()
+    assert "1 readable file: too few to hold one out for validation" in said
+    assert (tmp_path / "mine.training.png").exists()  # drawn from a log whose val_ columns are all "NA"
+
+
 def test_freeze_rnn_keeps_the_recurrent_weights_and_trains_the_rest(tiny_model, new_style_dir, tmp_path):
     base, _ = load_model(tiny_model)
     config = fine_tune_config(tiny_model, learning_rate=0.01)

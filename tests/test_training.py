@@ -8,7 +8,7 @@ from djai_live.corpus import load_corpus, scan_midi_files
 from djai_live.evaluation import evaluate_model
 from djai_live.model import load_model
 from djai_live.training import (LR_MIN_DELTA, LR_REDUCTION_FACTOR, MIN_LEARNING_RATE, NoUsableDataError,
-                                is_validation_file, train)
+                                best_logged, is_validation_file, train)
 from djai_live.windows import cut_windows, window_count
 from tests.conftest import write_bad_midi_files
 
@@ -46,6 +46,21 @@ def test_a_tiny_model_learns_a_repeating_pattern(tiny_model, pattern_dir):
     assert scores["dt_accuracy"] > 0.9
     assert tiny_model.with_name("tiny.training.png").stat().st_size > 1000
     assert not tiny_model.with_name("tiny.keras.checkpoint").exists()
+
+
+def test_a_run_without_validation_ends_with_its_curve_drawn(tmp_path, pattern_dir):
+    # Keras' CSVLogger adds val_ columns filled with "NA" when nothing is validated: reading them as numbers
+    # once made such a run (--validation-split 0, or a single file) fail after writing its model.
+    config = DjaiConfig(n_layers=1, n_units=8, sequence_length_i=16, batch_size=4, dropout=0.0)
+    output = tmp_path / "m.keras"
+    result = train(scan_midi_files(pattern_dir), config, output, epochs=2, validation_split=0.0, cache_dir=None,
+                   verbose=0)
+    assert result.epochs_run == 2 and output.exists()
+    log = (tmp_path / "m.training.csv").read_text().splitlines()
+    assert "val_loss" in log[0] and log[1].endswith("NA")  # what Keras writes, which the curve must take
+    assert (tmp_path / "m.training.png").stat().st_size > 1000
+    assert best_logged(tmp_path / "m.training.csv", "val_loss") == np.inf
+    assert best_logged(tmp_path / "m.training.csv", "loss") == min(result.history.history["loss"])
 
 
 def test_nothing_usable_stops_training_with_a_clear_error(tmp_path):
