@@ -232,6 +232,8 @@ def main() -> int:
                         help="a daemon note this soon after a performer's note sounds with it")
     parser.add_argument("--grid-ms", type=float, default=10.0, help="tolerance of 'on the 1/8 grid'")
     parser.add_argument("--offline", action="store_true", help="the policy alone, on a simulated clock")
+    parser.add_argument("--latencies", type=Path, default=None,
+                        help="also write every latency (ms, one per line) to this file, to pool several runs")
     parser.add_argument("serve_args", nargs="*", help="more flags for serve (after --)")
     args = parser.parse_args()
 
@@ -288,7 +290,6 @@ def main() -> int:
                 first = [t for t, _ in ons if on <= t < min(following, on + args.with_ms / 1000.0)]
                 if first:
                     latencies.append((first[0] - on) * 1000.0)
-                    open("/tmp/probe/bench.txt","a").write(f"{on:.6f} {first[0]:.6f}\n")
                 elif any(on - args.with_ms / 1000.0 <= t < on for t, _ in ons):
                     ahead += 1  # a planned note on the same beat sounded just before it
             for t, pitch in ons:
@@ -313,6 +314,8 @@ def main() -> int:
     grid_share = float(np.mean([g for g, _ in on_grid])) if on_grid else float("nan")
     planned = [g for g, joined in on_grid if not joined]
     lat = np.asarray(latencies)
+    if args.latencies is not None:
+        np.savetxt(args.latencies, lat, fmt="%.4f")
     print(f"{len(pieces)} held-out chorales, {heard} soprano notes at {args.bpm:g} BPM, serve {' '.join(serve_args)}")
     if len(lat):
         print(f"latency, performer's note -> first daemon note with it (receiver): p50 {np.percentile(lat, 50):.3f} ms"
