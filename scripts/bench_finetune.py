@@ -60,6 +60,11 @@ def split_by_mass(palestrina: Path) -> tuple[list[Path], list[Path]]:
     return pool, held_out
 
 
+def size_list(text: str) -> list[int]:
+    """``--sizes``: training set sizes, comma separated (the largest decides how many pieces are drawn)."""
+    return [int(size) for size in text.split(",")]
+
+
 def sample_pieces(corpus: Path, training: int, evaluation: int, seed: int) -> tuple[list[Path], list[Path]]:
     """(training pieces, held-out movements scored), drawn with ``seed`` from :func:`split_by_mass`."""
     pool, held_out = split_by_mass(corpus / "palestrina")
@@ -104,7 +109,7 @@ def score(model_path: str, files: list[Path]) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--corpus", type=Path, default=Path("../shared/corpus"))
-    parser.add_argument("--sizes", default="20,5", help="training set sizes, comma separated")
+    parser.add_argument("--sizes", type=size_list, default="20,5", help="training set sizes, comma separated")
     parser.add_argument("--eval-files", type=int, default=10, help="held-out movements scored (a fixed sample)")
     parser.add_argument("--old-style-files", type=int, default=8,
                         help="files of the default model's test list scored for the old style")
@@ -123,8 +128,7 @@ def main() -> int:
     import logging
 
     logging.getLogger("tensorflow").setLevel(logging.ERROR)  # evaluate's retracing notices, not results
-    chosen, evaluation = sample_pieces(args.corpus, max(int(s) for s in args.sizes.split(",")), args.eval_files,
-                                       args.seed)
+    chosen, evaluation = sample_pieces(args.corpus, max(args.sizes), args.eval_files, args.seed)
     listing = Path(__file__).resolve().parent.parent / "djai_live" / "data" / "default_model.test_files.txt"
     old_files = [args.corpus / line.strip() for line in listing.read_text().splitlines() if line.strip()]
     old_sample = sorted(random.Random(args.seed).sample(old_files, min(args.old_style_files, len(old_files))))
@@ -140,7 +144,7 @@ def main() -> int:
         print(f"default model scored in {time.perf_counter() - started:.0f} s")
         rows.append(("default model, as is", "-", base, None, ""))
         base_old = score("default", old_sample)
-        for size in (int(s) for s in args.sizes.split(",")):
+        for size in args.sizes:
             folder = link_folder(chosen[:size], work / f"pieces_{size}")
             tuned = work / f"finetuned_{size}.keras"
             wall, said = run_train(folder, tuned, ["--from", "default", *shlex.split(args.finetune_flags)],
@@ -148,7 +152,7 @@ def main() -> int:
             print(f"{size} pieces, fine-tune: {wall:.1f} s: {said}")
             rows.append((f"fine-tuned on {size}", size, score(str(tuned), evaluation), wall, ""))
             rows[-1] = rows[-1][:4] + (score(str(tuned), old_sample),)
-            if size == int(args.sizes.split(",")[0]):
+            if size == args.sizes[0]:
                 for number, flags in enumerate(args.variant):
                     variant = work / f"variant_{number}.keras"
                     variant_wall, said = run_train(folder, variant, ["--from", "default", *shlex.split(flags)],
@@ -180,7 +184,7 @@ def main() -> int:
         old_text = f" {old['pitch_accuracy']:>13.3f} {old['pitch_nll']:>8.3f}" if old else ""
         print(f"{label:<24} {views:>5} {result['pitch_accuracy']:>12.3f} {result['pitch_nll']:>10.3f}"
               f" {delta:>+10.3f} {wall if wall is not None else float('nan'):>7.1f}{old_text}")
-    for size in (int(s) for s in args.sizes.split(",")):
+    for size in args.sizes:
         tuned = next(r for r in rows if r[0] == f"fine-tuned on {size}")
         scratch = next((r for r in rows if r[0] == f"from scratch on {size}"), None)
         text = f"{size} pieces: fine-tune {tuned[2]['pitch_nll'] - base['pitch_nll']:+.3f} nats vs the default model"

@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_finetune import sample_pieces  # noqa: E402
+from bench_finetune import sample_pieces, size_list  # noqa: E402
 
 
 def main() -> int:
@@ -29,8 +29,8 @@ def main() -> int:
     parser.add_argument("model", type=Path, help="a fine-tuned model (its base is the one its file records)")
     parser.add_argument("--corpus", type=Path, default=Path("../shared/corpus"))
     parser.add_argument("--eval-files", type=int, default=10, help="as bench_finetune.py")
-    parser.add_argument("--sizes", default="20,5", help="as bench_finetune.py (it draws the held-out sample after "
-                                                        "the training pieces)")
+    parser.add_argument("--sizes", type=size_list, default="20,5",
+                        help="as bench_finetune.py (it draws the held-out sample after the training pieces)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--alphas", default="0.8,0.9,1,1.1,1.25")
     parser.add_argument("--temperatures", default="0.9,1,1.1,1.2")
@@ -45,8 +45,7 @@ def main() -> int:
     from djai_live.model import load_model
     from djai_live.model_files import resolve_model_path
 
-    _, evaluation = sample_pieces(args.corpus, max(int(s) for s in args.sizes.split(",")), args.eval_files,
-                                  args.seed)
+    _, evaluation = sample_pieces(args.corpus, max(args.sizes), args.eval_files, args.seed)
     corpus = load_corpus([str(p) for p in evaluation], cache_dir=None)
     tuned, config = load_model(args.model)
     if config.fine_tuned_from is None:
