@@ -53,9 +53,20 @@ def resolve_model_path(model: str | os.PathLike | None) -> Path:
     return Path(model)
 
 
+def _bundled_hint(path: Path) -> str:
+    """For a missing file named like a bundled model ('chorael'): the bundled names, the nearest first."""
+    if path.parent != Path(".") or path.suffix:
+        return ""
+    import difflib
+
+    names = bundled_models()
+    close = difflib.get_close_matches(path.name, names, 1, 0.5)
+    return (f" (did you mean {close[0]!r}? " if close else " (") + f"bundled models: {', '.join(names)})"
+
+
 def _read_entry(path: Path, entry: str) -> bytes:
     if not path.is_file():
-        raise ModelFileError(f"{path}: no such model file")
+        raise ModelFileError(f"{path}: no such model file{_bundled_hint(path)}")
     try:
         with zipfile.ZipFile(path) as archive:
             return archive.read(entry)

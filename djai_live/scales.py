@@ -102,6 +102,13 @@ class Scale:
         """128 booleans: the MIDI pitches in the scale."""
         return np.isin(np.arange(128) % 12, sorted(self.pitch_classes))
 
+    def atoms(self) -> list:
+        """The scale as separate atoms for a host's router (Pd's [route], Max's [route]): root and name
+        (``D``, ``major``), or ``custom`` and its pitch classes."""
+        if self.name == "custom":
+            return ["custom", *sorted(self.pitch_classes)]
+        return [NOTE_NAMES[self.root], self.name]
+
     def describe(self) -> str:
         if self.name == "custom":
             return "custom " + " ".join(str(pc) for pc in sorted(self.pitch_classes))

@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 from pythonosc.osc_packet import OscPacket  # noqa: E402
 from pythonosc.udp_client import SimpleUDPClient  # noqa: E402
 
-from tests.live.conftest import free_udp_port, running_daemon  # noqa: E402
+from tests.support.osc import free_udp_port, running_daemon  # noqa: E402
 
 CONSONANT = {0, 3, 4, 5, 7, 8, 9}
 SILENCE_TIMEOUT_S = 8.0

@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 from pythonosc.osc_packet import OscPacket  # noqa: E402
 from pythonosc.udp_client import SimpleUDPClient  # noqa: E402
 
-from tests.live.conftest import free_udp_port, sounding_at_host  # noqa: E402
+from tests.support.osc import free_udp_port, sounding_at_host  # noqa: E402
 from tests.live.jack_devices import Device, JackServerProcess, Synth, sounding_after  # noqa: E402
 from tests.live.model_variants import write_register_model  # noqa: E402
 

@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from pythonosc.osc_packet import OscPacket  # noqa: E402
 from pythonosc.udp_client import SimpleUDPClient  # noqa: E402
 
-from tests.live.conftest import free_udp_port, running_daemon  # noqa: E402
+from tests.support.osc import free_udp_port, running_daemon  # noqa: E402
 
 
 def percentiles(values_ms: list[float]) -> str:

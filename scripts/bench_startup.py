@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 from pythonosc.osc_packet import OscPacket  # noqa: E402
 from pythonosc.udp_client import SimpleUDPClient  # noqa: E402
 
-from tests.live.conftest import free_udp_port  # noqa: E402
+from tests.support.osc import free_udp_port  # noqa: E402
 
 WITH_TENSORFLOW = "import sys, tensorflow; from djai_live.cli import main; sys.exit(main(sys.argv[1:]))"
 

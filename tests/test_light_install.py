@@ -6,7 +6,7 @@ import signal
 import subprocess
 import sys
 
-from tests.live.conftest import OscPeer, free_udp_port
+from tests.support.osc import OscPeer, free_udp_port
 from tests.live.test_daemon import play_phrase
 
 BLOCK_TRAINING_STACK = """

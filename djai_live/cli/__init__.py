@@ -22,15 +22,24 @@ log = logging.getLogger("djai_live")
 COMMAND_MODULES = (prepare, train, generate, evaluate, serve, ports, patches)
 
 
+class ArgumentParser(argparse.ArgumentParser):
+    """A bad flag or value is the short usage line and one error line, not the whole usage block of a
+    command with forty flags."""
+
+    def error(self, message: str):
+        self.exit(2, f"usage: {self.prog} [flags] ... (`{self.prog} --help` lists them)\n"
+                     f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .. import __version__
 
-    parser = argparse.ArgumentParser(prog="djai-live", description="A real-time neural co-improviser.")
+    parser = ArgumentParser(prog="djai-live", description="A real-time neural co-improviser.")
     parser.add_argument("--version", action="version", version=f"djai-live {__version__}")
     add_verbosity_flags(parser, top_level=True)
     verbosity = argparse.ArgumentParser(add_help=False)
     add_verbosity_flags(verbosity, top_level=False)
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=ArgumentParser)
     for module in COMMAND_MODULES:
         module.add_parser(commands, [verbosity])
     return parser
@@ -52,12 +61,15 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
-    try:
-        argv, instrument_tables = expand_config_file(argv, parser)
-    except CommandError as error:
-        print(f"djai-live serve: error: {error}", file=sys.stderr)
-        return 1
     args = parser.parse_args(argv)
+    instrument_tables = None
+    if getattr(args, "config", None) is not None:
+        try:
+            argv, instrument_tables = expand_config_file(argv, parser, args.config)
+        except CommandError as error:
+            print(f"djai-live serve: error: {error}", file=sys.stderr)
+            return 1
+        args = parser.parse_args(argv)
     args.instrument_tables = instrument_tables
     configure_logging(args.verbose, args.quiet)
     expected = _expected_errors()

@@ -2,24 +2,24 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 from pathlib import Path
 
 from .options import CommandError
 
 
-def expand_config_file(argv: list[str], parser: argparse.ArgumentParser) -> tuple[list[str], list | None]:
+def expand_config_file(argv: list[str], parser: argparse.ArgumentParser, config: Path | None
+                       ) -> tuple[list[str], list | None]:
     """The file's [serve] table as flags placed before the command line's own (so those win), and its
-    [[instrument]] tables.
+    [[instrument]] tables. ``config`` is the file argparse read from the command line in whatever
+    spelling it accepts (``--config FILE``, ``--config=FILE``, an abbreviation); None: no file.
 
     Raises:
-        CommandError: the file is missing, not TOML, or names an unknown flag.
+        CommandError: the file is missing, not TOML, or names an unknown table or flag.
     """
-    if "serve" not in argv or "--config" not in argv:
+    if config is None:
         return argv, None
-    position = argv.index("--config")
-    if position + 1 >= len(argv):
-        return argv, None  # argparse reports the missing value
-    path = Path(argv[position + 1])
+    path = Path(config)
     try:
         import tomllib
     except ImportError:  # Python 3.10
@@ -40,7 +40,9 @@ def expand_config_file(argv: list[str], parser: argparse.ArgumentParser) -> tupl
     for key, value in data.get("serve", {}).items():
         action = known.get(key)
         if action is None or key in ("config", "help"):
-            raise CommandError(f"{path}: [serve] has no flag {key!r}; see `djai-live serve --help`")
+            close = difflib.get_close_matches(key, [name for name in known if name not in ("config", "help")], 1)
+            hint = f" (did you mean {close[0]!r}?)" if close else "; see `djai-live serve --help`"
+            raise CommandError(f"{path}: [serve] has no flag {key!r}{hint}")
         flag = action.option_strings[-1]
         if action.nargs == 0:
             if value is True:

@@ -33,33 +33,41 @@ def add_parser(commands, parents: list[argparse.ArgumentParser]) -> None:
     patches = commands.add_parser("patches", parents=parents, formatter_class=HelpFormatter,
                                   help="show where the Max package and Pd abstractions are, or copy them",
                                   description="Without options, print where the Max package and the Pd "
-                                  "abstractions are installed. --copy-to puts a copy of each in a folder: give "
-                                  "Max's Packages folder (e.g. ~/Documents/Max\\ 9/Packages) or a folder on "
-                                  "Pd's path.")
+                                  "abstractions are installed. --copy-to puts a copy of the Max package in Max's "
+                                  "Packages folder (e.g. ~/Documents/Max\\ 9/Packages); --pd-to puts a copy of the "
+                                  "Pd abstractions in a folder of Pd's (e.g. ~/Documents/Pd/externals). A folder "
+                                  "that does not exist yet is made.")
     patches.add_argument("--copy-to", type=Path, default=None, metavar="FOLDER",
-                         help="copy the Max package (as djai_live/) and the Pd abstractions (as djai_live_pd/) "
-                         "into FOLDER, replacing earlier copies")
+                         help="copy the Max package into FOLDER (as djai_live/), replacing an earlier copy")
+    patches.add_argument("--pd-to", type=Path, default=None, metavar="FOLDER",
+                         help="copy the Pd abstractions into FOLDER (as djai_live_pd/), replacing an earlier copy")
     patches.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     root = patches_root()
     max_package, pd_folder = root / MAX_PACKAGE, root / PD_FOLDER
-    if args.copy_to is None:
+    if args.copy_to is None and args.pd_to is None:
         print(f"Max package:      {max_package}\n    copy it into Max's Packages folder (Documents/Max 9/Packages), "
-              f"restart Max, then Extras > djai_live\nPd abstractions:  {pd_folder}\n    add it to Pd's path "
-              f"(File > Preferences > Path), then [djai_live 9000 9001]")
+              f"restart Max, then Extras > djai_live\n    (djai-live patches --copy-to ~/Documents/Max\\ 9/Packages)\n"
+              f"Pd abstractions:  {pd_folder}\n    add it to Pd's path (File > Preferences > Path), then "
+              f"[djai_live 9000 9001]\n    (or copy it: djai-live patches --pd-to ~/Documents/Pd/externals)")
         return 0
-    target = args.copy_to.expanduser()
-    if not target.is_dir():
-        raise CommandError(f"--copy-to {target}: no such folder")
-    for source, name in ((max_package, MAX_PACKAGE), (pd_folder, "djai_live_pd")):
-        destination = target / name
-        try:
-            if destination.exists():
-                shutil.rmtree(destination)
-            shutil.copytree(source, destination)
-        except OSError as error:
-            raise CommandError(f"cannot copy {source} to {destination}: {error.strerror or error}") from None
-        print(f"copied {destination}")
+    for target, source, name in ((args.copy_to, max_package, MAX_PACKAGE), (args.pd_to, pd_folder, "djai_live_pd")):
+        if target is not None:
+            _copy(source, target.expanduser(), name)
     return 0
+
+
+def _copy(source: Path, target: Path, name: str) -> None:
+    destination = target / name
+    try:
+        if not target.is_dir():
+            target.mkdir(parents=True)
+            print(f"made {target}")
+        if destination.exists():
+            shutil.rmtree(destination)
+        shutil.copytree(source, destination)
+    except OSError as error:
+        raise CommandError(f"cannot copy {source} to {destination}: {error.strerror or error}") from None
+    print(f"copied {destination}")

@@ -14,10 +14,20 @@ def add_parser(commands, parents: list[argparse.ArgumentParser]) -> None:
     ports.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    from ..live.midi import list_ports
+SENDING = "Ports that send MIDI (djai-live can listen to them: --midi-in NAME):"
+RECEIVING = "Ports that receive MIDI (djai-live can play into them: --midi-out NAME):"
 
-    inputs, outputs = list_ports(args.midi_api)
-    print("MIDI inputs:" + ("".join(f"\n  {name}" for name in inputs) or " none"))
-    print("MIDI outputs:" + ("".join(f"\n  {name}" for name in outputs) or " none"))
+
+def run(args: argparse.Namespace) -> int:
+    from ..live.midi import CLIENT_NAME, list_ports
+
+    sending, receiving = list_ports(args.midi_api)
+
+    def listed(names: list[str]) -> str:
+        lines = "".join(f"\n  {name}" + ("   (a running djai-live's own)" if name.startswith(f"{CLIENT_NAME}:")
+                                        else "") for name in names)
+        return lines or " none"
+
+    print(SENDING + listed(sending))
+    print(RECEIVING + listed(receiving))
     return 0

@@ -31,6 +31,8 @@ STEADY_OFFSET = 0.15       # ticks off the fit by a constant offset differ by le
 MAX_LOST = 4               # at most this many ticks lost in a row are counted back; more is a tempo change
 MERGE_CHECK_TICKS = 24     # a tempo change is checked against the old fit once this many new ticks are in
 SAME_TEMPO = 0.01          # tempi within 1%: the same
+START_SLACK = 0.35         # a first tick within this (in periods) of Start, or of a whole number of periods later
+MAX_LOST_AFTER_START = 12  # more ticks than this between Start and the first tick: a slow master, not a loss
 
 
 @dataclass(frozen=True)
@@ -80,11 +82,23 @@ class FreeClock:
 class MidiClock:
     """Tempo and phase from MIDI clock (0xF8, 24 per beat), Start, Stop, Continue and Song Position.
 
-    Tempo and phase come from a robust least-squares line through the arrival times of the last
-    FIT_TICKS ticks, so USB-style jitter of a few milliseconds averages out. A tick a whole number of
-    periods late means ticks were lost (a busy driver drops some) and is counted in its place; ticks off
+    Two things are kept apart. The *tick grid*: every tick gets an index on one running count, stopped or
+    playing, and tempo and tick phase come from a robust least-squares line through the arrival times of
+    the last FIT_TICKS ticks, so USB-style jitter of a few milliseconds averages out. A tick a whole number
+    of periods late means ticks were lost (a busy driver drops some) and is counted in its place; ticks off
     the line on the same side several times in a row mean the tempo changed, and the fit restarts from
-    them.
+    them. The *song position*: which tick of the grid was song position 0 (the origin), known only from the
+    host's Start, Continue or Song Position Pointer. Ticks that arrive while stopped keep the grid (a master
+    that runs its clock all the time) but do not move the song position.
+
+    The first tick after Start is song position 0. A master that clocks all the time (as the MIDI
+    Association recommends) sends it at its next tick slot after Start, so the origin is the slot after the
+    last tick before Start, however many ticks after Start were lost. A master whose clock starts with
+    Start sends the first tick right after it, or a tick period later: once the fit is sure of the period,
+    a first tick two or more whole periods after Start means that many ticks were lost, and the origin
+    moves back by them. Where the phase cannot be known (ticks that arrive before any Start, Continue or Song Position,
+    or a port that was reopened: ticks may have been missed meanwhile), :meth:`position` is None and
+    :attr:`phase_note` says why, until the host's next Start, Continue or Song Position Pointer.
     """
 
     source = "midi"
@@ -92,37 +106,102 @@ class MidiClock:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.running = False
-        self._next_tick = 0                      # song position in ticks of the next clock message
+        self._next_tick = 0                      # grid index of the next clock message
         self._ticks: deque[tuple[int, float]] = deque(maxlen=FIT_TICKS)
         self._fit: tuple[float, float] | None = None   # (intercept s, seconds per tick)
         self._off_fit: list[float] = []                 # signed residuals of the latest ticks off the fit
         self._pending: list[tuple[int, float, int]] = []   # (index, time, periods late) of undecided ticks
         self._before_jump: tuple[tuple[float, float], list] | None = None  # fit and ticks before a tempo change
+        self._origin: int | None = None          # grid index of song position 0; None: phase unknown
+        self._song_tick: int | None = None       # song position (ticks) the next Continue resumes at
+        self._resume: tuple[float, int] | None = None   # (time, song tick) of a Start/Continue awaiting its tick
+        self._last_before_resume: int | None = None     # grid index of the last tick before that Start/Continue
+        self._start_gap_check: tuple[float, int] | None = None  # (Start time, first tick's index) to check
+        self.phase_notes: list[str] = []         # what the daemon should tell the performer, taken by it
+        self._told_no_start = False
 
     def feed(self, kind: str, when: float, value: int | None = None) -> None:
         """One MIDI real-time message: ``clock``, ``start``, ``continue``, ``stop`` or ``songpos``
         (``value`` in sixteenth notes, as the Song Position Pointer carries it)."""
         with self._lock:
             if kind == "clock":
+                if not self.running and self._song_tick is None and not self._told_no_start:
+                    self._told_no_start = True
+                    self._tell("MIDI clock ticks arrive before any Start: tempo is followed, but if the host is "
+                               "already playing its beat is unknown until it sends Start, Continue or Song "
+                               "Position Pointer (press play, or move the playhead)")
                 self._tick(when)
                 return
             if kind == "start":
-                self.running, self._next_tick = True, 0
-                self._forget_ticks()
+                self.running = True
+                self._resume_at(when, 0)
             elif kind == "continue":
                 self.running = True
-                self._forget_ticks()
+                if self._song_tick is None:
+                    self._tell("Continue after the song position was lost: the phase stays unknown until the "
+                               "host sends Start or Song Position Pointer")
+                    self._origin = None
+                else:
+                    self._resume_at(when, self._song_tick)
             elif kind == "stop":
+                if self.running and self._origin is not None:
+                    self._song_tick = self._next_tick - self._origin
                 self.running = False
+                self._resume = None
             elif kind == "songpos" and value is not None:
-                self._next_tick = int(value) * TICKS_PER_BEAT // 4
-                self._forget_ticks()
+                self._song_tick = int(value) * TICKS_PER_BEAT // 4
+                if self.running:   # a jump while playing: the next tick is at that position
+                    self._resume_at(when, self._song_tick)
 
-    def _forget_ticks(self) -> None:
-        """The song position moved: ticks before it say nothing about where the next ones fall."""
-        self._ticks.clear()
-        self._pending.clear()
-        self._before_jump = None
+    def lose_phase(self, reason: str) -> None:
+        """Ticks may have been missed (the input port was reopened, its device replugged): the grid and the
+        song position start again from the host's next Start, Continue or Song Position Pointer."""
+        with self._lock:
+            self._ticks.clear()
+            self._pending.clear()
+            self._off_fit.clear()
+            self._before_jump = None
+            self._fit = None
+            self._origin, self._song_tick, self._resume, self._start_gap_check = None, None, None, None
+            self._told_no_start = True
+            self._tell(f"{reason}: the host's beat is unknown until it sends Start, Continue or Song Position "
+                       "Pointer (press play, or move the playhead)")
+
+    def _tell(self, note: str) -> None:
+        self.phase_notes.append(note)
+
+    def take_notes(self) -> list[str]:
+        """What happened to the phase since last asked, in words (for the daemon's log and /djai/error)."""
+        with self._lock:
+            notes, self.phase_notes = self.phase_notes, []
+        return notes
+
+    def _resume_at(self, when: float, song_tick: int) -> None:
+        """Start, Continue or a Song Position while playing: the next tick (the first slot after ``when``)
+        is song position ``song_tick``. A grid that has gone quiet (no tick for a while: a master that
+        clocks only while playing) says nothing about where the next ticks fall and starts again."""
+        fresh = (self._fit is not None and self._ticks and not self._pending
+                 and when - self._ticks[-1][1] <= (MAX_LOST + 1.5) * self._fit[1])
+        if not fresh:
+            self._ticks.clear()
+            self._pending.clear()
+            self._off_fit.clear()
+            self._before_jump = None
+            self._fit = None
+        self._resume = (when, song_tick)
+        self._last_before_resume = self._next_tick - 1 if fresh else None
+        self._start_gap_check = None
+
+    def _found_origin(self, index: int) -> None:
+        """The first tick placed after a Start/Continue: where song position 0 is on the grid."""
+        resume_when, song_tick = self._resume
+        self._resume = None
+        if self._last_before_resume is not None:
+            first_slot = self._last_before_resume + 1
+        else:
+            first_slot = index
+            self._start_gap_check = (resume_when, index)
+        self._origin = first_slot - song_tick
 
     def _tick(self, when: float) -> None:
         checkable = self._fit is not None and len(self._ticks) >= LOSS_CHECK_TICKS
@@ -219,8 +298,30 @@ class MidiClock:
         self._next_tick = index + 1
         self._ticks.append((index, when))
         self._refit()
+        if self._resume is not None:  # (no tick is held at a Start/Continue: this one came after it)
+            self._found_origin(index)
+        if self._start_gap_check is not None and len(self._ticks) >= JUMP_CHECK_TICKS and not self._off_fit:
+            self._check_start_gap()
         if self._before_jump is not None and len(self._ticks) >= MERGE_CHECK_TICKS:
             self._check_jump()
+
+    def _check_start_gap(self) -> None:
+        """A clock that started with Start: its first tick comes right after Start, or at most a tick period
+        later; a first tick two or more whole periods later (within START_SLACK) means that many ticks were
+        lost after Start (a driver or a client busy at that moment), so song position 0 was that many slots
+        earlier. (One lost tick cannot be told from a master that waits a period after Start: taken as
+        the latter.)"""
+        start_when, first_index = self._start_gap_check
+        self._start_gap_check = None
+        intercept, period = self._fit
+        gap = (intercept + period * first_index - start_when) / period
+        lost = int(gap + START_SLACK) if gap >= 2.0 - START_SLACK else 0
+        if lost > MAX_LOST_AFTER_START:
+            self._tell(f"MIDI clock: the first tick came {gap:.1f} tick periods after Start; taken as song "
+                       "position 0 (a master that waits that long after Start is unusual)")
+        elif lost and self._origin is not None:
+            self._origin -= lost
+            log.info("MIDI clock: %d tick(s) right after Start were lost; counted in", lost)
 
     def _check_jump(self) -> None:
         """Check a tempo change once the new fit is sure of its tempo. The beat does not jump when the tempo
@@ -255,13 +356,24 @@ class MidiClock:
 
     def position(self, now: float) -> Position | None:
         with self._lock:
-            if not self.running or self._fit is None or len(self._ticks) < 3:
+            if not self.running or self._origin is None or self._fit is None or len(self._ticks) < 3:
                 return None
             intercept, period = self._fit
-        return Position(beat=(now - intercept) / period / TICKS_PER_BEAT, bpm=60.0 / (period * TICKS_PER_BEAT))
+            origin = self._origin
+        return Position(beat=((now - intercept) / period - origin) / TICKS_PER_BEAT,
+                        bpm=60.0 / (period * TICKS_PER_BEAT))
+
+    def tempo(self) -> float | None:
+        """The host's tempo from the ticks, known even while the song position is not."""
+        with self._lock:
+            return 60.0 / (self._fit[1] * TICKS_PER_BEAT) if self._fit is not None and len(self._ticks) >= 3 else None
+
+    @property
+    def phase_known(self) -> bool:
+        return self._origin is not None or self._resume is not None
 
     def describe(self) -> dict:
-        return {"clock": self.source, "running": int(self.running)}
+        return {"clock": self.source, "running": int(self.running), "phase_known": int(self.phase_known)}
 
     def close(self) -> None:
         pass

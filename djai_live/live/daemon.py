@@ -119,6 +119,9 @@ class Daemon:
 
     # --- life cycle --------------------------------------------------------------------------------
     def start(self) -> "Daemon":
+        # Every input is bound first: a daemon that cannot run (a port another one holds) must leave before
+        # it sends anything, or its start-up all-notes-off would silence the set that is playing.
+        self._open_inputs()
         sys.setswitchinterval(GIL_SWITCH_S)  # the default 5 ms would let a busy thread delay a due note
         self._warm_up()
         # What start-up made (libraries, the model) lives as long as the daemon: frozen, a full collection
@@ -133,22 +136,44 @@ class Daemon:
         # Start-up: notes a previous daemon left sounding (killed before it could end them) end here.
         self.scheduler.all_notes_off(ALL_CHANNELS)
         self._thread.start()
-        if self.options.osc:
-            if self.options.osc_host not in LOOPBACK:
-                log.warning("OSC listens on %s, not only on this machine: anyone who can reach port %d "
-                            "can play through djai-live", self.options.osc_host, self.options.osc_port)
-            self.listener = OscListener(self.options.osc_host, self.options.osc_port, self._on_osc, self._reject,
-                                        HELPER_PRIORITY if self.options.realtime else None).start()
+        if self.listener is not None:
+            self.listener.start()
             log.info("OSC in on %s:%d, replies to %s:%d", *self.listener.address, *self.replies.target)
-        if self.options.midi_in:
-            self.midi_in = MidiInput(self.options.midi_in, self.options.midi_api, self._on_midi,
-                                     self._on_midi_realtime).open()
+        if self.midi_in is not None:
             log.info("MIDI in: %s", self.midi_in.describe())
         if self.midi_out is not None:
             log.info("MIDI out: %s", self.midi_out.describe())
         # output first, as at start: JACK then names the clients in the same order after a restart
         self.watcher = PortWatcher([self.midi_out, self.midi_in], self._port_changed).start()
         return self
+
+    def _open_inputs(self) -> None:
+        """Bind the OSC socket and open the MIDI input; raises OSError or MidiPortError, having sent nothing
+        (what arrives before the engine runs waits in the queue)."""
+        try:
+            if self.options.osc:
+                if self.options.osc_host not in LOOPBACK:
+                    log.warning("OSC listens on %s, not only on this machine: anyone who can reach port %d "
+                                "can play through djai-live", self.options.osc_host, self.options.osc_port)
+                self.listener = OscListener(self.options.osc_host, self.options.osc_port, self._on_osc,
+                                            self._reject, HELPER_PRIORITY if self.options.realtime else None)
+            if self.options.midi_in:
+                self.midi_in = MidiInput(self.options.midi_in, self.options.midi_api, self._on_midi,
+                                         self._on_midi_realtime,
+                                         HELPER_PRIORITY if self.options.realtime else None).open()
+        except BaseException:
+            self._close_unstarted()
+            raise
+
+    def _close_unstarted(self) -> None:
+        """A start that failed: close what was opened, without a note or a note-off to anyone."""
+        if self.listener is not None:
+            self.listener.socket.close()
+            self.listener = None
+        for port in (self.midi_in, self.midi_out):
+            if port is not None:
+                port.close()
+        self.jack_messages.uninstall()
 
     def _warm_up(self) -> None:
         """One throw-away answer so the first real one does not pay for cold caches."""
@@ -212,6 +237,9 @@ class Daemon:
                 self.replies.error(text)
         else:
             log.info("%s", text)
+            clock = self.engine.host_clock
+            if isinstance(port, MidiInput) and isinstance(clock, MidiClock):
+                clock.lose_phase(f"MIDI input {port.device or port.wanted!r} was reopened")
         self._reply("/djai/midi_port", "in" if isinstance(port, MidiInput) else "out", state,
                     port.device or port.wanted)
 
@@ -254,6 +282,7 @@ class Daemon:
                 if item is not None:
                     self._handle(*item)
                 self._follow_tempo()
+                self._tell_clock_notes()
                 if self._swap is not None:
                     self._try_swap()
                 if accompanying and len(self.queue) == 0:  # notes that have arrived go first
@@ -276,6 +305,16 @@ class Daemon:
                         retry_prepare = True  # a note is about to leave: prepare after it
             except Exception:  # never let one bad event end the concert
                 log.exception("error while handling %r; carrying on", item)
+
+    def _tell_clock_notes(self) -> None:
+        """What the host clock had to say (a phase it cannot know), logged and sent as /djai/error, from
+        this thread: the clock is fed on the MIDI driver's thread, which must not wait on a log or a socket."""
+        clock = self.engine.host_clock
+        if getattr(clock, "phase_notes", None):
+            for note in clock.take_notes():
+                log.warning("%s", note)
+                if self.replies is not None:
+                    self.replies.error(note)
 
     def _note_waiting(self) -> bool:
         """Whether a note (or any command) waits in the queue: asked between the model steps of a rehearsal."""
@@ -396,11 +435,14 @@ class Daemon:
             self._reject(f"/djai/set: {error}")
 
     def _announce_key(self, always: bool = False) -> None:
-        """/djai/key when the scale answers keep to changes (key auto follows the performer)."""
-        words = self.engine.sounding_scale().describe()
+        """/djai/key (root and scale as two atoms) and /djai/key_words (one symbol) when the scale answers
+        keep to changes (key auto follows the performer)."""
+        scale = self.engine.sounding_scale()
+        words = scale.describe()
         if always or words != self._key_sent:
             self._key_sent = words
-            self._reply("/djai/key", words)
+            self._reply("/djai/key", *scale.atoms())
+            self._reply("/djai/key_words", words)
 
     def _switch_clock(self, source: str, previous: str) -> None:
         try:

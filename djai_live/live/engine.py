@@ -53,6 +53,26 @@ class AnswerNote:
     channel: int
 
 
+UNISON_MS = 1.0  # two notes of one pitch and channel starting closer than this are one note
+
+
+def merge_unisons(notes: tuple[AnswerNote, ...]) -> tuple[AnswerNote, ...]:
+    """The model sometimes draws one pitch twice at one onset (on a grid, or with a time step of 0): played
+    as drawn, the second note-on ends the first at once, a zero-length note and a retrigger. Such a pair is
+    one note, as long and as loud as the longer and the louder of the two."""
+    merged: list[AnswerNote] = []
+    for note in notes:
+        twin = next((i for i, kept in enumerate(merged) if kept.pitch == note.pitch and kept.channel == note.channel
+                     and abs(kept.onset_ms - note.onset_ms) < UNISON_MS), None)
+        if twin is None:
+            merged.append(note)
+        else:
+            kept = merged[twin]
+            merged[twin] = AnswerNote(kept.onset_ms, kept.pitch, max(kept.velocity, note.velocity),
+                                      max(kept.duration_ms, note.duration_ms), kept.channel)
+    return tuple(merged)
+
+
 @dataclass(frozen=True)
 class Phrase:
     phrase_id: int
@@ -392,6 +412,6 @@ class Engine:
                                  channel=self.instruments.channel_of(int(n["instrument"]), self.settings.channel_out)
                                  if several else self.settings.channel_out)
                       for n, velocity, (onset_ms, duration_ms) in zip(generated, velocities, times))
-        phrase = Phrase(self.next_phrase_id, notes, now, anchor, first_beat, bpm)
+        phrase = Phrase(self.next_phrase_id, merge_unisons(notes), now, anchor, first_beat, bpm)
         self.next_phrase_id += 1
         return phrase

@@ -128,6 +128,10 @@ def _library():
     library.jack_get_ports.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong]
     library.jack_free.argtypes = [ctypes.c_void_p]
     library.jack_on_info_shutdown.argtypes = [ctypes.c_void_p, _SHUTDOWN, ctypes.c_void_p]
+    library.jack_get_buffer_size.restype = ctypes.c_uint32
+    library.jack_get_buffer_size.argtypes = [ctypes.c_void_p]
+    library.jack_get_sample_rate.restype = ctypes.c_uint32
+    library.jack_get_sample_rate.argtypes = [ctypes.c_void_p]
     return library
 
 
@@ -173,6 +177,14 @@ class JackServer:
                 index += 1
             self._library.jack_free(found)
         return names
+
+    def cycle_s(self) -> float | None:
+        """The length of the server's process cycle (frames per period / sample rate); None when closed."""
+        if not self.connected:
+            return None
+        frames = self._library.jack_get_buffer_size(self._client)
+        rate = self._library.jack_get_sample_rate(self._client)
+        return frames / rate if frames and rate else None
 
     def close(self) -> None:
         if self._client is not None:

@@ -10,7 +10,7 @@ import logging
 import threading
 import time
 from collections import deque
-from typing import Callable
+from typing import Callable, Sequence
 
 from .engine import Phrase
 from .protocol import Command
@@ -21,7 +21,6 @@ APIS = {"alsa": "LINUX_ALSA", "jack": "UNIX_JACK", "coremidi": "MACOSX_CORE", "w
 VIRTUAL = "virtual"
 IN_NAME = "djai_live in"
 OUT_NAME = "djai_live out"
-VIRTUAL_IN_NAME, VIRTUAL_OUT_NAME = IN_NAME, OUT_NAME  # the same names, virtual or connected
 CLIENT_NAME = "djai_live"
 CONTROL_CHANGE, NOTE_ON, NOTE_OFF = 0xB0, 0x90, 0x80
 ALL_SOUND_OFF, ALL_NOTES_OFF = 120, 123
@@ -84,18 +83,22 @@ def _find(names: list[str], wanted: str, direction: str) -> str:
     raise MidiPortError(f"MIDI {direction} port {wanted!r} is ambiguous: {matches}")
 
 
-def message_to_command(message) -> Command | None:
-    """note_on/note_off become commands (channels 1-16); everything else is ignored."""
-    if message.type == "note_on":
-        if message.velocity == 0:
-            return Command("note_off", (message.note, message.channel + 1))
-        return Command("note_on", (message.note, message.velocity, message.channel + 1))
-    if message.type == "note_off":
-        return Command("note_off", (message.note, message.channel + 1))
+def bytes_to_command(data: Sequence[int]) -> Command | None:
+    """Note-on and note-off bytes become commands (channels 1-16); everything else, and a message with a
+    data byte out of range (a driver's garbage), is ignored."""
+    if len(data) < 3 or data[1] > 127 or data[2] > 127:
+        return None
+    kind, channel = data[0] & 0xF0, (data[0] & 0x0F) + 1
+    if kind == NOTE_ON and data[2] > 0:
+        return Command("note_on", (data[1], data[2], channel))
+    if kind in (NOTE_ON, NOTE_OFF):
+        return Command("note_off", (data[1], channel))
     return None
 
 
-REALTIME = ("clock", "start", "stop", "continue", "songpos")
+REALTIME = {0xF8: "clock", 0xFA: "start", 0xFB: "continue", 0xFC: "stop"}  # status byte -> kind
+POLL_S = 0.0005  # how often the JACK input's queue is read (see MidiInput)
+SONG_POSITION = 0xF2  # then the position in sixteenth notes, 14 bits, low 7 first
 TIMELINE_WINDOW = 96  # messages (4 beats of clock) over which the least-delayed arrival anchors the timeline
 
 
@@ -109,11 +112,16 @@ class DriverTimeline:
     def __init__(self) -> None:
         self.elapsed = 0.0
         self.offsets: deque[float] = deque(maxlen=TIMELINE_WINDOW)
+        # How long after it was sent the driver stamps a message, on average. JACK hands a client the
+        # messages of a cycle at the start of the next one, and rtmidi stamps them then, so a message is
+        # stamped between 0 and one cycle after it was sent: half a cycle late on average (measured in
+        # scripts/bench_clock.py: 0.65-0.73 ms with 64-frame cycles at 48 kHz, whose half is 0.67 ms).
+        self.delivery_s = 0.0
 
     def stamp(self, delta: float, arrival: float) -> float:
         self.elapsed += max(float(delta), 0.0)
         self.offsets.append(arrival - self.elapsed)
-        return self.elapsed + min(self.offsets)
+        return self.elapsed + min(self.offsets) - self.delivery_s
 
 
 class MidiPort:
@@ -245,16 +253,28 @@ def delete_client(rt) -> None:
 class MidiInput(MidiPort):
     """'djai_live in': commands go to ``on_command``, and MIDI clock, Start/Stop/Continue and Song
     Position to ``on_realtime(kind, time, position)`` with the driver's timestamps (see
-    :class:`DriverTimeline`)."""
+    :class:`DriverTimeline`).
+
+    On JACK, messages are read from rtmidi's own queue by a thread of ours, every POLL_S, rather than by
+    a callback: rtmidi calls a callback from JACK's process thread, which then waits for the interpreter
+    lock, and while any thread of the daemon holds it (a model step) JACK's cycle overruns and the
+    messages of that cycle are lost: clock ticks (a beat counted ticks late) and notes. Read from the
+    queue, their timestamps are still taken in JACK's thread, so only their delivery waits (at most
+    POLL_S). Other backends (ALSA, CoreMIDI) call back from a thread of their own, which may wait safely.
+    """
 
     direction = "input"
     name = IN_NAME
 
     def __init__(self, wanted: str, api: str | None, on_command: Callable[[Command], None],
-                 on_realtime: Callable[[str, float, int | None], None] | None = None) -> None:
+                 on_realtime: Callable[[str, float, int | None], None] | None = None,
+                 realtime_priority: int | None = None) -> None:
         super().__init__(wanted, api)
         self.on_command, self.on_realtime = on_command, on_realtime
         self.timeline = DriverTimeline()
+        self.realtime_priority = realtime_priority
+        self._reader: threading.Thread | None = None
+        self._stop_reading = threading.Event()
 
     def _new_client(self):
         import rtmidi
@@ -262,29 +282,63 @@ class MidiInput(MidiPort):
         return rtmidi.MidiIn(rtmidi_api(self.api), CLIENT_NAME)
 
     def _attach(self, rt) -> None:
+        import rtmidi
+
         rt.ignore_types(sysex=False, timing=False, active_sense=True)  # clock ticks are wanted
+        delivery_s = self.timeline.delivery_s
         self.timeline = DriverTimeline()  # a new client's deltas start again
-        rt.set_callback(self._callback)
+        self.timeline.delivery_s = delivery_s
+        if rt.get_current_api() != rtmidi.API_UNIX_JACK:
+            rt.set_callback(self._callback)
+        elif self._reader is None or not self._reader.is_alive():
+            self._stop_reading.clear()
+            self._reader = threading.Thread(target=self._read, name="djai-midi-in", daemon=True)
+            self._reader.start()
+
+    def _read(self) -> None:
+        """The JACK reader: every message waiting in rtmidi's queue, then a nap of POLL_S."""
+        if self.realtime_priority is not None:
+            from .realtime import request_realtime
+
+            request_realtime(self.realtime_priority)
+        while not self._stop_reading.is_set():
+            with self._lock:
+                event = self._rt.get_message() if self._rt is not None else None
+            if event is None:
+                time.sleep(POLL_S)
+                continue
+            try:
+                self._callback(event)
+            except Exception:  # the reader must outlive whatever a handler throws
+                log.exception("while handling MIDI input %r; carrying on", event)
+
+    def close(self) -> None:
+        self._stop_reading.set()
+        reader = self._reader
+        if reader is not None and reader is not threading.current_thread():
+            reader.join(timeout=1.0)
+        self._reader = None
+        super().close()
 
     def _callback(self, event, data=None) -> None:
-        import mido
-
+        """One message with rtmidi's delta time: raw bytes, no mido, nothing lazy (on a driver's thread,
+        whatever waits here delays every message after it)."""
         payload, delta = event
         arrival = time.monotonic()
-        try:
-            message = mido.Message.from_bytes(payload)
-        except ValueError:
+        if not payload:
             return
         when = self.timeline.stamp(delta, arrival) if delta is not None else arrival
-        if message.type in REALTIME:
-            if self.on_realtime is not None:
-                self.on_realtime(message.type, when, getattr(message, "pos", None))
+        status = payload[0]
+        if status >= 0xF0:
+            if self.on_realtime is None:
+                return
+            kind = REALTIME.get(status)
+            if kind is not None:
+                self.on_realtime(kind, when, None)
+            elif status == SONG_POSITION and len(payload) == 3 and payload[1] < 128 and payload[2] < 128:
+                self.on_realtime("songpos", when, payload[1] | (payload[2] << 7))
             return
-        try:
-            command = message_to_command(message)
-        except Exception as error:  # a malformed message from a driver must not kill the callback thread
-            log.warning("ignored MIDI message %r: %s", message, error)
-            return
+        command = bytes_to_command(payload)
         if command is not None:
             if log.isEnabledFor(logging.DEBUG):
                 log.debug("MIDI in: %s %s", command.kind, command.args)
@@ -309,12 +363,6 @@ class MidiOutput(MidiPort):
                 return
             for message in messages:
                 self._rt.send_message(message)
-
-
-def open_input(name: str, api: str | None, on_command: Callable[[Command], None],
-               on_realtime: Callable[[str, float, int | None], None] | None = None) -> MidiInput:
-    """Open 'djai_live in': virtual (``name == 'virtual'``) or connected to the output port ``name`` names."""
-    return MidiInput(name, api, on_command, on_realtime).open()
 
 
 def open_output(name: str, api: str | None) -> MidiOutput:

@@ -38,6 +38,11 @@ class JackLister:
             return None
         return self.server.midi_ports(JACK_PORT_IS_OUTPUT), self.server.midi_ports(JACK_PORT_IS_INPUT)
 
+    def delivery_s(self) -> float:
+        """How late, on average, JACK stamps a message: half a process cycle (see DriverTimeline)."""
+        cycle = self.server.cycle_s()
+        return cycle / 2.0 if cycle else 0.0
+
     def close(self) -> None:
         self.server.close()
 
@@ -51,6 +56,9 @@ class RtmidiLister:
 
     def lost(self) -> bool:
         return False
+
+    def delivery_s(self) -> float:
+        return 0.0  # ALSA and CoreMIDI stamp a message when it arrives
 
     def listing(self) -> tuple[list[str], list[str]] | None:
         import rtmidi
@@ -94,6 +102,7 @@ class PortWatcher:
             # The watcher's JACK client exists from the start, so that a server that goes away is always
             # heard (its shutdown callback) before any new client of ours is made.
             self.lister.listing()
+            self._set_delivery()
             self._thread.start()
         return self
 
@@ -122,6 +131,7 @@ class PortWatcher:
             return
         outputs, inputs = listing  # ports that send (our input's devices), ports that receive (our output's)
         self.server_lost = False
+        self._set_delivery()  # (a server restarted, or its buffer size changed)
         for port in self.ports:
             if not port.virtual:
                 self._follow(port, outputs if isinstance(port, MidiInput) else inputs)
@@ -152,6 +162,12 @@ class PortWatcher:
             return
         self.gone[port.name] = False
         self.tell("back", port, f"MIDI {port.direction} {port.device!r} is back: {port.name!r} connected again")
+
+    def _set_delivery(self) -> None:
+        delivery_s = self.lister.delivery_s()
+        for port in self.ports:
+            if isinstance(port, MidiInput):
+                port.timeline.delivery_s = delivery_s
 
     def _lose_server(self, reason: str) -> None:
         """Close every client of ours, the watcher's first (libjack must see none left before a new one)."""

@@ -41,7 +41,9 @@ OUTBOUND = {
     "/djai/pong": "the answer to /djai/ping",
     "/djai/status": "name value pairs: model, mode, parameters, counters, clock, tempo, beat, key",
     "/djai/capabilities": "name value pairs: model facts, parameters with kind and range, scales, grids, clocks",
-    "/djai/key": "the scale answers keep to, as words (e.g. 'D major'), when it changes and after /djai/status",
+    "/djai/key": "the scale answers keep to, as atoms: root and name ('D' 'major'), or 'custom' and its pitch "
+                 "classes; when it changes and after /djai/status",
+    "/djai/key_words": "the same as one symbol with a space ('D major'), for hosts that show it as text",
     "/djai/set": "name value: the acknowledgement of a /djai/set, with the value stored (on/off as 1/0, a scale "
                  "as words)",
     "/djai/reset": "the acknowledgement of /djai/reset",

@@ -16,6 +16,7 @@ ACCEPTED_AT_PARSE = {
     "--model": set(BAD_VALUES), "--midi-in": set(BAD_VALUES), "--midi-out": set(BAD_VALUES),
     "--config": set(BAD_VALUES), "--scale": set(BAD_VALUES), "--instrument-map": set(BAD_VALUES),
     "--output-map": set(BAD_VALUES), "--cache-dir": set(BAD_VALUES), "--copy-to": set(BAD_VALUES),
+    "--pd-to": set(BAD_VALUES),  # folders, made when they do not exist
     "--seed": {"-1", "0", "99999"}, "--max-leap": {"0", "99999"}, "--temperature": {"0", "99999"},
     "--transpose": {"0"}, "--average-transpositions": {"0"}, "--length": {"99999"}, "--epochs": {"99999"},
     "--layers": {"99999"}, "--units": {"99999"}, "--heads": {"99999"}, "--batch-size": {"99999"},

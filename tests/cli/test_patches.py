@@ -9,17 +9,24 @@ def test_patches_are_found_and_copied_where_max_and_pd_look(tmp_path):
                            timeout=60)
     assert shown.returncode == 0, shown.stderr
     assert "Max package:" in shown.stdout and "Pd abstractions:" in shown.stdout
-    copied = subprocess.run([sys.executable, "-m", "djai_live", "patches", "--copy-to", str(tmp_path)],
-                            capture_output=True, text=True, timeout=60)
+    max_packages, pd_externals = tmp_path / "Max 9" / "Packages", tmp_path / "Pd" / "externals"
+    copied = subprocess.run([sys.executable, "-m", "djai_live", "patches", "--copy-to", str(max_packages),
+                             "--pd-to", str(pd_externals)], capture_output=True, text=True, timeout=60)
     assert copied.returncode == 0, copied.stderr
-    info = json.loads((tmp_path / "djai_live" / "package-info.json").read_text())
+    assert f"made {max_packages}" in copied.stdout          # folders that were not there yet are made
+    info = json.loads((max_packages / "djai_live" / "package-info.json").read_text())
     assert info["name"] == "djai_live"
     for path in ("djai_live/patchers/djai.live.maxpat", "djai_live/help/djai.live.maxhelp",
-                 "djai_live/extras/djai_live.maxpat", "djai_live_pd/djai_live.pd", "djai_live_pd/djai_live-help.pd"):
-        assert (tmp_path / path).stat().st_size > 100, path
+                 "djai_live/extras/djai_live.maxpat"):
+        assert (max_packages / path).stat().st_size > 100, path
+    for path in ("djai_live_pd/djai_live.pd", "djai_live_pd/djai_live-help.pd"):
+        assert (pd_externals / path).stat().st_size > 100, path
+    assert sorted(p.name for p in max_packages.iterdir()) == ["djai_live"]      # each host gets its own only
+    assert sorted(p.name for p in pd_externals.iterdir()) == ["djai_live_pd"]
 
 
-def test_copying_into_a_missing_folder_is_one_line(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "djai_live", "patches", "--copy-to", str(tmp_path / "nope")],
+def test_a_folder_that_cannot_be_made_is_one_line(tmp_path):
+    (tmp_path / "a_file").write_text("")
+    result = subprocess.run([sys.executable, "-m", "djai_live", "patches", "--copy-to", str(tmp_path / "a_file" / "x")],
                             capture_output=True, text=True, timeout=60)
-    assert result.returncode == 1 and "no such folder" in result.stderr and "Traceback" not in result.stderr
+    assert result.returncode == 1 and "cannot copy" in result.stderr and "Traceback" not in result.stderr

@@ -244,7 +244,7 @@ def test_random_losses_and_stalls_keep_the_phase():
 def test_a_tick_lost_among_the_first_few_is_counted(first):
     # as recorded from JACK: the fourth tick lost while three jittered ones were all there was to go by
     clock = MidiClock()
-    clock.feed("start", -0.04)
+    clock.feed("start", -0.0005)
     period = 60.0 / 120.0 / 24
     times = first + [float(i) for i in range(7, 24 * 6)]
     for t in times:
@@ -278,3 +278,109 @@ def test_a_jittery_tick_right_after_a_lost_one_is_not_a_tempo_change():
         position = clock.position(float(t))
         assert position is None or abs(position.bpm - 120.0) < 1.0  # no tempo change was ever believed
     assert abs(clock.position(24 * 8 * period).beat - 8.0) * 500.0 < 1.0
+
+
+# --- song position: Start, Continue, Song Position Pointer, and ticks lost around them ---------------------
+
+PERIOD_120 = 60.0 / 120.0 / 24
+
+
+def beat_error_ms(clock, when, beat, bpm=120.0):
+    return (clock.position(when).beat - beat) * 60_000.0 / bpm
+
+
+@pytest.mark.parametrize("lost", [0, 2, 3, 5])
+def test_ticks_lost_right_after_start_put_beat_one_where_the_host_had_it(lost):
+    """A master whose clock starts with Start sends its first tick right after it; the daemon hears the
+    first tick `lost` periods later (a busy driver dropped the others) and must still count from Start."""
+    rng = np.random.default_rng(lost)
+    clock = MidiClock()
+    clock.feed("start", 5.0 - 0.0005)
+    for i in range(lost, 24 * 4):
+        clock.feed("clock", 5.0 + i * PERIOD_120 + rng.uniform(-0.002, 0.002))
+    end = 5.0 + 24 * 4 * PERIOD_120
+    assert abs(beat_error_ms(clock, end, 4.0)) < 1.0
+
+
+@pytest.mark.parametrize("lost", [0, 1, 2, 4])
+@pytest.mark.parametrize("start_at", [0.02, 0.5, 0.98])  # where between two tick slots the Start falls
+def test_a_master_that_clocks_all_the_time_starts_at_its_next_slot_whatever_was_lost(lost, start_at):
+    rng = np.random.default_rng(int(start_at * 100) + lost)
+    clock = MidiClock()
+    for i in range(48):                                   # stopped, clock running: tempo known, no position
+        clock.feed("clock", i * PERIOD_120 + rng.uniform(-0.002, 0.002))
+    assert clock.position(48 * PERIOD_120) is None
+    clock.feed("start", (47 + start_at) * PERIOD_120)     # slot 48 is song position 0
+    for i in range(48 + lost, 48 + 24 * 4):
+        clock.feed("clock", i * PERIOD_120 + rng.uniform(-0.002, 0.002))
+    assert abs(beat_error_ms(clock, (48 + 24 * 4) * PERIOD_120, 4.0)) < 1.0
+
+
+def test_ticks_while_stopped_keep_the_tempo_but_not_move_the_song_position():
+    clock = MidiClock()
+    clock.feed("start", -0.0005)
+    for i in range(24 * 3):
+        clock.feed("clock", i * PERIOD_120)
+    clock.feed("stop", 24 * 3 * PERIOD_120 - 0.001)       # stopped on beat 3
+    for i in range(24 * 3, 24 * 5):                       # two beats of clock while stopped
+        clock.feed("clock", i * PERIOD_120)
+    assert clock.position(24 * 5 * PERIOD_120) is None
+    clock.feed("continue", 24 * 5 * PERIOD_120 - 0.001)
+    for i in range(24 * 5, 24 * 6):
+        clock.feed("clock", i * PERIOD_120)
+    assert abs(beat_error_ms(clock, 24 * 6 * PERIOD_120, 4.0)) < 0.1   # beat 3 + the one played since
+
+
+def test_song_position_then_continue_and_a_jump_while_playing():
+    clock = MidiClock()
+    for i in range(24):
+        clock.feed("clock", i * PERIOD_120)
+    clock.feed("songpos", 24 * PERIOD_120 - 0.002, 32)    # sixteenth 32 = beat 8
+    clock.feed("continue", 24 * PERIOD_120 - 0.001)
+    for i in range(24, 48):
+        clock.feed("clock", i * PERIOD_120)
+    assert abs(beat_error_ms(clock, 48 * PERIOD_120, 9.0)) < 0.1
+    clock.feed("songpos", 48 * PERIOD_120 - 0.001, 4)     # the playhead moved to beat 1 while playing
+    for i in range(48, 72):
+        clock.feed("clock", i * PERIOD_120)
+    assert abs(beat_error_ms(clock, 72 * PERIOD_120, 2.0)) < 0.1
+
+
+def test_the_phase_is_never_guessed():
+    clock = MidiClock()
+    for i in range(48):                                   # the host was already playing when we started
+        clock.feed("clock", i * PERIOD_120)
+    assert clock.position(48 * PERIOD_120) is None
+    assert clock.tempo() == pytest.approx(120.0)
+    assert clock.describe()["phase_known"] == 0
+    assert any("before any Start" in note for note in clock.take_notes())
+    clock.feed("continue", 48 * PERIOD_120 - 0.001)       # Continue from where? nobody said
+    for i in range(48, 72):
+        clock.feed("clock", i * PERIOD_120)
+    assert clock.position(72 * PERIOD_120) is None
+    assert any("Continue" in note for note in clock.take_notes())
+    clock.feed("start", 72 * PERIOD_120 - 0.001)
+    for i in range(72, 96):
+        clock.feed("clock", i * PERIOD_120)
+    assert abs(beat_error_ms(clock, 96 * PERIOD_120, 1.0)) < 0.1
+    clock.lose_phase("the MIDI input was reconnected")    # ticks may have been missed meanwhile
+    for i in range(96, 120):
+        clock.feed("clock", i * PERIOD_120)
+    assert clock.position(120 * PERIOD_120) is None
+    assert any("reconnected" in note and "unknown" in note for note in clock.take_notes())
+
+
+def test_a_new_start_forgets_the_last_run():
+    """Run one at 120 BPM, stop, a silence, run two at 90 BPM whose first two ticks were lost: nothing of
+    the first run's fit or counts leaks into the second."""
+    clock = MidiClock()
+    clock.feed("start", -0.0005)
+    for i in range(24 * 8):
+        clock.feed("clock", i * PERIOD_120)
+    clock.feed("stop", 24 * 8 * PERIOD_120)
+    period = 60.0 / 90.0 / 24
+    begin = 30.0
+    clock.feed("start", begin - 0.0005)
+    for i in range(2, 24 * 4):
+        clock.feed("clock", begin + i * period)
+    assert abs(beat_error_ms(clock, begin + 24 * 4 * period, 4.0, bpm=90.0)) < 0.5

@@ -3,13 +3,15 @@ import math
 import os
 import signal
 import socket
+import subprocess
+import sys
 import time
 
 import pytest
 
 from pythonosc.udp_client import SimpleUDPClient
 
-from tests.live.conftest import OscPeer, free_udp_port, perform, running_daemon, sounding_at_host
+from tests.support.osc import OscPeer, free_udp_port, perform, running_daemon, sounding_at_host
 
 
 def play_phrase(peer, pitches=(60, 62, 64, 65, 67, 65, 64, 62), gap=0.06):
@@ -143,7 +145,7 @@ def test_a_flood_drops_the_oldest_notes_counts_them_and_serves_control_messages(
     from djai_live.generation import Generator
     from djai_live.live.daemon import Daemon, ServeOptions
     from djai_live.live.settings import LiveSettings
-    from tests.live.conftest import OscPeer, free_udp_port
+    from tests.support.osc import OscPeer, free_udp_port
 
     reply_port = free_udp_port()
     capacity = 64
@@ -220,7 +222,7 @@ def test_osc_clock_places_answers_on_the_hosts_beats_in_its_scale(peer_and_daemo
 
 
 def test_a_config_file_sets_flags_and_the_command_line_wins(tmp_path):
-    from tests.live.conftest import OscPeer, free_udp_port, running_daemon
+    from tests.support.osc import OscPeer, free_udp_port, running_daemon
 
     config = tmp_path / "live.toml"
     config.write_text('[serve]\nmode = "manual"\nlength = 5\nscale = ["dorian", "D"]\ninterrupt = false\n'
@@ -382,6 +384,26 @@ def test_a_new_daemon_silences_what_a_killed_one_left_sounding():
             host.wait_for("/djai/all_notes_off")  # sent at start-up, before it says it is ready
     finally:
         host.close()
+
+
+def test_a_second_daemon_that_cannot_start_sends_nothing_to_the_host():
+    """A mistaken second launch on the ports a playing daemon holds: it says why it cannot run and leaves
+    without a note-off or an all-notes-off, so the set playing goes on."""
+    reply_port = free_udp_port()
+    with running_daemon("--mode", "manual", reply_port=reply_port) as (_, port):
+        host = OscPeer(port, listen_port=reply_port)
+        try:
+            host.barrier()
+            host.clear()
+            second = subprocess.run([sys.executable, "-m", "djai_live.cli", "serve", "--osc-port", str(port),
+                                     "--reply-port", str(reply_port)], capture_output=True, text=True, timeout=120)
+            assert second.returncode != 0
+            assert f"cannot listen for OSC on 127.0.0.1:{port}" in second.stderr
+            time.sleep(0.3)
+            host.barrier()  # the first daemon still answers...
+            assert [address for _, address, _ in host.messages()] == ["/djai/pong"]  # ...and nothing else came
+        finally:
+            host.close()
 
 
 def test_a_model_swapped_mid_phrase_drops_no_note_and_answers_next(tiny_model, tmp_path):

@@ -6,7 +6,7 @@ import pytest
 
 from djai_live.model_files import bundled_models
 
-from .conftest import OscPeer, free_udp_port, running_daemon
+from tests.support.osc import OscPeer, free_udp_port, running_daemon
 
 pytestmark = pytest.mark.skipif("chorale" not in bundled_models(), reason="the chorale model is not bundled")
 

@@ -352,3 +352,15 @@ def test_a_swapped_model_continues_from_the_notes_heard(generator):
     engine.note_off(69, 1)
     phrase = engine.generate()
     assert phrase is not None and len(phrase.notes) == 5
+
+
+def test_one_pitch_drawn_twice_at_one_onset_is_one_note():
+    from djai_live.live.engine import AnswerNote, merge_unisons
+
+    notes = (AnswerNote(0.0, 60, 80, 250.0, 1), AnswerNote(0.0, 60, 100, 120.0, 1),   # a unison twice: one note
+             AnswerNote(0.0, 60, 70, 100.0, 2),                                       # another channel: kept
+             AnswerNote(250.0, 64, 80, 250.0, 1), AnswerNote(250.4, 67, 80, 250.0, 1),  # a chord: kept
+             AnswerNote(500.0, 60, 80, 250.0, 1))                                     # the pitch again later: kept
+    merged = merge_unisons(notes)
+    assert merged[0] == AnswerNote(0.0, 60, 100, 250.0, 1)
+    assert merged[1:] == notes[2:]

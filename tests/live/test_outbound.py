@@ -1,11 +1,11 @@
 """The outbound OSC contract, end to end over real UDP: every field of /djai/phrase, /djai/note,
-/djai/note_off, /djai/status and /djai/key, the /djai/error rate limit, and interrupt on and off."""
+/djai/note_off, /djai/status, /djai/key and /djai/key_words, the /djai/error rate limit, and interrupt on and off."""
 import time
 
 import pytest
 
 from djai_live.live.settings import LiveSettings
-from tests.live.conftest import assert_each_note_ends_once, perform
+from tests.support.osc import assert_each_note_ends_once, perform
 
 COUNTERS = ("notes_in", "phrases_out", "notes_out", "buffer", "held", "sounding", "rejected", "dropped",
             "generate_ms_last", "prepared_used", "lateness_ms_p99")
@@ -94,14 +94,15 @@ def test_key_is_sent_after_status_and_when_the_scale_answers_keep_to_changes(pee
     keys = lambda: [args for _, _, args in peer.messages("/djai/key")]  # noqa: E731
     peer.status()
     peer.barrier()
-    assert keys() == [["C chromatic"]]                               # /djai/key follows /djai/status
+    assert keys() == [["C", "chromatic"]]                            # /djai/key follows /djai/status, in atoms
+    assert [args for _, _, args in peer.messages("/djai/key_words")] == [["C chromatic"]]
     peer.send("/djai/set", "scale", "dorian", "D")
     peer.barrier()
-    assert keys()[-1] == ["D dorian"]
+    assert keys()[-1] == ["D", "dorian"]
     peer.send("/djai/set", "temperature", 1.2)
     peer.send("/djai/set", "scale", "dorian", "D")                  # unchanged: nothing to announce
     peer.barrier()
-    assert keys() == [["C chromatic"], ["D dorian"]]
+    assert keys() == [["C", "chromatic"], ["D", "dorian"]]
     peer.send("/djai/set", "key", "auto")                           # until 8 notes are heard: the set scale
     peer.barrier()
     assert len(keys()) == 2
@@ -109,7 +110,7 @@ def test_key_is_sent_after_status_and_when_the_scale_answers_keep_to_changes(pee
     peer.send("/djai/generate")
     (_, _, phrase), = peer.wait_for("/djai/phrase")
     peer.barrier()
-    assert keys()[-1] == ["D major"]
+    assert keys()[-1] == ["D", "major"]
     assert {note[1] % 12 for note in phrase_notes(phrase)} <= {2, 4, 6, 7, 9, 11, 1}
     assert peer.status()["sounding_scale"] == "D major"
 

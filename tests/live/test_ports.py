@@ -48,6 +48,9 @@ class FakeLister:
     def lost(self) -> bool:
         return self.shut_down
 
+    def delivery_s(self) -> float:
+        return 0.0   # a backend that stamps each message when it arrives
+
     def listing(self):
         if not self.up:
             return None
@@ -119,3 +122,25 @@ def test_an_alsa_device_replugged_under_another_client_number_is_the_same_device
     keyboard.device = "USB Keyboard:USB Keyboard MIDI 1 20:0"
     assert keyboard.match(["Midi Through:Midi Through Port-0 14:0", "USB Keyboard:USB Keyboard MIDI 1 24:0"]) \
         == "USB Keyboard:USB Keyboard MIDI 1 24:0"
+
+
+def test_the_jack_watcher_sets_the_half_cycle_delivery_on_the_input():
+    """JACK stamps a message at the start of the cycle after it was sent: half a cycle late on average.
+    The watcher tells the input how long a cycle is, at start and at each look (a server restarted with
+    another buffer size), and the input's stamps take it off."""
+    class FakeJack(FakeLister):
+        cycle_s = 64 / 48000
+
+        def delivery_s(self) -> float:
+            return self.cycle_s / 2
+
+    keyboard, synth, lister = FakeInput("kbd"), FakeOutput("synth"), FakeJack()
+    lister.outputs, lister.inputs = keyboard.names, synth.names = ["kbd:out"], ["synth:in"]
+    keyboard.open(), synth.open()
+    watcher, _ = watcher_with(keyboard, synth, lister)
+    watcher.poll()
+    assert keyboard.timeline.delivery_s == 32 / 48000
+    lister.cycle_s = 256 / 48000
+    watcher.poll()
+    assert keyboard.timeline.delivery_s == 128 / 48000
+    assert keyboard.timeline.stamp(0.0, 10.0) == 10.0 - 128 / 48000

@@ -4,7 +4,7 @@ import time
 
 from djai_live.live.engine import AnswerNote, Phrase
 from djai_live.live.scheduler import FanOut, Scheduler
-from tests.live.conftest import assert_each_note_ends_once
+from tests.support.osc import assert_each_note_ends_once
 
 
 class RecordingSink:

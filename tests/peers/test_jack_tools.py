@@ -5,7 +5,7 @@ import threading
 import time
 
 
-from tests.live.conftest import OscPeer, free_udp_port, running_daemon
+from tests.support.osc import OscPeer, free_udp_port, running_daemon
 from tests.peer import need_executables
 
 need_executables("jack_midiseq", "jack_midi_dump", "jack_lsp", "jack_connect", "stdbuf", install="apt-get install jackd2")

@@ -3,7 +3,7 @@ import subprocess
 import threading
 import time
 
-from tests.live.conftest import free_udp_port, running_daemon, sounding_at_host
+from tests.support.osc import free_udp_port, running_daemon, sounding_at_host
 from tests.peer import need_executables
 
 need_executables("oscsend", "oscdump", install="apt-get install liblo-tools")

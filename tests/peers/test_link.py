@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.live.conftest import OscPeer, free_udp_port, running_daemon
+from tests.support.osc import OscPeer, free_udp_port, running_daemon
 from tests.peer import need_module
 
 need_module("link", install="pip install LinkPython-extern")

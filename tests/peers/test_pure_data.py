@@ -10,7 +10,7 @@ import pytest
 from pythonosc.osc_message import OscMessage
 from pythonosc.udp_client import SimpleUDPClient
 
-from tests.live.conftest import free_udp_port, running_daemon
+from tests.support.osc import free_udp_port, running_daemon
 from tests.peer import need_executables
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -86,7 +86,8 @@ def test_the_abstraction_with_arguments_plays_a_phrase_and_shows_acknowledgement
     with running_daemon("--mode", "every", "--every-n", "4", "--length", "6", "--tempo-bpm", "300",
                         reply_port=reply_port) as (_, port):
         pd = PureData(driver(tmp_path, port, reply_port),
-                      "djai-test-control set temperature 0.9; djai-test-control reset; djai-test-play bang")
+                      "djai-test-control set temperature 0.9; djai-test-control reset; "
+                      "djai-test-control set scale dorian D; djai-test-play bang")
         try:
             pd.wait_for(lambda: len(pd.printed("djai-note-off")) >= 6)
         finally:
@@ -112,6 +113,8 @@ def test_the_abstraction_with_arguments_plays_a_phrase_and_shows_acknowledgement
     other = pd.printed("djai-other")
     assert any(line.startswith("set temperature 0.9") for line in other), other
     assert "reset" in other, other
+    # /djai/key is two atoms, so [route key] then [route D] reach the scale's name (one symbol 'D dorian' would not)
+    assert "dorian" in pd.printed("djai-key-in-D"), pd.lines
     assert not problems(pd.lines)
 
 

@@ -1,0 +1,102 @@
+"""The host's beat is the daemon's beat, timed as a user hears it: `djai-live serve` and a MIDI clock master
+each run as their own process over JACK, and the daemon's notes are timed where they arrive, by the kernel
+stamps of an OSC host. A phase error of one tick (21 ms at 120 BPM) fails these tests; how close it comes
+under jitter is measured by scripts/bench_clock.py."""
+from __future__ import annotations
+
+import subprocess
+import time
+
+import numpy as np
+import pytest
+
+from tests.support.midi_clock import ClockProcess, answer_onsets, nearest_ms
+from tests.support.osc import OscPeer, free_udp_port, running_daemon
+
+BPM = 120.0
+TICK_MS = 60_000.0 / BPM / 24
+SERVE = ("--midi-api", "jack", "--clock", "midi", "--quantize-start", "beat", "--grid", "1/16", "--mode", "manual",
+         "--interrupt", "off", "--length", "4", "--no-realtime")
+
+
+def play_answers(peer: OscPeer, clock: ClockProcess, answers: int = 4) -> tuple[np.ndarray, np.ndarray]:
+    """Start the clock a moment from now, ask for an answer every 1.2 s once it runs; (first notes vs the
+    nearest host beat, every note vs the nearest host sixteenth) in ms."""
+    for pitch in (62, 64, 66, 67):
+        peer.send("/djai/note", pitch, 90)
+        peer.send("/djai/note", pitch, 0)
+    start = time.monotonic() + 1.0
+    clock.play(start)
+    time.sleep(max(0.0, start + 1.0 - time.monotonic()))
+    for _ in range(answers):
+        peer.send("/djai/generate")
+        time.sleep(1.2)
+    clock.wait(30)
+    ticks = clock.ticks
+    firsts, every = answer_onsets(peer.messages(), start, clock.end)
+    assert len(firsts) >= answers - 1, f"answers heard: {len(firsts)}; {peer.messages()[-10:]}"
+    return nearest_ms(firsts, ticks[::24]), nearest_ms(every, ticks[::6])
+
+
+def assert_on_the_beat(firsts: np.ndarray, every: np.ndarray) -> None:
+    # A tick off is 20.8 ms; the bounds leave room for a loaded CI machine, not for a tick.
+    assert np.all(np.abs(firsts) < TICK_MS / 2), f"first notes vs their beats (ms): {np.round(firsts, 1)}"
+    assert abs(float(np.median(every))) < 5.0, f"every note vs its sixteenth (ms): {np.round(every, 1)}"
+
+
+@pytest.mark.parametrize("lost_after_start", [0, 2])
+def test_a_clock_named_at_start_even_with_ticks_lost_after_start(jack_server, lost_after_start):
+    clock = ClockProcess(f"{BPM:g}:10", client="HostClock", skip=lost_after_start, seed=lost_after_start).open()
+    reply_port = free_udp_port()
+    try:
+        with running_daemon(*SERVE, "--midi-in", "HostClock", reply_port=reply_port) as (_, port):
+            peer = OscPeer(port, listen_port=reply_port)
+            try:
+                assert_on_the_beat(*play_answers(peer, clock))
+            finally:
+                peer.close()
+    finally:
+        clock.close()
+
+
+def test_a_virtual_port_the_host_connects_to(jack_server):
+    clock = ClockProcess(f"{BPM:g}:10", client="HostClock").open()
+    reply_port = free_udp_port()
+    try:
+        with running_daemon(*SERVE, "--midi-in", "virtual", reply_port=reply_port) as (_, port):
+            subprocess.run(["jack_connect", "HostClock:out", "djai_live:djai_live in"], check=True,
+                           capture_output=True, timeout=10)
+            peer = OscPeer(port, listen_port=reply_port)
+            try:
+                assert_on_the_beat(*play_answers(peer, clock))
+            finally:
+                peer.close()
+    finally:
+        clock.close()
+
+
+def test_after_the_device_comes_back_the_phase_waits_for_the_next_start(jack_server):
+    """A clock device unplugged while playing and plugged back: ticks were missed, so the daemon says the
+    beat is unknown (and answers off the host's beats) until the next Start, then is on the beat again."""
+    reply_port = free_udp_port()
+    first = ClockProcess(f"{BPM:g}:6", client="HostClock").open()
+    with running_daemon(*SERVE, "--midi-in", "HostClock", reply_port=reply_port) as (_, port):
+        peer = OscPeer(port, listen_port=reply_port)
+        try:
+            first.play(time.monotonic() + 0.5)
+            time.sleep(1.5)
+            first.close()                                     # unplugged mid-song
+            peer.wait_for("/djai/midi_port", 1, timeout=10)
+            again = ClockProcess(f"{BPM:g}:10", client="HostClock").open()
+            try:
+                deadline = time.monotonic() + 10
+                while not any("unknown" in str(args[0]) for _, _, args in peer.messages("/djai/error")):
+                    assert time.monotonic() < deadline, f"no word of the lost phase: {peer.messages('/djai/error')}"
+                    time.sleep(0.05)
+                assert peer.status()["beat"] == -1.0
+                peer.clear()
+                assert_on_the_beat(*play_answers(peer, again))
+            finally:
+                again.close()
+        finally:
+            peer.close()
