@@ -72,3 +72,44 @@ def test_every_bad_value_is_one_usage_line_or_legitimately_accepted(tmp_path, ch
         assert lines[-1].startswith(f"djai-live {command}: error: argument {option}"), stderr
         assert sum("error:" in line for line in lines) == 1
     assert accepted <= ACCEPTED_AT_PARSE.get(flag, set()), f"{option} accepted {sorted(accepted)}"
+
+
+@pytest.mark.parametrize("spelling", [["--config={path}"], ["--conf", "{path}"], ["--config", "{path}"]])
+def test_the_config_file_is_read_in_every_spelling_argparse_accepts(tmp_path, spelling):
+    """`--config=FILE` and abbreviations once left the file unread and the daemon started on its defaults:
+    a missing file and a misspelt key must be one error line whichever way the flag is written."""
+    import subprocess
+    import sys
+
+    missing = tmp_path / "missing.toml"
+    misspelt = tmp_path / "live.toml"
+    misspelt.write_text('[serve]\nosc_prot = 9123\n')
+    for path, expected in ((missing, "cannot read the config file"), (misspelt, "did you mean 'osc_port'?")):
+        flags = [word.format(path=path) for word in spelling]
+        result = subprocess.run([sys.executable, "-m", "djai_live.cli", "serve", *flags], capture_output=True,
+                                text=True, timeout=60)
+        assert result.returncode == 1 and expected in result.stderr, result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_a_bad_value_is_the_short_usage_line_and_one_error():
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "djai_live.cli", "serve", "--osc-port", "99999"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == ["usage: djai-live serve [flags] ... (`djai-live serve --help` lists them)",
+                                          "djai-live serve: error: argument --osc-port: must be a UDP port 1-65535, "
+                                          "got 99999"]
+
+
+def test_a_misspelt_bundled_model_is_answered_with_the_bundled_names():
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "djai_live.cli", "serve", "--model", "chorael"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "did you mean 'chorale'? bundled models: chorale, default" in result.stderr \
+        or "did you mean 'chorale'? bundled models: default, chorale" in result.stderr, result.stderr
