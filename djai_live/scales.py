@@ -110,9 +110,7 @@ class Scale:
         return [NOTE_NAMES[self.root], self.name]
 
     def describe(self) -> str:
-        if self.name == "custom":
-            return "custom " + " ".join(str(pc) for pc in sorted(self.pitch_classes))
-        return f"{NOTE_NAMES[self.root]} {self.name}"
+        return " ".join(str(atom) for atom in self.atoms())
 
 
 CHROMATIC = Scale.named("chromatic")

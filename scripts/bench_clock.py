@@ -30,7 +30,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -47,6 +46,7 @@ BEATS_120 = 24
 JITTER_MS = 2.0
 CLIENT = "BenchClock"
 ANSWER_EVERY_S = 1.5
+PROMPT = (62, 64, 66, 67, 69, 67, 66, 64)
 
 
 def percentiles(errors_ms: np.ndarray) -> str:
@@ -66,6 +66,26 @@ def segments(ticks: np.ndarray) -> dict[str, tuple[float, float]]:
             "90 BPM": (bar_after, float(ticks[-1]))}
 
 
+def perform_and_ask(clock: ClockProcess, play_note, ask) -> np.ndarray:
+    """The performer's prompt (``play_note(pitch, velocity)``, 0 for its end), then the clock's Start a second
+    from now and an answer asked (``ask()``) every ANSWER_EVERY_S while the clock runs; returns the nominal
+    ticks once the clock has stopped."""
+    for pitch in PROMPT:
+        play_note(pitch, 90)
+        time.sleep(0.05)
+        play_note(pitch, 0)
+    start = time.monotonic() + 1.0
+    clock.play(start)
+    ticks = clock.ticks
+    due = start + 0.6
+    while due < ticks[-1] - 1.5:
+        time.sleep(max(0.0, due - time.monotonic()))
+        ask()
+        due += ANSWER_EVERY_S
+    clock.wait(60)
+    return ticks
+
+
 def run_process(seed: int, no_realtime: bool) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """`djai-live serve` as its own process; returns per segment (first notes vs beats, notes vs sixteenths)."""
     sent_file = os.path.join(tempfile.mkdtemp(), "sent.npy")
@@ -79,19 +99,8 @@ def run_process(seed: int, no_realtime: bool) -> dict[str, tuple[np.ndarray, np.
         with running_daemon(*serve, reply_port=reply_port) as (_, port):
             host = OscPeer(port, listen_port=reply_port)
             try:
-                for pitch in (62, 64, 66, 67, 69, 67, 66, 64):
-                    host.send("/djai/note", pitch, 90)
-                    time.sleep(0.05)
-                    host.send("/djai/note", pitch, 0)
-                start = time.monotonic() + 1.0
-                clock.play(start)
-                ticks = clock.ticks
-                ask = start + 0.6
-                while ask < ticks[-1] - 1.5:
-                    time.sleep(max(0.0, ask - time.monotonic()))
-                    host.send("/djai/generate")
-                    ask += ANSWER_EVERY_S
-                clock.wait(60)
+                ticks = perform_and_ask(clock, lambda pitch, velocity: host.send("/djai/note", pitch, velocity),
+                                        lambda: host.send("/djai/generate"))
                 time.sleep(0.3)
                 messages = host.messages()
             finally:
@@ -194,21 +203,15 @@ def run_in_process(seed: int, no_realtime: bool) -> None:
         play(phrase)
 
     daemon._play = play_and_record
+
+    def play_note(pitch: int, velocity: int) -> None:
+        command = Command("note_on", (pitch, velocity, 1)) if velocity else Command("note_off", (pitch, 1))
+        daemon.queue.put((command, time.monotonic()))
+
     try:
         daemon.start()
-        for pitch in (62, 64, 66, 67, 69, 67, 66, 64):
-            daemon.queue.put((Command("note_on", (pitch, 90, 1)), time.monotonic()))
-            time.sleep(0.05)
-            daemon.queue.put((Command("note_off", (pitch, 1)), time.monotonic()))
-        start = time.monotonic() + 1.0
-        clock.play(start)
-        ticks = clock.ticks
-        ask = start + 0.6
-        while ask < ticks[-1] - 1.5:
-            time.sleep(max(0.0, ask - time.monotonic()))
-            daemon.queue.put((Command("generate", ()), time.monotonic()), control=True)
-            ask += ANSWER_EVERY_S
-        clock.wait(60)
+        ticks = perform_and_ask(clock, play_note,
+                                lambda: daemon.queue.put((Command("generate", ()), time.monotonic()), control=True))
     finally:
         daemon.stop()
         clock.close()

@@ -23,12 +23,9 @@ import argparse
 import os
 import shutil
 import signal
-import socket
-import struct
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,86 +34,24 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from pythonosc.osc_packet import OscPacket  # noqa: E402
-from pythonosc.udp_client import SimpleUDPClient  # noqa: E402
 
-from tests.support.osc import free_udp_port, sounding_at_host  # noqa: E402
+from tests.support.osc import NoReply, OscPeer, free_udp_port, sounding_at_host  # noqa: E402
 from tests.live.jack_devices import Device, JackServerProcess, Synth, sounding_after  # noqa: E402
 from tests.live.model_variants import write_register_model  # noqa: E402
 
 ROWS: list[tuple[str, str, str]] = []
-SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)  # Linux's value; Python does not name it
+
+
+def new_host(port: int = 0) -> OscPeer:
+    """An OSC host on reply port ``port`` that records every reply with its kernel arrival stamp (on
+    ``time.monotonic``'s clock), so a receiver busy or descheduled does not blur the measure; ``.to(port)``
+    once the daemon is up. Waits last 15 s: a daemon under the faults made here may be slow to answer."""
+    return OscPeer(listen_port=port, timeout=15.0)
 
 
 def row(case: str, measure: str, value: object) -> None:
     ROWS.append((case, measure, str(value)))
     print(f"  {case:<10} {measure:<52} {value}", flush=True)
-
-
-class Host:
-    """An OSC host: records every reply with the kernel's arrival stamp (SO_TIMESTAMPNS, CLOCK_REALTIME),
-    so a receiver busy or descheduled does not blur the measure."""
-
-    def __init__(self, port: int = 0) -> None:
-        self.socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.socket.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
-        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
-        self.socket.bind(("127.0.0.1", port))
-        self.socket.settimeout(0.05)
-        self.port = self.socket.getsockname()[1]
-        self.client: SimpleUDPClient | None = None
-        self.received: list[tuple[float, str, list]] = []  # (kernel stamp s, address, args)
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        size = struct.calcsize("ll")
-        while not self._stop.is_set():
-            try:
-                data, ancillary, _, _ = self.socket.recvmsg(65536, socket.CMSG_SPACE(size))
-            except (socket.timeout, OSError):
-                continue
-            stamp = time.time()
-            for level, kind, payload in ancillary:
-                if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
-                    seconds, nanoseconds = struct.unpack("ll", payload[:size])
-                    stamp = seconds + nanoseconds * 1e-9
-            for timed in OscPacket(data).messages:
-                with self._lock:
-                    self.received.append((stamp, timed.message.address, list(timed.message.params)))
-
-    def to(self, daemon_port: int) -> "Host":
-        self.client = SimpleUDPClient("127.0.0.1", daemon_port)
-        return self
-
-    def send(self, address: str, *args) -> None:
-        self.client.send_message(address, list(args))
-
-    def messages(self, address: str | None = None) -> list[tuple[float, str, list]]:
-        with self._lock:
-            return [m for m in self.received if address is None or m[1] == address]
-
-    def wait_for(self, address: str, count: int = 1, timeout: float = 15.0) -> list:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = self.messages(address)
-            if len(found) >= count:
-                return found
-            time.sleep(0.005)
-        raise TimeoutError(f"waited {timeout}s for {count} x {address}")
-
-    def status(self) -> dict:
-        before = len(self.messages("/djai/status"))
-        self.send("/djai/status")
-        *_, (_, _, values) = self.wait_for("/djai/status", before + 1)
-        return dict(zip(values[::2], values[1::2]))
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(1)
-        self.socket.close()
 
 
 @contextmanager
@@ -141,7 +76,7 @@ def daemon(*args: str, reply_port: int, log: Path | None = None, kill: bool = Fa
         log_file.close()
 
 
-def prompt(host: Host, pitches=(60, 62, 64, 65, 67)) -> None:
+def prompt(host: OscPeer, pitches=(60, 62, 64, 65, 67)) -> None:
     """Notes for the daemon to answer; waits until it heard them (/djai/generate would overtake them)."""
     heard = host.status()["notes_in"]
     for pitch in pitches:
@@ -158,25 +93,26 @@ def phrase_end(stamp: float, phrase: list) -> float:
     return stamp + max(phrase[2 + 4 * i] + phrase[5 + 4 * i] for i in range(phrase[1])) / 1000.0
 
 
-def until_wall(stamp: float) -> None:
-    while time.time() < stamp:
-        time.sleep(min(0.05, max(stamp - time.time(), 0.0)))
+def until(stamp: float) -> None:
+    """Sleep until ``stamp`` on ``time.monotonic``'s clock, the one the host's stamps are given on."""
+    while time.monotonic() < stamp:
+        time.sleep(min(0.05, max(stamp - time.monotonic(), 0.0)))
 
 
-def answers_again(host: Host) -> bool:
+def answers_again(host: OscPeer) -> bool:
     count = len(host.messages("/djai/phrase"))
     host.send("/djai/generate")
     try:
         host.wait_for("/djai/phrase", count + 1, timeout=10)
         return True
-    except TimeoutError:
+    except NoReply:
         return False
 
 
 # --- 1 ------------------------------------------------------------------------------------------------
 def case_listener() -> None:
     reply = free_udp_port()
-    host = Host(reply)
+    host = new_host(reply)
     with daemon("--mode", "manual", "--length", "4", "--tempo-bpm", "60", reply_port=reply) as (_, port):
         host.to(port)
         prompt(host)
@@ -185,8 +121,8 @@ def case_listener() -> None:
         host.wait_for("/djai/note")
         host.close()  # the patch is reopened: its listener is gone
         heard = host.messages()
-        until_wall(phrase_end(stamp, phrase) + 0.3)
-        host = Host(reply).to(port)
+        until(phrase_end(stamp, phrase) + 0.3)
+        host = new_host(reply).to(port)
         row("listener", "notes stuck at the host when it is back", len(sounding_at_host(heard)))
         host.send("/djai/panic")
         host.wait_for("/djai/all_notes_off")
@@ -199,7 +135,7 @@ def case_listener() -> None:
 # --- 2 ------------------------------------------------------------------------------------------------
 def case_kill(jack: bool) -> None:
     reply = free_udp_port()
-    host = Host(reply)
+    host = new_host(reply)
     synth = Synth("bench_synth").plug() if jack else None
     midi = ("--midi-api", "jack", "--midi-out", "bench_synth") if jack else ()
     with daemon("--mode", "manual", "--length", "6", "--tempo-bpm", "40", *midi, reply_port=reply, kill=True) \
@@ -235,7 +171,7 @@ def case_kill(jack: bool) -> None:
 # --- 3 ------------------------------------------------------------------------------------------------
 def case_unplug() -> None:
     reply = free_udp_port()
-    host = Host(reply)
+    host = new_host(reply)
     synth, keyboard = Synth("bench_synth").plug(), Device("keyboard", "bench_kbd").plug()
     try:
         with daemon("--midi-api", "jack", "--midi-in", "bench_kbd", "--midi-out", "bench_synth", "--mode", "every",
@@ -266,7 +202,7 @@ def case_unplug() -> None:
         host.close()
 
 
-def play_until_heard(host: Host, keyboard: Device, pitch: int) -> None:
+def play_until_heard(host: OscPeer, keyboard: Device, pitch: int) -> None:
     heard = host.status()["notes_in"]
     for _ in range(20):  # JACK may lose what is sent in the first cycles after a connection
         keyboard.send(0x90, pitch, 90)
@@ -278,7 +214,7 @@ def play_until_heard(host: Host, keyboard: Device, pitch: int) -> None:
     raise TimeoutError("the daemon never heard the keyboard")
 
 
-def wait_port_states(host: Host, expected: set, timeout: float = 15.0) -> None:
+def wait_port_states(host: OscPeer, expected: set, timeout: float = 15.0) -> None:
     deadline = time.monotonic() + timeout
     while not expected <= {tuple(m[2][:2]) for m in host.messages("/djai/midi_port")}:
         if time.monotonic() > deadline:
@@ -290,7 +226,7 @@ def wait_port_states(host: Host, expected: set, timeout: float = 15.0) -> None:
 # --- 4 ------------------------------------------------------------------------------------------------
 def case_jack_restart(server: JackServerProcess, folder: Path) -> None:
     reply = free_udp_port()
-    host = Host(reply)
+    host = new_host(reply)
     synth = Synth("bench_synth").plug()
     log = folder / "jack_restart.log"
     try:
@@ -322,13 +258,13 @@ def case_jack_restart(server: JackServerProcess, folder: Path) -> None:
         host.close()
 
 
-def answers_ping(host: Host) -> bool:
+def answers_ping(host: OscPeer) -> bool:
     count = len(host.messages("/djai/pong"))
     host.send("/djai/ping")
     try:
         host.wait_for("/djai/pong", count + 1, timeout=5)
         return True
-    except TimeoutError:
+    except NoReply:
         return False
 
 
@@ -340,7 +276,7 @@ def busy(count: int, seconds: float) -> list[subprocess.Popen]:
 
 def lateness(phrases: int, realtime: bool, busy_processes: int) -> tuple[list[float], int, int, int]:
     reply = free_udp_port()
-    host = Host(reply)
+    host = new_host(reply)
     flags = () if realtime else ("--no-realtime",)
     workers: list[subprocess.Popen] = []
     with daemon("--mode", "manual", "--length", "16", "--tempo-bpm", "400", *flags, reply_port=reply) as (_, port):
@@ -354,7 +290,7 @@ def lateness(phrases: int, realtime: bool, busy_processes: int) -> tuple[list[fl
                 host.received.clear()
                 host.send("/djai/generate")
                 stamp, _, phrase = host.wait_for("/djai/phrase", 1)[0]
-                until_wall(phrase_end(stamp, phrase) + 0.15)
+                until(phrase_end(stamp, phrase) + 0.15)
                 notes = host.messages("/djai/note")
                 onsets = [stamp + phrase[2 + 4 * i] / 1000.0 for i in range(phrase[1])]
                 announced += phrase[1]
@@ -388,7 +324,7 @@ def case_swap(phrases: int, folder: Path) -> None:
     write_register_model(default_model_path(), models / "high.keras", 96, 107)
     shutil.copy(default_model_path(), models / "low.keras")
     reply = free_udp_port()
-    host = Host(reply)
+    host = new_host(reply)
     with daemon("--model", str(models / "low.keras"), "--mode", "manual", "--length", "8", "--tempo-bpm", "400",
                 reply_port=reply) as (_, port):
         host.to(port)
@@ -404,7 +340,7 @@ def case_swap(phrases: int, folder: Path) -> None:
                 host.send("/djai/load", "high")  # mid-phrase
                 host.wait_for("/djai/loaded")
                 loaded_at = time.monotonic() - started
-            until_wall(phrase_end(stamp, phrase) + 0.1)
+            until(phrase_end(stamp, phrase) + 0.1)
         received = host.messages("/djai/phrase")
         loaded = host.wait_for("/djai/loaded")[0][0]
         after = [args for stamp, _, args in received if stamp > loaded]

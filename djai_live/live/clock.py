@@ -96,9 +96,9 @@ class MidiClock:
     last tick before Start, however many ticks after Start were lost. A master whose clock starts with
     Start sends the first tick right after it, or a tick period later: once the fit is sure of the period,
     a first tick two or more whole periods after Start means that many ticks were lost, and the origin
-    moves back by them. Where the phase cannot be known (ticks that arrive before any Start, Continue or Song Position,
-    or a port that was reopened: ticks may have been missed meanwhile), :meth:`position` is None and
-    :attr:`phase_note` says why, until the host's next Start, Continue or Song Position Pointer.
+    moves back by them. Where the phase cannot be known (ticks that arrive before any Start, Continue or
+    Song Position, or a port that was reopened: ticks may have been missed meanwhile), :meth:`position` is
+    None until the host's next Start, Continue or Song Position Pointer, and :meth:`take_notes` says why.
     """
 
     source = "midi"
@@ -157,15 +157,19 @@ class MidiClock:
         """Ticks may have been missed (the input port was reopened, its device replugged): the grid and the
         song position start again from the host's next Start, Continue or Song Position Pointer."""
         with self._lock:
-            self._ticks.clear()
-            self._pending.clear()
-            self._off_fit.clear()
-            self._before_jump = None
-            self._fit = None
+            self._forget_grid()
             self._origin, self._song_tick, self._resume, self._start_gap_check = None, None, None, None
             self._told_no_start = True
             self._tell(f"{reason}: the host's beat is unknown until it sends Start, Continue or Song Position "
                        "Pointer (press play, or move the playhead)")
+
+    def _forget_grid(self) -> None:
+        """Ticks before now say nothing about where the next ones fall: the fit starts again."""
+        self._ticks.clear()
+        self._pending.clear()
+        self._off_fit.clear()
+        self._before_jump = None
+        self._fit = None
 
     def _tell(self, note: str) -> None:
         self.phase_notes.append(note)
@@ -183,11 +187,7 @@ class MidiClock:
         fresh = (self._fit is not None and self._ticks and not self._pending
                  and when - self._ticks[-1][1] <= (MAX_LOST + 1.5) * self._fit[1])
         if not fresh:
-            self._ticks.clear()
-            self._pending.clear()
-            self._off_fit.clear()
-            self._before_jump = None
-            self._fit = None
+            self._forget_grid()
         self._resume = (when, song_tick)
         self._last_before_resume = self._next_tick - 1 if fresh else None
         self._start_gap_check = None

@@ -168,7 +168,7 @@ class Daemon:
     def _close_unstarted(self) -> None:
         """A start that failed: close what was opened, without a note or a note-off to anyone."""
         if self.listener is not None:
-            self.listener.socket.close()
+            self.listener.close()
             self.listener = None
         for port in (self.midi_in, self.midi_out):
             if port is not None:

@@ -47,7 +47,8 @@ class OscListener:
 
     def close(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=2.0)
+        if self._thread.is_alive():  # (a daemon whose start failed never started it)
+            self._thread.join(timeout=2.0)
         self.socket.close()
 
     def _run(self) -> None:

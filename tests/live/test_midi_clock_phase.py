@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import time
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -44,59 +45,55 @@ def assert_on_the_beat(firsts: np.ndarray, every: np.ndarray) -> None:
     assert abs(float(np.median(every))) < 5.0, f"every note vs its sixteenth (ms): {np.round(every, 1)}"
 
 
-@pytest.mark.parametrize("lost_after_start", [0, 2])
-def test_a_clock_named_at_start_even_with_ticks_lost_after_start(jack_server, lost_after_start):
-    clock = ClockProcess(f"{BPM:g}:10", client="HostClock", skip=lost_after_start, seed=lost_after_start).open()
+@contextmanager
+def clock_and_daemon(clock: ClockProcess, midi_in: str, connect: tuple[str, str] | None = None):
+    """The clock process open, `serve` listening to ``midi_in`` (a port ``connect`` joins, when given, as a
+    patchbay would), and an OSC host on its replies; yields the host."""
+    clock.open()
     reply_port = free_udp_port()
     try:
-        with running_daemon(*SERVE, "--midi-in", "HostClock", reply_port=reply_port) as (_, port):
+        with running_daemon(*SERVE, "--midi-in", midi_in, reply_port=reply_port) as (_, port):
+            if connect is not None:
+                subprocess.run(["jack_connect", *connect], check=True, capture_output=True, timeout=10)
             peer = OscPeer(port, listen_port=reply_port)
             try:
-                assert_on_the_beat(*play_answers(peer, clock))
+                yield peer
             finally:
                 peer.close()
     finally:
         clock.close()
+
+
+@pytest.mark.parametrize("lost_after_start", [0, 2])
+def test_a_clock_named_at_start_even_with_ticks_lost_after_start(jack_server, lost_after_start):
+    clock = ClockProcess(f"{BPM:g}:10", client="HostClock", skip=lost_after_start, seed=lost_after_start)
+    with clock_and_daemon(clock, "HostClock") as peer:
+        assert_on_the_beat(*play_answers(peer, clock))
 
 
 def test_a_virtual_port_the_host_connects_to(jack_server):
-    clock = ClockProcess(f"{BPM:g}:10", client="HostClock").open()
-    reply_port = free_udp_port()
-    try:
-        with running_daemon(*SERVE, "--midi-in", "virtual", reply_port=reply_port) as (_, port):
-            subprocess.run(["jack_connect", "HostClock:out", "djai_live:djai_live in"], check=True,
-                           capture_output=True, timeout=10)
-            peer = OscPeer(port, listen_port=reply_port)
-            try:
-                assert_on_the_beat(*play_answers(peer, clock))
-            finally:
-                peer.close()
-    finally:
-        clock.close()
+    clock = ClockProcess(f"{BPM:g}:10", client="HostClock")
+    with clock_and_daemon(clock, "virtual", connect=("HostClock:out", "djai_live:djai_live in")) as peer:
+        assert_on_the_beat(*play_answers(peer, clock))
 
 
 def test_after_the_device_comes_back_the_phase_waits_for_the_next_start(jack_server):
     """A clock device unplugged while playing and plugged back: ticks were missed, so the daemon says the
     beat is unknown (and answers off the host's beats) until the next Start, then is on the beat again."""
-    reply_port = free_udp_port()
-    first = ClockProcess(f"{BPM:g}:6", client="HostClock").open()
-    with running_daemon(*SERVE, "--midi-in", "HostClock", reply_port=reply_port) as (_, port):
-        peer = OscPeer(port, listen_port=reply_port)
+    first = ClockProcess(f"{BPM:g}:6", client="HostClock")
+    with clock_and_daemon(first, "HostClock") as peer:
+        first.play(time.monotonic() + 0.5)
+        time.sleep(1.5)
+        first.close()                                     # unplugged mid-song
+        peer.wait_for("/djai/midi_port", 1, timeout=10)
+        again = ClockProcess(f"{BPM:g}:10", client="HostClock").open()
         try:
-            first.play(time.monotonic() + 0.5)
-            time.sleep(1.5)
-            first.close()                                     # unplugged mid-song
-            peer.wait_for("/djai/midi_port", 1, timeout=10)
-            again = ClockProcess(f"{BPM:g}:10", client="HostClock").open()
-            try:
-                deadline = time.monotonic() + 10
-                while not any("unknown" in str(args[0]) for _, _, args in peer.messages("/djai/error")):
-                    assert time.monotonic() < deadline, f"no word of the lost phase: {peer.messages('/djai/error')}"
-                    time.sleep(0.05)
-                assert peer.status()["beat"] == -1.0
-                peer.clear()
-                assert_on_the_beat(*play_answers(peer, again))
-            finally:
-                again.close()
+            deadline = time.monotonic() + 10
+            while not any("unknown" in str(args[0]) for _, _, args in peer.messages("/djai/error")):
+                assert time.monotonic() < deadline, f"no word of the lost phase: {peer.messages('/djai/error')}"
+                time.sleep(0.05)
+            assert peer.status()["beat"] == -1.0
+            peer.clear()
+            assert_on_the_beat(*play_answers(peer, again))
         finally:
-            peer.close()
+            again.close()

@@ -54,10 +54,17 @@ def realtime_to_monotonic() -> float:
     return best[1]
 
 
-class OscPeer:
-    """A host's side of the contract: sends to the daemon, records everything it answers, with times."""
+class NoReply(AssertionError):
+    """The daemon did not answer in time (a test failure; a benchmark may count it instead)."""
 
-    def __init__(self, daemon_port: int, listen_port: int = 0) -> None:
+
+class OscPeer:
+    """A host's side of the contract: sends to the daemon, records everything it answers, with times.
+
+    ``daemon_port`` may be given later (:meth:`to`), for a host that binds its reply port before the
+    daemon it talks to is started; ``timeout`` is how long each wait lasts unless told otherwise."""
+
+    def __init__(self, daemon_port: int | None = None, listen_port: int = 0, timeout: float = 10.0) -> None:
         self.socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.kernel_stamps = sys.platform.startswith("linux")
         if self.kernel_stamps:
@@ -67,7 +74,8 @@ class OscPeer:
         self.socket.settimeout(0.05)
         self._to_monotonic = realtime_to_monotonic()
         self.port = self.socket.getsockname()[1]
-        self.client = SimpleUDPClient("127.0.0.1", daemon_port)
+        self.client = SimpleUDPClient("127.0.0.1", daemon_port) if daemon_port is not None else None
+        self.timeout = timeout
         self.received: list[tuple[float, str, list]] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -96,24 +104,31 @@ class OscPeer:
         with self._lock:
             return [m for m in self.received if address is None or m[1] == address]
 
-    def wait_for(self, address: str, count: int = 1, timeout: float = 10.0) -> list:
+    def to(self, daemon_port: int) -> "OscPeer":
+        """Send to the daemon on ``daemon_port`` from now on."""
+        self.client = SimpleUDPClient("127.0.0.1", daemon_port)
+        return self
+
+    def wait_for(self, address: str, count: int = 1, timeout: float | None = None) -> list:
+        timeout = self.timeout if timeout is None else timeout
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             found = self.messages(address)
             if len(found) >= count:
                 return found
             time.sleep(0.01)
-        raise AssertionError(f"waited {timeout}s for {count} x {address}; got {self.messages()}")
+        raise NoReply(f"waited {timeout}s for {count} x {address}; got {self.messages()}")
 
-    def status(self, timeout: float = 10.0) -> dict:
+    def status(self, timeout: float | None = None) -> dict:
         """Ask for /djai/status and return its name/value pairs as a dict."""
         before = len(self.messages("/djai/status"))
         self.send("/djai/status")
         status = self.wait_for("/djai/status", before + 1, timeout)[before][2]
         return dict(zip(status[::2], status[1::2]))
 
-    def wait_for_status(self, condition, timeout: float = 10.0) -> dict:
+    def wait_for_status(self, condition, timeout: float | None = None) -> dict:
         """Poll /djai/status until ``condition(values)`` holds (e.g. every note sent was handled)."""
+        timeout = self.timeout if timeout is None else timeout
         deadline = time.monotonic() + timeout
         while True:
             values = self.status(timeout)
@@ -123,7 +138,7 @@ class OscPeer:
                 raise AssertionError(f"waited {timeout}s for a status that satisfies the condition; last: {values}")
             time.sleep(0.02)  # polling interval, not synchronization: the condition decides
 
-    def barrier(self, timeout: float = 10.0) -> None:
+    def barrier(self, timeout: float | None = None) -> None:
         """Return once the replies to every control message sent before (set, generate, status, ...) have
         arrived: control messages are handled in order, /djai/pong comes after their replies on the same
         socket, and loopback UDP keeps the order. (Notes travel in their own lane, which control messages
