@@ -2,6 +2,11 @@
 
 It is stored inside every model file (``djai_config.json`` in the ``.keras`` zip) and restored on load,
 so a model file alone is enough to generate, evaluate or serve.
+
+The training defaults are defined here once: :class:`DjaiConfig`'s defaults are the model that
+``djai-live train FOLDER`` and ``training.train(files, DjaiConfig())`` both build from scratch, and
+:class:`TrainSettings`' defaults how both run it. Fine-tuning (``djai_live.finetune.FINE_TUNE``) names only
+what it changes from these.
 """
 from __future__ import annotations
 
@@ -30,6 +35,12 @@ def musical_time_bins(lowest_octave: int = -6, highest_octave: int = 4) -> list[
     return centres
 
 
+def _is_pitch_range(pair: object) -> bool:
+    """A [low, high] pair of MIDI pitches, low <= high."""
+    return (isinstance(pair, (list, tuple)) and len(pair) == 2
+            and all(isinstance(v, int) and 0 <= v <= 127 for v in pair) and pair[0] <= pair[1])
+
+
 def uniform_velocity_bins(count: int = 8) -> list[float]:
     width = 127.0 / count
     return [round(width * (i + 0.5), 3) for i in range(count)]
@@ -47,10 +58,10 @@ class DjaiConfig:
     num_instruments: int = 1
     model_type: str = "gru"
     n_layers: int = 2
-    n_units: int = 256
-    dropout: float = 0.1
-    batch_size: int = 64
-    learning_rate: float = 0.002
+    n_units: int = 192
+    dropout: float = 0.2
+    batch_size: int = 128
+    learning_rate: float = 0.003
     n_heads: int = 4
     loss_weights: dict[str, float] | None = None
     pitch_embedding: int = 64
@@ -93,8 +104,7 @@ class DjaiConfig:
         if self.instrument_ranges is not None:
             ranges = self.instrument_ranges
             if not isinstance(ranges, list) or len(ranges) != self.num_instruments or not all(
-                    isinstance(r, (list, tuple)) and len(r) == 2 and all(isinstance(v, int) and 0 <= v <= 127 for v in r)
-                    and r[0] <= r[1] for r in ranges):
+                    _is_pitch_range(r) for r in ranges):
                 raise ValueError(f"instrument_ranges must be one [low, high] pitch pair (0-127, low <= high) per "
                                  f"instrument ({self.num_instruments}), got {ranges!r}")
         if self.live_temperature is not None and not 0.0 <= float(self.live_temperature) <= 10.0:
@@ -138,7 +148,7 @@ class DjaiConfig:
         weights.update({k: float(v) for k, v in (self.loss_weights or {}).items() if k in weights})
         return weights
 
-    def replace(self, **changes: Any) -> "DjaiConfig":
+    def replace(self, **changes: Any) -> DjaiConfig:
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
@@ -148,7 +158,7 @@ class DjaiConfig:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "DjaiConfig":
+    def from_dict(cls, data: dict[str, Any]) -> DjaiConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = set(data) - known
         if unknown:
@@ -163,5 +173,32 @@ class DjaiConfig:
         return cls(**data)
 
     @classmethod
-    def from_json(cls, text: str) -> "DjaiConfig":
+    def from_json(cls, text: str) -> DjaiConfig:
         return cls.from_dict(json.loads(text))
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """How a training run goes, as against the model it trains (:class:`DjaiConfig`): the settings a model
+    file does not keep. The defaults are a run from scratch, for ``training.train`` and ``djai-live train``
+    alike.
+    """
+
+    epochs: int = 50                 # the most epochs
+    validation_split: float = 0.1    # share of files held out (at least one when there are two or more)
+    patience: int = 5                # early stopping, in epochs without a better validation loss
+    lr_schedule: str = "constant"    # lr_schedules.LR_SCHEDULES
+    lr_patience: int | None = None   # plateau schedule: halve the rate after this many stalled epochs
+    transpose: int = 0               # random transposition, +- semitones
+    max_minutes: float | None = None  # the whole run, reading included; None: no limit
+    freeze: tuple[str, ...] = ()     # layer groups kept fixed (training.FREEZABLE)
+
+    def replace(self, **changes: Any) -> TrainSettings:
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The settings as ``training.train``'s keyword arguments."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+
+FROM_SCRATCH = TrainSettings()

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 from .midi_files import (EXTRACTOR_VERSION, MIDI_SUFFIXES, MidiReadError, read_midi_notes,  # noqa: F401
                          reading, reading_workers, scan_midi_files)

@@ -135,5 +135,5 @@ def fix_keras_multi_worker(model) -> None:
                 if isinstance(value, tf.distribute.DistributedValues) else value, values)
         return original(values, strategy, reduction)
 
-    reduce_per_replica.djai_live_fixed = True
+    reduce_per_replica.djai_live_fixed = True  # type: ignore[attr-defined]  # a mark on the function object
     keras_trainer.reduce_per_replica = reduce_per_replica

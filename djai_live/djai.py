@@ -26,17 +26,17 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
-from .config import DjaiConfig
+from .config import FROM_SCRATCH, DjaiConfig
 from .corpus import load_corpus, read_midi_notes
 from .corpus import scan_midi_files as _scan
 from .encoding import Codec, tokens_to_array
 from .finetune import FINE_TUNE, fine_tune_config
-from .generation import Generator, PromptTooShortError, check_prompt_length
+from .generation import Generator, check_prompt_length
 from .lr_schedules import choose_lr_schedule
 from .runtime import make_runtime
 from .sampling import SamplingSettings
@@ -53,6 +53,10 @@ except ImportError as error:  # the light install: no TensorFlow/Keras
                       "'.[train]')", name=error.name) from None
 
 __all__ = ["scan_midi_files", "DataProcessor", "ModelManager", "PositionalEncoding"]
+
+# The original djai's fit: 5 epochs, so that its notebook calls take as long as they did (the rest is a run from
+# scratch).
+ORIGINAL_FIT = FROM_SCRATCH.replace(epochs=5)
 
 def scan_midi_files(directory: str | os.PathLike, max_files: int | None = None) -> list[str]:
     """All MIDI files below ``directory`` (recursive, .mid/.midi in any case), sorted."""
@@ -71,7 +75,8 @@ class DataProcessor:
 
     def extract_features(self, midi_file: str) -> list[np.ndarray]:
         """The (n, 6) token arrays (pitch, dt, duration, velocity, instrument, interval) of one file."""
-        return [tokens_to_array(seq) for seq in self.codec.sequences(read_midi_notes(midi_file, self.config.include_drums))]
+        sequences = self.codec.sequences(read_midi_notes(midi_file, self.config.include_drums))
+        return [tokens_to_array(seq) for seq in sequences]
 
     def process_midi_files(self, midi_files: Sequence[str] | None = None) -> Windows:
         """Windows of ``sequence_length_i`` notes and their next notes, unreadable files skipped."""
@@ -104,28 +109,26 @@ class ModelManager:
         A manager made by :meth:`load` fine-tunes its model: the batch size, ``epochs``, ``validation_split``,
         ``learning_rate``, ``max_minutes`` and the ``train`` settings ``transpose``, ``lr_schedule``,
         ``lr_patience``, ``patience`` and ``freeze`` default to :data:`~djai_live.finetune.FINE_TUNE`, and the
-        config records the base (``fine_tuned_from``). Otherwise the defaults are the original's (5 epochs, 10%
-        held out, the manager's learning rate, no time limit). Other keyword arguments go to
-        :func:`djai_live.training.train`.
+        config records the base (``fine_tuned_from``). Otherwise the defaults are the original's
+        (:data:`ORIGINAL_FIT`: 5 epochs, 10% held out, the manager's learning rate, no time limit). Other keyword
+        arguments go to :func:`djai_live.training.train`.
         """
-        fine_tuning = self._source is not None
         config = self.config
-        if fine_tuning:
-            config = config.replace(fine_tuned_from=fine_tune_config(self._source).fine_tuned_from)
+        if self._source is not None:  # fine-tuning
+            run = FINE_TUNE.run
+            config = config.replace(**FINE_TUNE.config_changes,
+                                    fine_tuned_from=fine_tune_config(self._source).fine_tuned_from)
             kwargs["lr_schedule"] = choose_lr_schedule(kwargs.get("lr_schedule"), kwargs.get("lr_patience"),
-                                                       FINE_TUNE.lr_schedule)
+                                                       run.lr_schedule)
             for name in ("transpose", "lr_patience", "patience", "freeze"):
-                kwargs.setdefault(name, getattr(FINE_TUNE, name))
-        defaults = FINE_TUNE if fine_tuning else None
-        epochs = epochs if epochs is not None else (defaults.epochs if defaults else 5)
-        validation_split = validation_split if validation_split is not None else \
-            (defaults.validation_split if defaults else 0.1)
-        max_minutes = max_minutes if max_minutes is not None else (defaults.max_minutes if defaults else None)
-        if learning_rate is not None or defaults:
-            config = config.replace(learning_rate=learning_rate if learning_rate is not None
-                                    else defaults.learning_rate)
-        if defaults:
-            config = config.replace(batch_size=defaults.batch_size)
+                kwargs.setdefault(name, getattr(run, name))
+        else:
+            run = ORIGINAL_FIT
+        epochs = epochs if epochs is not None else run.epochs
+        validation_split = validation_split if validation_split is not None else run.validation_split
+        max_minutes = max_minutes if max_minutes is not None else run.max_minutes
+        if learning_rate is not None:
+            config = config.replace(learning_rate=learning_rate)
         with tempfile.TemporaryDirectory() as scratch:
             result = train(midi_files, config, Path(scratch) / "model.keras", epochs=epochs,
                            validation_split=validation_split, seed=seed, plot=False, init_from=self.model,
@@ -139,7 +142,7 @@ class ModelManager:
         save_model(self.model, self.config, path)
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "ModelManager":
+    def load(cls, path: str | os.PathLike) -> ModelManager:
         model, config = load_model(path)
         manager = cls.__new__(cls)
         manager.config, manager.model, manager._generator = config, model, None

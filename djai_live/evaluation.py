@@ -7,8 +7,8 @@ with its instrument; it is also scored per instrument (of the note predicted) an
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 
@@ -51,7 +51,8 @@ class Evaluation:
         if self.per_instrument:
             result["per_instrument"] = {
                 str(i): {"notes": self.instrument_notes[i],
-                         "pitch_accuracy": score.correct / self.instrument_notes[i] if self.instrument_notes[i] else None,
+                         "pitch_accuracy": (score.correct / self.instrument_notes[i]
+                                            if self.instrument_notes[i] else None),
                          "pitch_nll": score.nll_sum / self.instrument_notes[i] if self.instrument_notes[i] else None}
                 for i, score in sorted(self.per_instrument.items())}
         for order, score in self.baselines.items():
@@ -134,7 +135,8 @@ def evaluate_model(model, config: DjaiConfig, corpus: Corpus, markov: dict[int, 
     return result
 
 
-def score_markov(model: MarkovPitchModel, pitches: Sequence[int], context: int, score: HeadScore) -> None:
+def score_markov(model: MarkovPitchModel, pitches: Sequence[int] | np.ndarray, context: int,
+                 score: HeadScore) -> None:
     if len(pitches) < 2:
         return
     log_probs = np.log(np.stack([model.distribution(pitches[max(0, i - context):i]) for i in range(1, len(pitches))]))

@@ -6,16 +6,20 @@ records where it came from in ``DjaiConfig.fine_tuned_from``: the base as it was
 and the base's own record, so a chain of fine-tunes can be traced back.
 
 :data:`FINE_TUNE` holds the defaults for a small folder of the user's pieces, measured with
-``scripts/bench_finetune.py`` (docs/finetuning.md).
+``scripts/bench_finetune.py`` (docs/finetuning.md): only the settings that differ from a run from scratch
+(:class:`~djai_live.config.DjaiConfig` and :class:`~djai_live.config.TrainSettings`).
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
+from collections.abc import Mapping
 
-from .config import DjaiConfig
+from .config import FROM_SCRATCH, DjaiConfig, TrainSettings
 from .model_files import read_config, resolve_model_path
 
 # Config fields that the base model's weights and encoding fix, with the train flag that sets each
@@ -49,23 +53,58 @@ class FineTuneConflict(ValueError):
 
 
 @dataclass(frozen=True)
-class FineTuneSettings:
-    """Training settings for a fine-tune on a small folder (a handful to a few dozen pieces)."""
+class FineTuneDefaults:
+    """What a fine-tune does by default: the base model's config with ``config_changes`` set over it, trained
+    with the run settings ``run``. Made by :meth:`differing_from_scratch` from only what differs from a run
+    from scratch, so the two sets cannot drift apart."""
 
-    learning_rate: float      # the peak of the schedule
-    batch_size: int
-    lr_schedule: str          # lr_schedules.LR_SCHEDULES
-    lr_patience: int | None   # plateau schedule: halve the rate after this many epochs without a better loss
-    transpose: int            # random transposition, +- semitones
-    validation_split: float   # share of files held out (at least one when there are two or more)
-    patience: int             # early stopping
-    epochs: int
-    max_minutes: float | None  # the whole run, reading included
-    freeze: tuple[str, ...]   # layer groups kept fixed (training.FREEZABLE)
+    config_changes: Mapping[str, Any]  # DjaiConfig fields set over the base model's
+    run: TrainSettings
+    changed: frozenset[str]            # every field named, in either part
+
+    @classmethod
+    def differing_from_scratch(cls, **changes: Any) -> FineTuneDefaults:
+        """The scratch defaults (DjaiConfig's training fields, :data:`FROM_SCRATCH`) with ``changes``.
+
+        Raises:
+            ValueError: a change to no setting, to an architecture field (the base's weights fix those), or one
+                that equals the scratch default (it would say a difference that is not there).
+        """
+        config_fields = {f.name for f in dataclasses.fields(DjaiConfig)}
+        run_fields = {f.name for f in dataclasses.fields(TrainSettings)}
+        scratch_config = DjaiConfig()
+        for name, value in changes.items():
+            if name in ARCHITECTURE_FLAGS or name not in config_fields | run_fields:
+                raise ValueError(f"{name} is not a training setting a fine-tune can change")
+            scratch = getattr(FROM_SCRATCH, name) if name in run_fields else getattr(scratch_config, name)
+            if value == scratch:
+                raise ValueError(f"{name}={value!r} is the from-scratch default already")
+        return cls(config_changes=MappingProxyType({k: v for k, v in changes.items() if k in config_fields}),
+                   run=FROM_SCRATCH.replace(**{k: v for k, v in changes.items() if k in run_fields}),
+                   changed=frozenset(changes))
 
 
-FINE_TUNE = FineTuneSettings(learning_rate=0.006, batch_size=16, lr_schedule="cosine", lr_patience=None, transpose=6,
-                             validation_split=0.1, patience=8, epochs=100, max_minutes=1.0, freeze=())
+# A fine-tune on a small folder (a handful to a few dozen pieces) differs from a run from scratch in these
+# settings only; the rest are the base model's (architecture, encoding, dropout, loss weights) or the scratch
+# run's (validation split, no frozen layers). Each was measured with scripts/bench_finetune.py on Palestrina's
+# masses (docs/finetuning.md, "Defaults with --from").
+FINE_TUNE = FineTuneDefaults.differing_from_scratch(
+    # The cosine's peak: 0.003 / 0.006 / 0.01 scored 1.486 / 1.478-1.480 / 1.494 nats on unseen masses.
+    learning_rate=0.006,
+    # 20 pieces hold about 170 windows: batches of 16 give 11 updates an epoch where 128 give 2.
+    batch_size=16,
+    # A 10-batch warm-up keeps Adam's first steps from shaking trained weights, and a half cosine that ends at
+    # the time limit: 1.478 nats, against 1.503-1.509 for halving after 2 stalled epochs in the same minute.
+    lr_schedule="cosine",
+    # A minute's cosine run is about 20 epochs; with 4, the noise of a 2-file validation stopped it after 12-16,
+    # before the rate had come down (1.493 nats, against 1.474 with 8).
+    patience=8,
+    # +-6 semitones scored 1.590 nats on unseen masses, +-3 (with a 0.2 split) 1.625.
+    transpose=6,
+    # "Your own style in a minute": about 75 s wall in all; the time limit, not the epochs, ends the run.
+    max_minutes=1.0,
+    epochs=100,
+)
 
 
 def file_sha256(path: str | os.PathLike) -> str:

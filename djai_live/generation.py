@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -9,6 +10,9 @@ from .config import DjaiConfig
 from .encoding import FEATURES, Codec, interval_token, tokens_to_array
 from .notes import empty_notes
 from .sampling import SamplingSettings, sample_index
+
+if TYPE_CHECKING:  # for the annotation only: from_file imports the runtime when it loads a model
+    from .runtime import Runtime
 
 
 class PromptTooShortError(ValueError):
@@ -35,14 +39,14 @@ def check_prompt_length(count: int, config: DjaiConfig, what: str = "the prompt"
 class Generator:
     """A model's runtime and codec, ready to continue note sequences."""
 
-    runtime: object
+    runtime: Runtime
     config: DjaiConfig
 
     def __post_init__(self) -> None:
         self.codec = Codec(self.config)
 
     @classmethod
-    def from_file(cls, path=None, average_transpositions: int | None = None) -> "Generator":
+    def from_file(cls, path=None, average_transpositions: int | None = None) -> Generator:
         """Load a model file's weights straight into the NumPy runtime (TensorFlow is not imported).
         ``average_transpositions`` overrides the model's own setting (None keeps it).
 

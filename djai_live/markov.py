@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -20,7 +20,7 @@ class MarkovPitchModel:
         self.order = order
         self.counts: list[dict[tuple, Counter]] = [defaultdict(Counter) for _ in range(order + 1)]
 
-    def fit(self, sequences: Iterable[Sequence[int]]) -> "MarkovPitchModel":
+    def fit(self, sequences: Iterable[Sequence[int] | np.ndarray]) -> MarkovPitchModel:
         for sequence in sequences:
             pitches = [int(p) for p in sequence]
             for i, pitch in enumerate(pitches):
@@ -30,7 +30,7 @@ class MarkovPitchModel:
                     self.counts[k][tuple(pitches[i - k:i])][pitch] += 1
         return self
 
-    def distribution(self, history: Sequence[int]) -> np.ndarray:
+    def distribution(self, history: Sequence[int] | np.ndarray) -> np.ndarray:
         """Probabilities of the 128 pitches after ``history`` (only its last ``order`` pitches matter)."""
         unigram = self.counts[0].get((), Counter())
         total = sum(unigram.values())

@@ -10,10 +10,10 @@ import gc
 import logging
 import os
 import warnings
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -102,7 +102,7 @@ def read_midi_notes(path: str | os.PathLike, include_drums: bool = False) -> Pie
     tempo_times, tempi = midi.get_tempo_changes()
     if len(tempi) == 0:
         tempo_times, tempi = np.array([0.0]), np.array([120.0])
-    tracks = []
+    tracks: list[Track] = []
     for instrument in midi.instruments:
         if instrument.is_drum and not include_drums:
             continue

@@ -4,8 +4,8 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -21,7 +21,8 @@ def write_midi(parts: Sequence[tuple[str, np.ndarray]], path: str | os.PathLike,
     midi = pretty_midi.PrettyMIDI(initial_tempo=tempo_bpm)
     for name, notes in parts:
         for instrument_id in np.unique(notes["instrument"]) if len(notes) else []:
-            track = pretty_midi.Instrument(program=program, name=name if instrument_id == 0 else f"{name} {instrument_id}")
+            track = pretty_midi.Instrument(program=program,
+                                           name=name if instrument_id == 0 else f"{name} {instrument_id}")
             for note in notes[notes["instrument"] == instrument_id]:
                 start = float(note["onset"]) * seconds_per_beat
                 end = start + max(float(note["duration"]), 1e-3) * seconds_per_beat
@@ -65,7 +66,7 @@ def plot_piano_roll(parts: Sequence[tuple[str, np.ndarray]], path: str | os.Path
             axis.add_patch(plt.Rectangle((float(note["onset"]), float(note["pitch"]) - 0.4),
                                          max(float(note["duration"]), 0.05), 0.8, color=colour))
         legend.append(Patch(color=colour, label=name))
-    every = np.concatenate([notes for _, notes in parts]) if parts else np.zeros(0)
+    every: np.ndarray = np.concatenate([notes for _, notes in parts]) if parts else np.zeros(0)
     if len(every):
         low, high = int(every["pitch"].min()) - 2, int(every["pitch"].max()) + 2
         axis.set_xlim(float(every["onset"].min()) - 0.5, float((every["onset"] + every["duration"]).max()) + 0.5)

@@ -74,7 +74,8 @@ def _read_entry(path: Path, entry: str) -> bytes:
         raise ModelFileError(f"{path}: not a .keras model file (not a zip archive)") from None
     except KeyError:
         if entry == CONFIG_ENTRY:
-            raise ModelFileError(f"{path}: a Keras file without a djai_live config; was it saved by djai-live?") from None
+            raise ModelFileError(f"{path}: a Keras file without a djai_live config; "
+                                 "was it saved by djai-live?") from None
         raise ModelFileError(f"{path}: damaged model file (no {entry})") from None
 
 
@@ -181,4 +182,5 @@ class StoredModel:
         try:
             return self._layers[name]
         except KeyError:
-            raise ModelFileError(f"{self.path}: no layer {name!r} with weights; was it saved by this djai-live?") from None
+            raise ModelFileError(f"{self.path}: no layer {name!r} with weights; "
+                                 "was it saved by this djai-live?") from None

@@ -21,10 +21,10 @@ import json
 import logging
 import os
 import uuid
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import numpy as np
 
@@ -104,7 +104,7 @@ class PreparedCorpus:
         self._read_manifest()
 
     @classmethod
-    def open_existing(cls, directory: str | os.PathLike) -> "PreparedCorpus":
+    def open_existing(cls, directory: str | os.PathLike) -> PreparedCorpus:
         """A store made by ``djai-live prepare``, with the drum setting it was made with.
 
         Raises:
@@ -141,7 +141,7 @@ class PreparedCorpus:
         groups: dict[str, list[str]] = {}
         for path in paths:
             entry = self.files.get(path)
-            if entry is not None and entry.usable:
+            if entry is not None and entry.shard is not None:  # usable
                 groups.setdefault(entry.shard, []).append(path)
         return groups
 
@@ -191,7 +191,8 @@ class PreparedCorpus:
 
         Args:
             files: MIDI file paths, stored as given (make them absolute for a store shared by projects).
-            workers: processes to parse with; default: chosen by the work (:func:`~djai_live.midi_files.reading_workers`).
+            workers: processes to parse with; default: chosen by the work
+                (:func:`~djai_live.midi_files.reading_workers`).
             progress: show a progress bar on stderr.
             prune: forget files that are not in ``files`` and delete shards nobody needs any more.
         """
@@ -292,7 +293,8 @@ class PreparedCorpus:
         )
         self.directory.mkdir(parents=True, exist_ok=True)
         with atomic_path(self.directory / shard) as temporary, open(temporary, "wb") as handle:
-            np.savez(handle, **arrays)
+            # The ignore: numpy's stub takes **arrays for its allow_pickle flag too.
+            np.savez(handle, **arrays)  # type: ignore[arg-type]
         for piece in pieces:
             entry = entries[piece.path]
             entry.shard = shard

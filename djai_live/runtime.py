@@ -10,7 +10,8 @@ States are never modified in place, so the engine can branch a generation off th
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -20,6 +21,16 @@ from .model_files import sinusoidal_table
 from .transposition import ViewMixer, transpose_pitches
 
 Logits = dict[str, np.ndarray]
+
+
+class Runtime(Protocol):
+    """What every runtime of :func:`make_runtime` offers the generator and the live engine."""
+
+    def initial_state(self) -> tuple: ...
+
+    def step(self, token: Sequence[int] | np.ndarray, state: tuple) -> tuple[Logits, tuple]: ...
+
+    def prime(self, tokens: np.ndarray, state: Any = None) -> tuple[Logits, Any]: ...
 
 
 def _weights(model, name: str) -> list[np.ndarray]:
@@ -62,12 +73,18 @@ class _Base:
         flat = hidden @ self.head_kernel + self.head_bias
         return {name: flat[..., part] for name, part in self.head_slices.items()}
 
+    def initial_state(self) -> tuple:
+        raise NotImplementedError  # each runtime has its own state
+
+    def step(self, token: Sequence[int] | np.ndarray, state: tuple) -> tuple[Logits, tuple]:
+        raise NotImplementedError
+
     def prime(self, tokens: np.ndarray, state: Any = None) -> tuple[Logits, Any]:
         """Feed (n, 6) tokens from ``state`` (fresh if None); logits after the last one."""
         state = self.initial_state() if state is None else state
         if len(tokens) == 0:
             raise ValueError("prime needs at least one note")
-        logits = None
+        logits: Logits = {}  # replaced: there is at least one token
         for token in np.asarray(tokens, dtype=np.int64):
             logits, state = self.step(token, state)
         return logits, state
@@ -105,7 +122,7 @@ class RecurrentRuntime(_Base):
         norm = _layer_norm_vector if np.ndim(token) == 1 else _layer_norm
         new_state = []
         x_gates = self._input(self.first_tables, self.first_bias, token)
-        hidden = None
+        hidden = x_gates  # a placeholder: the first layer sets it, the second on read it
         for i, (kernel, recurrent, input_bias, recurrent_bias) in enumerate(self.layers):
             if i:
                 x_gates = norm(hidden, *self.norms[i - 1]) @ kernel + input_bias
@@ -154,7 +171,7 @@ class TransformerRuntime(_Base):
     def initial_state(self) -> tuple:
         return ()  # the tokens in the window; caches ride along after them
 
-    def step(self, token: Sequence[int], state: tuple) -> tuple[Logits, tuple]:
+    def step(self, token: Sequence[int] | np.ndarray, state: tuple) -> tuple[Logits, tuple]:
         tokens = state[0] if state else np.zeros((0, len(FEATURES)), np.int64)
         caches = state[1] if state else None
         tokens = np.vstack([tokens, np.asarray(token, np.int64)[None]])
@@ -197,14 +214,15 @@ class TransformerRuntime(_Base):
         return x, new_caches
 
 
-def _layer_norm_vector(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, epsilon: float = 1e-6) -> np.ndarray:
+def _layer_norm_vector(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, *,
+                       epsilon: float = 1e-6) -> np.ndarray:
     """Layer normalization of one vector, in the fewest NumPy calls (ndarray.mean costs 5x a sum)."""
     centred = x - x.sum() * (1.0 / x.shape[0])
     variance = np.dot(centred, centred) * (1.0 / x.shape[0])
     return centred * (gamma * (1.0 / np.sqrt(variance + epsilon))) + beta
 
 
-def _layer_norm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, epsilon: float = 1e-6) -> np.ndarray:
+def _layer_norm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, *, epsilon: float = 1e-6) -> np.ndarray:
     centred = x - x.mean(axis=-1, keepdims=True)
     variance = (centred * centred).mean(axis=-1, keepdims=True)
     return centred * (gamma / np.sqrt(variance + epsilon)) + beta
@@ -215,7 +233,7 @@ class TranspositionAveraging:
     (:mod:`djai_live.transposition`). Same interface as the runtime it wraps; its logits are the
     mixture's log-probabilities. Recurrent views run as one batch; Transformer views one after another."""
 
-    def __init__(self, runtime: "RecurrentRuntime | TransformerRuntime", spread: int) -> None:
+    def __init__(self, runtime: RecurrentRuntime | TransformerRuntime, spread: int) -> None:
         self.runtime, self.config = runtime, runtime.config
         self.mixer = ViewMixer(spread)
         self.batched = isinstance(runtime, RecurrentRuntime)
@@ -226,7 +244,7 @@ class TranspositionAveraging:
             return tuple(np.tile(part, (views, 1)) for part in self.runtime.initial_state())
         return tuple(self.runtime.initial_state() for _ in range(views))
 
-    def step(self, token: Sequence[int], state: tuple) -> tuple[Logits, tuple]:
+    def step(self, token: Sequence[int] | np.ndarray, state: tuple) -> tuple[Logits, tuple]:
         tokens = np.tile(np.asarray(token, np.int64), (len(self.mixer.shifts), 1))
         tokens[:, 0] = transpose_pitches(tokens[:, 0], self.mixer.shifts)
         if self.batched:

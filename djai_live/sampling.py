@@ -39,6 +39,7 @@ class SamplingSettings:
             raise ValueError(f"max_leap must be an integer 0-127 (0: no limit), got {self.max_leap!r}")
         mask = self.pitch_mask()
         if mask is not None and not mask.any():
+            assert self.scale is not None  # the range alone always holds a pitch (pitch_min <= pitch_max)
             raise ValueError(f"no pitch of {self.scale.describe()} lies in {self.pitch_min}-{self.pitch_max}")
 
     @cached_property
@@ -48,13 +49,13 @@ class SamplingSettings:
 
     def pitch_mask(self) -> np.ndarray | None:
         """Pitches allowed by the range and the scale, as a boolean vector, or None when all are."""
-        constrained_scale = self.scale is not None and not self.scale.is_chromatic
-        if self.pitch_min == 0 and self.pitch_max == 127 and not constrained_scale:
+        scale = self.scale if self.scale is not None and not self.scale.is_chromatic else None
+        if self.pitch_min == 0 and self.pitch_max == 127 and scale is None:
             return None
         mask = np.zeros(128, dtype=bool)
         mask[self.pitch_min:self.pitch_max + 1] = True
-        if constrained_scale:
-            mask &= self.scale.mask()
+        if scale is not None:
+            mask &= scale.mask()
         return mask
 
     def allowed_after(self, previous_pitch: int | None) -> np.ndarray | None:

@@ -72,7 +72,7 @@ class Scale:
     pitch_classes: frozenset[int]
 
     @classmethod
-    def named(cls, name: str, root=0) -> "Scale":
+    def named(cls, name: str, root=0) -> Scale:
         key = ALIASES.get(str(name).lower(), str(name).lower())
         if key not in SCALES:
             raise ScaleError(f"unknown scale {name!r}; known: {', '.join(SCALES)}, or custom with pitch classes")
@@ -80,7 +80,7 @@ class Scale:
         return cls(key, pc, frozenset((pc + step) % 12 for step in SCALES[key]))
 
     @classmethod
-    def custom(cls, pitch_classes) -> "Scale":
+    def custom(cls, pitch_classes) -> Scale:
         values = []
         for value in pitch_classes:
             try:
@@ -168,4 +168,5 @@ def estimate_key(pitches, durations=None, onsets=None) -> tuple[Scale, float]:
             score += CADENCE_BONUS if tonic == final_tonic else 0.0
             if score > best_score:
                 best, best_score = Scale.named(mode, tonic), score
+    assert best is not None  # every score beats -inf
     return best, best_score

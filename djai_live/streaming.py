@@ -7,7 +7,7 @@ manifest, so Keras shows a progress bar with a total and distribution strategies
 """
 from __future__ import annotations
 
-from typing import Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 

@@ -33,7 +33,7 @@ def import_tensorflow_quietly() -> None:
     try:
         saved = os.dup(2)
     except OSError:  # no descriptor 2 (a GUI host): nothing to keep quiet
-        import keras  # noqa: F401
+        import keras
         return
     with tempfile.TemporaryFile() as captured:
         os.dup2(captured.fileno(), 2)

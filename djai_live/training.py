@@ -16,14 +16,14 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 import keras
 import numpy as np
 
-from .config import DjaiConfig
+from .config import FROM_SCRATCH, DjaiConfig
 from .corpus import NoUsableDataError, default_cache_dir, prepared_store
 from .distribute import fix_keras_multi_worker, is_chief, make_strategy, worker_scratch_dir
 from .lr_schedules import choose_lr_schedule
@@ -62,15 +62,21 @@ class TrainResult:
     out_of_time: bool = False  # stopped by max_minutes
 
 
-def train(files: Sequence[str] | None, config: DjaiConfig, output: str | Path, epochs: int = 50,
-          validation_split: float = 0.1, transpose: int = 0, patience: int = 5, resume: bool = False,
+def train(files: Sequence[str] | None, config: DjaiConfig, output: str | Path,
+          epochs: int = FROM_SCRATCH.epochs, validation_split: float = FROM_SCRATCH.validation_split,
+          transpose: int = FROM_SCRATCH.transpose, patience: int = FROM_SCRATCH.patience, resume: bool = False,
           seed: int = 0, cache_dir="default", prepared: PreparedCorpus | None = None, distribute: str = "none",
           jit_compile: bool | str = "auto", init_from: str | Path | None = None, verbose: int | None = None,
-          plot: bool = True, lr_patience: int | None = None, shuffle_chords: bool = False,
-          callbacks: Sequence[keras.callbacks.Callback] = (), max_minutes: float | None = None,
-          freeze: Sequence[str] = (), clock: Callable[[], float] = time.monotonic,
+          plot: bool = True, lr_patience: int | None = FROM_SCRATCH.lr_patience, shuffle_chords: bool = False,
+          callbacks: Sequence[keras.callbacks.Callback] = (), max_minutes: float | None = FROM_SCRATCH.max_minutes,
+          freeze: Sequence[str] = FROM_SCRATCH.freeze, clock: Callable[[], float] = time.monotonic,
           lr_schedule: str | None = None) -> TrainResult:
     """Train a model on MIDI files and write the best one (by validation loss) to ``output``.
+
+    The run settings (``epochs`` to ``lr_schedule``) are the fields of :class:`~djai_live.config.TrainSettings`
+    and default to a run from scratch (:data:`~djai_live.config.FROM_SCRATCH`), as ``djai-live train`` does:
+    ``train(files, DjaiConfig(), out)`` trains what ``djai-live train FOLDER -o out`` does, and
+    ``train(files, config, out, **settings.to_dict())`` runs any other :class:`~djai_live.config.TrainSettings`.
 
     The files are prepared first (parsed once, see :mod:`djai_live.prepared`) into ``cache_dir``
     ("default": :func:`default_cache_dir`; None: a temporary directory), or taken from ``prepared``, a
@@ -90,14 +96,14 @@ def train(files: Sequence[str] | None, config: DjaiConfig, output: str | Path, e
     ``lr_schedule`` is one of :data:`~djai_live.lr_schedules.LR_SCHEDULES`: "constant", "plateau" (halve the
     rate after ``lr_patience`` stalled epochs) or "cosine" (a short warm-up, then down to a fiftieth of the rate
     along a half cosine that ends when the run does: at ``max_minutes`` or after ``epochs``, whichever comes
-    first). None: "plateau" when ``lr_patience`` is given, else "constant".
+    first). None: "plateau" when ``lr_patience`` is given, else ``FROM_SCRATCH.lr_schedule`` ("constant").
 
     Raises:
         NoUsableDataError: no file could be read, or the readable ones hold too few notes.
     """
     started = clock()
     output = Path(output)
-    lr_schedule = choose_lr_schedule(lr_schedule, lr_patience, default="constant")
+    lr_schedule = choose_lr_schedule(lr_schedule, lr_patience, default=FROM_SCRATCH.lr_schedule)
     strategy = make_strategy(distribute)
     chief = is_chief(strategy)
     if not chief:  # other workers write their copies where they cannot clash with the chief's files
@@ -426,6 +432,8 @@ def freeze_layers(model: keras.Model, groups: Sequence[str]) -> None:
 def logged_value(text: str | None) -> float:
     """A number from Keras' CSV log, NaN where there is none: CSVLogger writes "NA" for a column an epoch did
     not log (every val_ column of a run without validation, which it adds all the same)."""
+    if text is None:
+        return math.nan
     try:
         return float(text)
     except (TypeError, ValueError):

@@ -18,8 +18,9 @@ def view_shifts(spread: int) -> np.ndarray:
     return np.arange(-spread, spread + 1, dtype=np.int64)
 
 
-def transpose_pitches(pitches: np.ndarray, shift: int) -> np.ndarray:
-    """Pitch tokens moved by ``shift`` semitones, held inside 0..127 (the interval input is unchanged)."""
+def transpose_pitches(pitches: np.ndarray, shift: int | np.ndarray) -> np.ndarray:
+    """Pitch tokens moved by ``shift`` semitones (an array: one shift per row), held inside 0..127 (the interval
+    input is unchanged)."""
     return np.clip(pitches + shift, 0, 127)
 
 

@@ -1,8 +1,8 @@
 """Training windows: fixed-length slices of token sequences with the next note as target at every position."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 

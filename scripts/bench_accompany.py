@@ -106,7 +106,7 @@ class Performer:
             self.socket.settimeout(left)
             try:
                 data, _ = self.socket.recvfrom(65536)
-            except socket.timeout:
+            except TimeoutError:
                 return
             arrived = time.monotonic()
             self.received += [(arrived, t.message.address, list(t.message.params)) for t in OscPacket(data).messages]
@@ -155,27 +155,36 @@ def play(performer: Performer, soprano: np.ndarray, bpm: float) -> tuple[float, 
 
 
 class Recorded:
-    """The accompaniment's output in --offline: (time, pitch, channel) of every note started."""
+    """The accompaniment's output in --offline (a policy Output): (time, pitch, channel) of every note started."""
 
     def __init__(self, clock) -> None:
         self.clock, self.started = clock, []
 
-    def start_note(self, pitch: int, velocity: int, duration_ms: float, channel: int) -> None:
+    def start_note(self, pitch: int, velocity: int, duration_ms: float, channel: int, voice: int) -> None:
         self.started.append((self.clock(), pitch, channel))
 
     def end_note(self, pitch: int, channel: int) -> None:
         pass
 
-    def end_all(self) -> int:
+    def cancel(self) -> int:
         return 0
+
+    def planned(self, note) -> None:
+        pass
+
+    def play(self, phrase) -> None:
+        pass
+
+    def next_due(self) -> None:
+        return None
 
 
 def offline(pieces, bpm: float, serve_args: list[str], seed: int) -> tuple[list, list, int, int, list]:
     """The policy on a simulated clock: (pairs, onsets in beats with 'at a soprano onset', notes,
     soprano notes, pairs at soprano onsets)."""
     from djai_live.generation import Generator
-    from djai_live.live.accompany import Accompanist
-    from djai_live.live.engine import Engine
+    from djai_live.live.accompany import Accompaniment
+    from djai_live.live.listening import ListeningState
     from djai_live.live.settings import LiveSettings
 
     settings = LiveSettings(mode="accompany", tempo_bpm=bpm)
@@ -189,9 +198,10 @@ def offline(pieces, bpm: float, serve_args: list[str], seed: int) -> tuple[list,
     for number, piece in enumerate(pieces):
         soprano = piece.tracks[0].notes
         now = [1000.0]
-        engine = Engine(generator, settings, clock=lambda: now[0], seed=seed + number)
-        output = Recorded(engine.clock)
-        accompanist = Accompanist(engine, output)
+        # B023: the listening state lives and dies inside this iteration, so its clock reads this iteration's `now`
+        listening = ListeningState(generator, settings, clock=lambda: now[0], seed=seed + number)  # noqa: B023
+        output = Recorded(listening.clock)
+        accompanist = Accompaniment(listening, output)
         events = sorted([(float(n["onset"] + n["duration"]), 0, i) for i, n in enumerate(soprano)]
                         + [(float(n["onset"]), 1, i) for i, n in enumerate(soprano)])
         for beat, is_on, index in events + [(events[-1][0] + 8.0, -1, -1)]:
@@ -204,10 +214,9 @@ def offline(pieces, bpm: float, serve_args: list[str], seed: int) -> tuple[list,
                 break
             pitch = int(soprano["pitch"][index])
             if is_on:
-                engine.note_on(pitch, 90, 1, now=when)
-                accompanist.heard_note(pitch, 90, 1, when)
+                accompanist.heard_note_on(pitch, 90, 1, when)
             else:
-                engine.note_off(pitch, 1, now=when)
+                listening.note_off(pitch, 1, now=when)
         for time_, pitch, _ in output.started:
             beat = (time_ - 1000.0) / seconds
             at = bool(np.isclose(soprano["onset"], beat).any())
@@ -329,7 +338,8 @@ def main() -> int:
           f"Bach's alto/tenor/bass {consonance(bach):.3f} (n={len(bach)})  |  random in-key in each register "
           f"{consonance(random_pairs):.3f}")
     print(f"  daemon notes with no soprano sounding: {no_soprano}")
-    print(f"notes per performer note: daemon {daemon_notes / heard:.2f} (goal 2.5-4.5)  |  Bach {bach_lower / bach_upper:.2f}")
+    print(f"notes per performer note: daemon {daemon_notes / heard:.2f} (goal 2.5-4.5)  |  "
+          f"Bach {bach_lower / bach_upper:.2f}")
     print(f"onsets on the 1/8-beat grid (+-{args.grid_ms:g} ms): daemon {grid_share:.1%}  |  Bach {bach_grid:.1%}")
     if planned:
         print(f"  of which the {len(planned)} notes not played with a performer's note (planned ones): "

@@ -164,29 +164,26 @@ def intended_times(phrase, ticks: np.ndarray) -> np.ndarray:
 
 
 class Recorder:
-    """A note sink that keeps each answer and the time each of its note-ons leaves the scheduler."""
+    """An inline subscriber of the daemon's event stream that keeps each answer (with a note) and the time
+    each of its note-ons leaves the scheduler."""
 
     def __init__(self) -> None:
         self.answers: list[tuple[object, list[float]]] = []   # (phrase, note-on times in its order)
 
-    def phrase(self, phrase) -> None:
-        self.answers.append((phrase, []))
+    def __call__(self, event) -> None:
+        from djai_live.live.events import NoteStarted, PhraseDrawn
 
-    def note_on(self, pitch, velocity, duration_ms, channel) -> None:
-        self.answers[-1][1].append(time.monotonic())
-
-    def note_off(self, pitch, channel) -> None:
-        pass
-
-    def all_notes_off(self, ever_sent, channels) -> None:
-        pass
+        if isinstance(event, NoteStarted) and self.answers:
+            self.answers[-1][1].append(time.monotonic())
+        elif isinstance(event, PhraseDrawn) and event.phrase.notes:
+            self.answers.append((event.phrase, []))
 
 
 def run_in_process(seed: int, no_realtime: bool) -> None:
     """The daemon in this process, its notes timed as they leave the scheduler, each against the host beat
     its answer says it falls on."""
+    from djai_live.live.commands import Command
     from djai_live.live.daemon import Daemon, ServeOptions
-    from djai_live.live.protocol import Command
     from djai_live.live.settings import LiveSettings
 
     clock = ClockProcess(PLAN, client=CLIENT, jitter_ms=JITTER_MS, seed=seed).open()
@@ -194,24 +191,14 @@ def run_in_process(seed: int, no_realtime: bool) -> None:
     daemon = Daemon(ServeOptions(osc=False, midi_in=CLIENT, midi_api="jack", seed=seed, realtime=not no_realtime),
                     settings)
     recorder = Recorder()
-    daemon.scheduler.sink = recorder
-    play = daemon._play
-
-    def play_and_record(phrase) -> None:  # the answer, with where it sits on the host's beats
-        if phrase.notes:
-            recorder.phrase(phrase)
-        play(phrase)
-
-    daemon._play = play_and_record
+    daemon.stream.subscribe_inline(recorder)
 
     def play_note(pitch: int, velocity: int) -> None:
-        command = Command("note_on", (pitch, velocity, 1)) if velocity else Command("note_off", (pitch, 1))
-        daemon.queue.put((command, time.monotonic()))
+        daemon.submit(Command("note_on", (pitch, velocity, 1)) if velocity else Command("note_off", (pitch, 1)))
 
     try:
         daemon.start()
-        ticks = perform_and_ask(clock, play_note,
-                                lambda: daemon.queue.put((Command("generate", ()), time.monotonic()), control=True))
+        ticks = perform_and_ask(clock, play_note, lambda: daemon.submit(Command("generate")))
     finally:
         daemon.stop()
         clock.close()

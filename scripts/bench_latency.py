@@ -29,10 +29,10 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from pythonosc.osc_packet import OscPacket  # noqa: E402
-from pythonosc.udp_client import SimpleUDPClient  # noqa: E402
+from pythonosc.osc_packet import OscPacket
+from pythonosc.udp_client import SimpleUDPClient
 
-from tests.support.osc import free_udp_port, running_daemon  # noqa: E402
+from tests.support.osc import free_udp_port, running_daemon
 
 
 def percentiles(values_ms: list[float]) -> str:
@@ -77,7 +77,7 @@ class DirectReceiver:
             self.socket.settimeout(max(deadline - time.monotonic(), 0.001))
             try:
                 data, _ = self.socket.recvfrom(65536)
-            except socket.timeout:
+            except TimeoutError:
                 break
             arrived = time.monotonic()
             received += [(arrived, t.message.address, list(t.message.params)) for t in OscPacket(data).messages]
@@ -243,7 +243,8 @@ def main() -> int:
         taken = values["notes_in"] - before["notes_in"]
         queue_dropped = values["dropped"] - before["dropped"]
         print(f"flood: {total} notes in {time.monotonic() - started:.1f} s; daemon VmRSS {rss_before} KiB -> "
-              f"{rss_after} KiB ({(rss_after - rss_before) / max(rss_before, 1) * 100:+.1f}%); buffer {values['buffer']}")
+              f"{rss_after} KiB ({(rss_after - rss_before) / max(rss_before, 1) * 100:+.1f}%); "
+              f"buffer {values['buffer']}")
         print(f"  counted at the daemon: {taken} of {total} note-ons taken ({total - taken} lost); its queue dropped "
               f"{queue_dropped} of the {2 * total} messages (note-ons and note-offs, oldest first); rejected "
               f"{values['rejected'] - before['rejected']}")

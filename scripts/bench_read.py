@@ -42,7 +42,8 @@ def timed(label: str, function, files: list[str]) -> tuple[float, int]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--corpus", type=Path, default=Path(__file__).resolve().parents[1] / "tests" / "data" / "corpus" / "bach")
+    parser.add_argument("--corpus", type=Path,
+                        default=Path(__file__).resolve().parents[1] / "tests" / "data" / "corpus" / "bach")
     parser.add_argument("--files", type=int, default=100)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()

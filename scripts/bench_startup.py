@@ -49,7 +49,7 @@ def time_to_first_status(prefix: list[str], model: str, timeout: float = 120.0) 
             client.send_message("/djai/status", [])
             try:
                 data, _ = receiver.recvfrom(65536)
-            except socket.timeout:
+            except TimeoutError:
                 continue
             if any(m.message.address == "/djai/status" for m in OscPacket(data).messages):
                 return time.monotonic() - started

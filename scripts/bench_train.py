@@ -272,7 +272,8 @@ def bench_memory(files: list[str], workdir: Path, workers: int) -> tuple[float, 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--corpus", type=Path, default=Path(__file__).resolve().parents[1] / "tests" / "data" / "corpus")
+    parser.add_argument("--corpus", type=Path,
+                        default=Path(__file__).resolve().parents[1] / "tests" / "data" / "corpus")
     parser.add_argument("--files", type=int, default=100)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--seconds", type=float, default=20.0, help="timed training per configuration")

@@ -20,8 +20,8 @@ from pathlib import Path
 import py2max
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from djai_live import __version__  # noqa: E402
-from djai_live.scales import SCALES  # noqa: E402
+from djai_live import __version__
+from djai_live.scales import SCALES
 
 PACKAGE = "djai_live"
 OUT = Path(__file__).resolve().parents[1] / "max_patches"
@@ -45,7 +45,7 @@ class Layout:
         self.patcher.rect = [80.0, 80.0, float(width), float(height)]
 
     @classmethod
-    def file(cls, path: Path, width: int, height: int) -> "Layout":
+    def file(cls, path: Path, width: int, height: int) -> Layout:
         path.parent.mkdir(parents=True, exist_ok=True)
         return cls(py2max.Patcher(path), width, height)
 
@@ -75,7 +75,7 @@ class Layout:
         box._kwds.update(comment=comment, index=index)
         return box
 
-    def tab(self, name: str, x: float, y: float) -> "Layout":
+    def tab(self, name: str, x: float, y: float) -> Layout:
         """A [p NAME] shown as a tab of the help window, as Max's own help files do."""
         box = self.patcher.add_subpatcher(f"p {name}", numinlets=0, numoutlets=0, outlettype=[],
                                           patching_rect=[x, y, 20 + 8 * len(name), 22])

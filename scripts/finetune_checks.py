@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_finetune import sample_pieces, size_list  # noqa: E402
+from bench_finetune import sample_pieces, size_list
 
 
 def main() -> int:

@@ -65,7 +65,7 @@ def test_multi_worker_with_two_processes_on_loopback(tmp_path, prepared, chorale
         workers.append(start_training(prepared, tmp_path / "cluster.keras", "--distribute", "multi-worker",
                                       env={"TF_CONFIG": json.dumps(tf_config)}))
     outputs = [worker.communicate(timeout=300) for worker in workers]
-    for worker, (stdout, stderr) in zip(workers, outputs):
+    for worker, (_, stderr) in zip(workers, outputs):
         assert worker.returncode == 0, stderr[-3000:]
         assert "distributed over 2 replicas (multi-worker)" in stderr
     chief_model = tmp_path / "cluster.keras"

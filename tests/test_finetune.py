@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from djai_live.cli import build_parser, main
-from djai_live.cli.train import SCRATCH, _settings
-from djai_live.config import DjaiConfig
+from djai_live.cli.train import _settings
+from djai_live.config import FROM_SCRATCH, DjaiConfig
 from djai_live.corpus import load_corpus, scan_midi_files
 from djai_live.djai import ModelManager
 from djai_live.encoding import Codec, tokens_to_array
@@ -95,29 +95,26 @@ def test_with_from_and_no_other_flag_the_fine_tuning_defaults_apply(tiny_model, 
     base = read_config(tiny_model)
     assert (config.n_units, config.n_layers, config.sequence_length_i) == (base.n_units, base.n_layers,
                                                                            base.sequence_length_i)
-    assert config.learning_rate == FINE_TUNE.learning_rate and config.batch_size == FINE_TUNE.batch_size
-    assert settings == {"epochs": FINE_TUNE.epochs, "validation_split": FINE_TUNE.validation_split,
-                        "patience": FINE_TUNE.patience, "lr_schedule": FINE_TUNE.lr_schedule,
-                        "lr_patience": FINE_TUNE.lr_patience,
-                        "transpose": FINE_TUNE.transpose, "max_minutes": FINE_TUNE.max_minutes,
-                        "freeze": FINE_TUNE.freeze}
+    assert config.learning_rate == FINE_TUNE.config_changes["learning_rate"]
+    assert config.batch_size == FINE_TUNE.config_changes["batch_size"]
+    assert settings == FINE_TUNE.run
     # a training flag given explicitly wins, even when it equals the scratch default
     config, settings = _settings(parse_train("--learning-rate", "0.003", "--transpose", "0", "--units",
                                              str(base.n_units), folder=tmp_path, base=tiny_model), False)
-    assert config.learning_rate == 0.003 and settings["transpose"] == 0
+    assert config.learning_rate == 0.003 and settings.transpose == 0
     # without --from: the scratch defaults
     config, settings = _settings(parse_train(folder=tmp_path), include_drums=False)
-    assert config.n_units == SCRATCH["units"] and config.learning_rate == SCRATCH["learning_rate"]
-    assert settings["max_minutes"] is None and config.fine_tuned_from is None
+    assert config.n_units == DjaiConfig().n_units and config.learning_rate == DjaiConfig().learning_rate
+    assert settings == FROM_SCRATCH and settings.max_minutes is None and config.fine_tuned_from is None
 
 
 def test_lr_patience_alone_means_the_plateau_schedule_and_with_another_schedule_is_refused(tiny_model, tmp_path,
                                                                                           pattern_dir, capsys):
     for base in (tiny_model, None):  # fine-tuning (default cosine) and from scratch (default constant)
         _, settings = _settings(parse_train("--lr-patience", "3", folder=tmp_path, base=base), False)
-        assert (settings["lr_schedule"], settings["lr_patience"]) == ("plateau", 3)
+        assert (settings.lr_schedule, settings.lr_patience) == ("plateau", 3)
     _, settings = _settings(parse_train("--lr-schedule", "constant", folder=tmp_path, base=tiny_model), False)
-    assert settings["lr_schedule"] == "constant"
+    assert settings.lr_schedule == "constant"
     code = main(["train", str(pattern_dir), "-o", str(tmp_path / "m.keras"), "--lr-schedule", "cosine",
                  "--lr-patience", "2"])
     error = capsys.readouterr().err.strip()

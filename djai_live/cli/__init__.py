@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from . import evaluate, generate, patches, ports, prepare, serve, train
 from .config_file import expand_config_file

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import sys
 from pathlib import Path
 
 from .options import CommandError
@@ -20,9 +21,9 @@ def expand_config_file(argv: list[str], parser: argparse.ArgumentParser, config:
     if config is None:
         return argv, None
     path = Path(config)
-    try:
+    if sys.version_info >= (3, 11):
         import tomllib
-    except ImportError:  # Python 3.10
+    else:
         import tomli as tomllib
     try:
         data = tomllib.loads(path.read_text())
@@ -33,7 +34,8 @@ def expand_config_file(argv: list[str], parser: argparse.ArgumentParser, config:
     unknown_tables = set(data) - {"serve", "instrument"}
     if unknown_tables:
         raise CommandError(f"{path}: unknown tables {sorted(unknown_tables)}; use [serve] and [[instrument]]")
-    serve_parser = parser._subparsers._group_actions[0].choices["serve"]
+    # argparse has no public way to a subparser; its private attributes are typed loosely.
+    serve_parser = parser._subparsers._group_actions[0].choices["serve"]  # type: ignore[union-attr,index]
     known = {option.lstrip("-").replace("-", "_"): action for action in serve_parser._actions
              for option in action.option_strings if option.startswith("--")}
     flags: list[str] = []

@@ -5,7 +5,6 @@ import argparse
 import json
 import logging
 import sys
-from pathlib import Path
 
 from .corpus_files import midi_files
 from .extras import require_training_stack
@@ -70,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
     for head in ("pitch", "dt", "duration", "velocity"):
         print(f"{'model':<12} {head:<9} {result[head + '_accuracy']:>9.4f} {result[head + '_nll']:>11.4f}")
     if "instrument_accuracy" in result:
-        print(f"{'model':<12} {'instrument':<9} {result['instrument_accuracy']:>9.4f} {result['instrument_nll']:>11.4f}")
+        print(f"{'model':<12} {'instrument':<9} {result['instrument_accuracy']:>9.4f} "
+              f"{result['instrument_nll']:>11.4f}")
         for instrument, scores in result["per_instrument"].items():
             if scores["notes"]:
                 print(f"{'instrument ' + instrument:<12} {'pitch':<9} {scores['pitch_accuracy']:>9.4f} "

@@ -8,6 +8,7 @@ import math
 import os
 import socket
 from pathlib import Path
+from typing import TypeVar
 
 
 class CommandError(Exception):
@@ -23,7 +24,10 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
-def _number(text: str, kind: type, what: str) -> float | int:
+Number = TypeVar("Number", int, float)
+
+
+def _number(text: str, kind: type[Number], what: str) -> Number:
     try:
         value = kind(text)
     except ValueError:

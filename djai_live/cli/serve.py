@@ -38,9 +38,11 @@ def add_parser(commands, parents: list[argparse.ArgumentParser]) -> None:
                        "bundled models load by name")
     serve.add_argument("--no-realtime", action="store_true",
                        help="do not ask the OS for real-time scheduling (SCHED_FIFO) for the thread that sends notes")
-    serve.add_argument("--prepare-answers", type=on_off, default=True, metavar="{on,off}",
+    # The default as the user writes it ("on"): argparse passes a string default through on_off, and --help
+    # shows it as typed rather than as True.
+    serve.add_argument("--prepare-answers", type=on_off, default="on", metavar="{on,off}",
                        help="draw the next answer while the performer is between notes, so a request finds it "
-                       "ready (default on)")
+                       "ready")
     serve.add_argument("--config", type=Path, default=None, metavar="LIVE.toml",
                        help="read flags from a TOML file: a [serve] table of flag names (flags given here win) "
                        "and [[instrument]] tables (index, in_channels, out_channel)")
@@ -62,8 +64,9 @@ def add_parser(commands, parents: list[argparse.ArgumentParser]) -> None:
             serve.add_argument(flag, nargs="+", default=None, metavar="WORD",
                                help="live parameter scale: NAME [ROOT] (major C, dorian D, ...), or custom and "
                                "pitch classes 0-11 (default chromatic)")
-        else:
-            serve.add_argument(flag, type=_live_number(name, kind, low, high), default=None,
+        else:  # int or float, with both bounds (RANGES holds rows of every kind, so mypy sees object and None)
+            serve.add_argument(flag, type=_live_number(name, kind, low, high),  # type: ignore[arg-type]
+                               default=None,
                                help=f"live parameter {name}, {low}-{high} (default {getattr(defaults, name)})")
     serve.set_defaults(run=run)
 
@@ -87,6 +90,7 @@ def _live_number(name: str, kind: type, low: float, high: float):
 def run(args: argparse.Namespace) -> int:
     from ..live.daemon import ServeOptions, serve
     from ..live.instruments import InstrumentMap, InstrumentMapError
+    from ..live.policy import PolicyError, check_mode
     from ..live.settings import LiveSettings, SettingError
     from ..model_files import read_config, resolve_model_path
 
@@ -101,9 +105,10 @@ def run(args: argparse.Namespace) -> int:
                 settings.set(name, *(value if isinstance(value, list) else [value]))
     except SettingError as error:
         raise CommandError(str(error)) from None
-    if settings.mode == "accompany" and config.num_instruments < 2:
-        raise CommandError(f"--mode accompany needs a model of several instruments; {args.model} has one "
-                           "(try --model chorale, or train --instruments N)")
+    try:
+        check_mode(settings.mode, config)
+    except PolicyError as error:
+        raise CommandError(f"--mode {settings.mode}: {error} (model {args.model}; try --model chorale)") from None
     if args.no_osc and not (args.midi_in or args.midi_out):
         raise CommandError("--no-osc needs --midi-in and/or --midi-out, or there is nothing to listen to")
     try:

@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 
+from ..config import FROM_SCRATCH, MODEL_TYPES, DjaiConfig, TrainSettings
+from ..finetune import ARCHITECTURE_FLAGS, FINE_TUNE, fine_tune_config
 from ..lr_schedules import LR_SCHEDULES, choose_lr_schedule
 from .corpus_files import midi_files
 from .extras import require_training_stack
@@ -11,27 +14,39 @@ from .options import (CommandError, HelpFormatter, existing_dir, existing_file, 
                       output_file, positive, positive_int, semitones, transposition_spread)
 
 
-# Defaults when training from scratch. Every flag defaults to None so that run() can tell a flag given from one
-# left out: with --from, left-out architecture flags take the base model's values and left-out training flags
-# the fine-tuning defaults (djai_live.finetune.FINE_TUNE); given architecture flags must match the base.
-SCRATCH = dict(sequence_length_i=64, sequence_length_o=10, model_type="gru", layers=2, units=192, dropout=0.2,
-               heads=4, batch_size=128, learning_rate=0.003, epochs=50, instruments=1, validation_split=0.1,
-               patience=5, lr_schedule="constant", lr_patience=None, transpose=0, average_transpositions=0,
-               max_minutes=None, freeze=None)
-# Flags that name a model's architecture or encoding (config field for each), fixed by --from.
-ARCHITECTURE = {"sequence_length_i": "sequence_length_i", "sequence_length_o": "sequence_length_o",
-                "model_type": "model_type", "layers": "n_layers", "units": "n_units", "heads": "n_heads",
-                "instruments": "num_instruments"}
-FINE_TUNING_NOTE = "; with --from: "
+# Every flag that sets a DjaiConfig field, by its argparse dest, with the field. The other training flags set
+# the TrainSettings field of their own name. Every one defaults to None so that _settings() can tell a flag given
+# from one left out: left out, it takes the from-scratch default (DjaiConfig(), FROM_SCRATCH), or with --from the
+# base model's value for a config field and FINE_TUNE's for what a fine-tune changes.
+ARCHITECTURE = {flag.lstrip("-").replace("-", "_"): field for field, flag in ARCHITECTURE_FLAGS.items() if flag}
+CONFIG_FLAGS = {**ARCHITECTURE, **{name: name for name in ("dropout", "batch_size", "learning_rate", "loss_weights",
+                                                            "average_transpositions")}}
+RUN_FLAGS = tuple(f.name for f in dataclasses.fields(TrainSettings))
+BASE_VALUE = "the base model's"
 
 
-def _help(text: str, scratch, fine_tune: str) -> str:
-    return f"{text} (default {scratch}{FINE_TUNING_NOTE}{fine_tune})"
+def _config_help(text: str, dest: str) -> str:
+    """``text`` with the flag's two defaults: DjaiConfig's from scratch, with --from the base model's or the
+    fine-tune's change."""
+    field = CONFIG_FLAGS[dest]
+    fine_tune = FINE_TUNE.config_changes.get(field, BASE_VALUE)
+    return f"{text} (default {getattr(DjaiConfig(), field)}; with --from: {fine_tune})"
+
+
+def _run_help(text: str, name: str) -> str:
+    """``text`` with the run setting's defaults from scratch and with --from."""
+    scratch, fine_tune = _shown(getattr(FROM_SCRATCH, name)), _shown(getattr(FINE_TUNE.run, name))
+    return f"{text} (default {scratch}; with --from: {fine_tune})"
+
+
+def _shown(value: object) -> object:
+    """A default as the flag would take it: no limit or no groups as "none", groups as rnn,embeddings."""
+    if isinstance(value, tuple):
+        return ",".join(value) or "none"
+    return "none" if value is None else value
 
 
 def add_parser(commands, parents: list[argparse.ArgumentParser]) -> None:
-    from ..finetune import FINE_TUNE
-
     train = commands.add_parser("train", parents=parents, formatter_class=HelpFormatter,
                                 help="train a model on a folder of MIDI files, from scratch or fine-tuning a "
                                      "trained one with --from (needs the [train] extra)")
@@ -41,31 +56,28 @@ def add_parser(commands, parents: list[argparse.ArgumentParser]) -> None:
     train.add_argument("--from", dest="base", type=base_model, default=None, metavar="MODEL",
                        help="fine-tune: start from this model's weights, encoding and architecture ('default' or "
                             "a .keras file); architecture flags must then match it, training flags apply")
-    base = "the base model's"
     train.add_argument("--sequence-length-i", type=positive_int, default=None,
-                       help=_help("notes of context", SCRATCH["sequence_length_i"], base))
+                       help=_config_help("notes of context", "sequence_length_i"))
     train.add_argument("--sequence-length-o", type=positive_int, default=None,
-                       help=_help("notes per answer", SCRATCH["sequence_length_o"], base))
-    train.add_argument("--model-type", choices=("gru", "lstm", "transformer"), default=None,
-                       help=_help("network family", SCRATCH["model_type"], base))
-    train.add_argument("--layers", type=positive_int, default=None, help=_help("layers", SCRATCH["layers"], base))
-    train.add_argument("--units", type=positive_int, default=None,
-                       help=_help("units per layer", SCRATCH["units"], base))
-    train.add_argument("--dropout", type=fraction, default=None, help=_help("dropout", SCRATCH["dropout"], base))
+                       help=_config_help("notes per answer", "sequence_length_o"))
+    train.add_argument("--model-type", choices=MODEL_TYPES, default=None,
+                       help=_config_help("network family", "model_type"))
+    train.add_argument("--layers", type=positive_int, default=None, help=_config_help("layers", "layers"))
+    train.add_argument("--units", type=positive_int, default=None, help=_config_help("units per layer", "units"))
+    train.add_argument("--dropout", type=fraction, default=None, help=_config_help("dropout", "dropout"))
     train.add_argument("--heads", type=positive_int, default=None,
-                       help=_help("attention heads (transformer)", SCRATCH["heads"], base))
+                       help=_config_help("attention heads (transformer)", "heads"))
     train.add_argument("--batch-size", type=positive_int, default=None,
-                       help=_help("windows per batch", SCRATCH["batch_size"], FINE_TUNE.batch_size))
+                       help=_config_help("windows per batch", "batch_size"))
     train.add_argument("--learning-rate", type=positive, default=None,
-                       help=_help("Adam's learning rate", SCRATCH["learning_rate"], FINE_TUNE.learning_rate))
-    train.add_argument("--epochs", type=positive_int, default=None,
-                       help=_help("most epochs", SCRATCH["epochs"], FINE_TUNE.epochs))
+                       help=_config_help("Adam's learning rate", "learning_rate"))
+    train.add_argument("--epochs", type=positive_int, default=None, help=_run_help("most epochs", "epochs"))
     train.add_argument("--max-minutes", type=positive, default=None, metavar="M",
-                       help=_help("stop M minutes after starting, reading included, at the end of a batch; the "
-                                  "best model so far is kept", "none", FINE_TUNE.max_minutes))
+                       help=_run_help("stop M minutes after starting, reading included, at the end of a batch; the "
+                                      "best model so far is kept", "max_minutes"))
     train.add_argument("--instruments", type=positive_int, default=None,
-                       help=_help("instrument slots (tracks beyond the last share it); 1 learns each track alone",
-                                  SCRATCH["instruments"], base))
+                       help=_config_help("instrument slots (tracks beyond the last share it); 1 learns each track "
+                                         "alone", "instruments"))
     train.add_argument("--shuffle-chords", action="store_true",
                        help="notes that start together come in a random order in every window, so any instrument "
                             "may come first (for serve --mode accompany)")
@@ -73,30 +85,27 @@ def add_parser(commands, parents: list[argparse.ArgumentParser]) -> None:
                        help="per-head loss weights, e.g. 'pitch=1,dt=0.5,duration=0.5,velocity=0.2' "
                             "(default: all 1; with --from: the base model's)")
     train.add_argument("--validation-split", type=fraction, default=None,
-                       help=_help("fraction of files held out (at least one file when there are two or more)",
-                                  SCRATCH["validation_split"], FINE_TUNE.validation_split))
+                       help=_run_help("fraction of files held out (at least one file when there are two or more)",
+                                      "validation_split"))
     train.add_argument("--patience", type=positive_int, default=None,
-                       help=_help("early-stopping patience in epochs", SCRATCH["patience"], FINE_TUNE.patience))
+                       help=_run_help("early-stopping patience in epochs", "patience"))
     train.add_argument("--lr-schedule", choices=LR_SCHEDULES, default=None,
-                       help=_help("learning rate over the run: constant; plateau (halve it after --lr-patience "
-                                  "epochs without a better validation loss); cosine (a 10-batch warm-up, then down "
-                                  "to 2%% along a half cosine that ends with the run: at --max-minutes or after "
-                                  "--epochs)", "constant, or plateau with --lr-patience",
-                                  f"{FINE_TUNE.lr_schedule}, or plateau with --lr-patience"))
+                       help=_run_help("learning rate over the run: constant; plateau (halve it after --lr-patience "
+                                      "epochs without a better validation loss); cosine (a 10-batch warm-up, then "
+                                      "down to 2%% along a half cosine that ends with the run: at --max-minutes or "
+                                      "after --epochs); plateau when only --lr-patience is given", "lr_schedule"))
     train.add_argument("--lr-patience", type=positive_int, default=None, metavar="EPOCHS",
                        help="plateau schedule: halve the learning rate after EPOCHS epochs without a better "
                             "validation loss (default 2; gives --lr-schedule plateau when that is left out)")
     train.add_argument("--transpose", type=semitones, default=None, metavar="SEMITONES",
-                       help=_help("augment by random transposition up to +-SEMITONES (0: off)",
-                                  SCRATCH["transpose"], FINE_TUNE.transpose))
+                       help=_run_help("augment by random transposition up to +-SEMITONES (0: off)", "transpose"))
     train.add_argument("--freeze", type=freeze_groups, default=None, metavar="PARTS",
-                       help=_help("keep these layers' weights fixed: rnn (the recurrent or attention body), "
-                                  "embeddings, both as rnn,embeddings, or none", "none",
-                                  ",".join(FINE_TUNE.freeze) or "none"))
+                       help=_run_help("keep these layers' weights fixed: rnn (the recurrent or attention body), "
+                                      "embeddings, both as rnn,embeddings, or none", "freeze"))
     train.add_argument("--average-transpositions", type=transposition_spread, metavar="N", default=None,
-                       help=_help("average each prediction over the context transposed by -N..+N semitones "
-                                  "(2N+1 model steps per note; 0: the model alone); stored in the model file for "
-                                  "generate and evaluate", SCRATCH["average_transpositions"], base))
+                       help=_config_help("average each prediction over the context transposed by -N..+N semitones "
+                                         "(2N+1 model steps per note; 0: the model alone); stored in the model file "
+                                         "for generate and evaluate", "average_transpositions"))
     train.add_argument("--resume", action="store_true", help="continue an interrupted run from its checkpoint")
     train.add_argument("--seed", type=integer, default=0)
     train.add_argument("--max-files", type=positive_int, default=None)
@@ -132,55 +141,31 @@ def freeze_groups(text: str) -> tuple[str, ...]:
     return groups
 
 
-def _settings(args: argparse.Namespace, include_drums: bool):
-    """The DjaiConfig and the training settings: flags given, else the base's and fine-tuning defaults with
-    --from, else the scratch defaults.
+def _settings(args: argparse.Namespace, include_drums: bool) -> tuple[DjaiConfig, TrainSettings]:
+    """The DjaiConfig and the run settings: flags given, else the base's and the fine-tuning defaults with
+    --from, else the from-scratch defaults.
 
     Raises:
-        CommandError: an architecture flag that differs from the base model's.
+        CommandError: an architecture flag that differs from the base model's, or a value out of range.
     """
-    from ..config import DjaiConfig
-    from ..finetune import FINE_TUNE, FineTuneConflict, fine_tune_config
-
     given = {name: value for name, value in vars(args).items() if value is not None}
-    training = dict(learning_rate=args.learning_rate, dropout=args.dropout, batch_size=args.batch_size,
-                    loss_weights=args.loss_weights, average_transpositions=args.average_transpositions)
-    if args.base is not None:
-        changes = {field: given[flag] for flag, field in ARCHITECTURE.items() if flag in given}
-        changes.update({field: value for field, value in training.items() if value is not None})
-        changes["learning_rate"] = given.get("learning_rate", FINE_TUNE.learning_rate)
-        changes["batch_size"] = given.get("batch_size", FINE_TUNE.batch_size)
-        try:
-            config = fine_tune_config(args.base, include_drums=include_drums, **changes)
-        except FineTuneConflict as error:
-            raise CommandError(str(error)) from None
-        except ValueError as error:
-            raise CommandError(str(error)) from None
-        defaults = {"epochs": FINE_TUNE.epochs, "validation_split": FINE_TUNE.validation_split,
-                    "patience": FINE_TUNE.patience, "lr_schedule": FINE_TUNE.lr_schedule,
-                    "lr_patience": FINE_TUNE.lr_patience,
-                    "transpose": FINE_TUNE.transpose, "max_minutes": FINE_TUNE.max_minutes, "freeze": FINE_TUNE.freeze}
-    else:
-        value = {name: given.get(name, default) for name, default in SCRATCH.items()}
-        try:
-            config = DjaiConfig(sequence_length_i=value["sequence_length_i"],
-                                sequence_length_o=value["sequence_length_o"], num_instruments=value["instruments"],
-                                model_type=value["model_type"], n_layers=value["layers"], n_units=value["units"],
-                                dropout=value["dropout"], n_heads=value["heads"], batch_size=value["batch_size"],
-                                learning_rate=value["learning_rate"], loss_weights=args.loss_weights,
-                                include_drums=include_drums, average_transpositions=value["average_transpositions"])
-        except ValueError as error:
-            raise CommandError(str(error)) from None
-        defaults = {name: SCRATCH[name] for name in ("epochs", "validation_split", "patience", "lr_schedule",
-                                                     "lr_patience", "transpose", "max_minutes", "freeze")}
+    config_given = {field: given[dest] for dest, field in CONFIG_FLAGS.items() if dest in given}
     try:
-        defaults["lr_schedule"] = choose_lr_schedule(given.get("lr_schedule"), given.get("lr_patience"),
-                                                     defaults["lr_schedule"])
+        if args.base is not None:
+            config = fine_tune_config(args.base, include_drums=include_drums,
+                                      **{**FINE_TUNE.config_changes, **config_given})
+            run_defaults = FINE_TUNE.run
+        else:
+            config = DjaiConfig(include_drums=include_drums, **config_given)
+            run_defaults = FROM_SCRATCH
+    except ValueError as error:  # FineTuneConflict among them
+        raise CommandError(str(error)) from None
+    try:
+        schedule = choose_lr_schedule(given.get("lr_schedule"), given.get("lr_patience"), run_defaults.lr_schedule)
     except ValueError as error:
         raise CommandError(f"{error} (--lr-patience goes with --lr-schedule plateau)") from None
-    run_settings = {name: given.get(name, default) for name, default in defaults.items()}
-    run_settings["freeze"] = tuple(run_settings["freeze"] or ())
-    return config, run_settings
+    run_given = {name: given[name] for name in RUN_FLAGS if name in given}
+    return config, run_defaults.replace(**{**run_given, "lr_schedule": schedule})
 
 
 def run(args: argparse.Namespace) -> int:
@@ -208,7 +193,7 @@ def run(args: argparse.Namespace) -> int:
         from ..finetune import describe_origin
 
         print(describe_origin(config) + "; training flags: " +
-              ", ".join(f"{name}={value}" for name, value in settings.items()))
+              ", ".join(f"{name}={value}" for name, value in settings.to_dict().items()))
     from ..tensorflow_import import import_tensorflow_quietly
 
     import_tensorflow_quietly()  # after the checks above, so that a refused flag is refused at once
@@ -219,18 +204,18 @@ def run(args: argparse.Namespace) -> int:
         from ..training import train
 
         cache_dir = None if args.no_cache else (args.cache_dir or "default")
-        jit = {"auto": "auto", "on": True, "off": False}[args.jit]
+        jit: bool | str = "auto" if args.jit == "auto" else args.jit == "on"
         init_from = resolve_model_path(args.base) if args.base is not None else None
         result = train(files, config, args.output, resume=args.resume, seed=args.seed, cache_dir=cache_dir,
                        prepared=prepared, distribute=args.distribute, jit_compile=jit, init_from=init_from,
-                       shuffle_chords=args.shuffle_chords, **settings)
+                       shuffle_chords=args.shuffle_chords, **settings.to_dict())
     except (DistributeError, PreparedCorpusError) as error:
         raise CommandError(str(error)) from None
     if result.interrupted:
         print(f"interrupted after {result.epochs_run} epoch(s); best model so far: {result.path}")
         return 130
     if result.out_of_time:
-        print(f"stopped at the time limit (--max-minutes {settings['max_minutes']:g})")
+        print(f"stopped at the time limit (--max-minutes {settings.max_minutes:g})")
     print(f"wrote {result.path} ({result.epochs_run} epochs); curve: "
           f"{result.path.with_name(result.path.stem + '.training.png')}")
     return 0

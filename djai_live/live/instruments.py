@@ -43,7 +43,7 @@ class InstrumentMap:
         return heard[0] if heard else default
 
     @classmethod
-    def parse(cls, inputs: str | None = None, outputs: str | None = None) -> "InstrumentMap":
+    def parse(cls, inputs: str | None = None, outputs: str | None = None) -> InstrumentMap:
         """From flag values: ``--instrument-map 1:0,2:1,3:1`` (channel:instrument) and
         ``--output-map 0:1,1:5`` (instrument:channel)."""
         mapping = cls()
@@ -61,7 +61,7 @@ class InstrumentMap:
         return mapping
 
     @classmethod
-    def from_tables(cls, tables: list, where: str = "config") -> "InstrumentMap":
+    def from_tables(cls, tables: list, where: str = "config") -> InstrumentMap:
         """From a TOML config's ``[[instrument]]`` tables: ``index``, ``in_channels``, ``out_channel``."""
         mapping = cls()
         for number, table in enumerate(tables, 1):
@@ -70,7 +70,8 @@ class InstrumentMap:
                 raise InstrumentMapError(f"{place} needs an index")
             unknown = set(table) - {"index", "in_channels", "out_channel"}
             if unknown:
-                raise InstrumentMapError(f"{place}: unknown keys {sorted(unknown)}; use index, in_channels, out_channel")
+                raise InstrumentMapError(f"{place}: unknown keys {sorted(unknown)}; "
+                                         "use index, in_channels, out_channel")
             index = _instrument(table["index"], place)
             channels = table.get("in_channels", [])
             if not isinstance(channels, list):

@@ -74,8 +74,8 @@ class JackMessages:
     def __init__(self, burst: int = 5, window_s: float = 10.0) -> None:
         self.errors = RateLimited(lambda text: log.warning("JACK: %s", text), burst, window_s)
         self.infos = RateLimited(lambda text: log.debug("JACK: %s", text), burst, window_s)
-        self._library = None
-        self._saved: tuple[int | None, int | None] = (None, None)
+        self._library: ctypes.CDLL | None = None
+        self._saved: tuple[int | None, ...] = (None, None)
         # the C side keeps only the pointers: these objects must live as long as they are installed
         self._error_printer = _PRINTER(lambda raw: self.errors(_text(raw)))
         self._info_printer = _PRINTER(lambda raw: self.infos(_text(raw)))

@@ -12,7 +12,7 @@ import queue
 import threading
 import time
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from ..generation import Generator
 from ..model_files import ModelFileError, bundled_models, resolve_model_path
@@ -57,14 +57,16 @@ def resolve_request(text: str, models_dir: Path) -> Path:
 
 def warm_up(generator: Generator) -> float:
     """One throw-away answer so that the first real one does not pay for cold caches; returns its ms."""
-    from .engine import Engine  # the engine imports this module's neighbours; keep the import local
+    from .call_response import CallAndResponse  # (the policies import this module's neighbours)
+    from .listening import ListeningState
+    from .policy import SILENT
 
     started = time.perf_counter()
-    warm = Engine(generator, LiveSettings(mode="manual"), seed=0)
+    warm = ListeningState(generator, LiveSettings(), seed=0)
     for i, pitch in enumerate((60, 64, 67, 72)):
         warm.note_on(pitch, 80, 1, now=i * 0.25)
         warm.note_off(pitch, 1, now=i * 0.25 + 0.2)
-    warm.generate(now=1.0)
+    CallAndResponse(warm, SILENT).answer(now=1.0)
     return (time.perf_counter() - started) * 1000.0
 
 
@@ -99,7 +101,8 @@ class ModelLoader:
                 generator = Generator.from_file(path, self.average_transpositions)
                 warm_ms = warm_up(generator)
             except Exception as error:  # missing, damaged, refused, or a runtime that cannot run it
-                reason = str(error) if isinstance(error, (ModelRequestError, ModelFileError)) else f"{type(error).__name__}: {error}"
+                known = isinstance(error, (ModelRequestError, ModelFileError))
+                reason = str(error) if known else f"{type(error).__name__}: {error}"
                 self.on_failed(text, reason)
                 continue
             log.info("model %r loaded from %s in %.0f ms (warm-up %.1f ms)", text, path,

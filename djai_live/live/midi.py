@@ -10,12 +10,14 @@ import logging
 import threading
 import time
 from collections import deque
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
-from .engine import Phrase
-from .protocol import Command
+from .commands import Command
+from .events import AllNotesOff, Event, NoteEnded, NoteStarted
 
 log = logging.getLogger(__name__)
+PortT = TypeVar("PortT", bound="MidiPort")
 
 APIS = {"alsa": "LINUX_ALSA", "jack": "UNIX_JACK", "coremidi": "MACOSX_CORE", "windows": "WINDOWS_MM"}
 VIRTUAL = "virtual"
@@ -163,7 +165,7 @@ class MidiPort:
                     return name
         return _find(names, self.wanted, self.direction)
 
-    def open(self) -> "MidiPort":
+    def open(self: PortT) -> PortT:
         """Open the port on a new rtmidi client (any older one is closed first, so that the new client
         gets the name 'djai_live' again); raises MidiPortError with the reason."""
         self.close()
@@ -371,24 +373,29 @@ def open_output(name: str, api: str | None) -> MidiOutput:
 
 
 class MidiSink:
-    """Generated notes to a MIDI output port (a NoteSink): raw bytes, no message objects on the hot path."""
+    """The MIDI output's subscription to the event stream (inline: a send into the driver's buffer): notes
+    and all-notes-off as raw bytes, no message objects on the hot path; every other event has no MIDI form."""
 
     def __init__(self, port: MidiOutput) -> None:
         self.port = port
+        self._send: dict[type, Callable[[Any], None]] = {NoteStarted: self._note_on, NoteEnded: self._note_off,
+                                                         AllNotesOff: self._all_notes_off}
 
-    def phrase(self, phrase: Phrase) -> None:
-        """MIDI has no phrase message: the notes go out one by one."""
+    def __call__(self, event: Event) -> None:
+        send = self._send.get(type(event))
+        if send is not None:
+            send(event)
 
-    def note_on(self, pitch: int, velocity: int, duration_ms: float, channel: int) -> None:
-        self.port.send_bytes((NOTE_ON | (channel - 1), pitch, velocity))
+    def _note_on(self, event: NoteStarted) -> None:
+        self.port.send_bytes((NOTE_ON | (event.channel - 1), event.pitch, event.velocity))
 
-    def note_off(self, pitch: int, channel: int) -> None:
-        self.port.send_bytes((NOTE_OFF | (channel - 1), pitch, 0))
+    def _note_off(self, event: NoteEnded) -> None:
+        self.port.send_bytes((NOTE_OFF | (event.channel - 1), event.pitch, 0))
 
-    def all_notes_off(self, ever_sent: dict[int, tuple[int, ...]], channels: tuple[int, ...]) -> None:
+    def _all_notes_off(self, event: AllNotesOff) -> None:
         """A note-off for every pitch ever sent, then All Notes Off (CC 123) and All Sound Off (CC 120,
         which also cuts release tails) on each channel: a synth that ignores one still gets the other."""
         self.port.send_bytes(*((NOTE_OFF | (channel - 1), pitch, 0)
-                               for channel, pitches in ever_sent.items() for pitch in pitches))
+                               for channel, pitches in event.ever_sent.items() for pitch in pitches))
         self.port.send_bytes(*((CONTROL_CHANGE | (channel - 1), control, 0)
-                               for channel in channels for control in (ALL_NOTES_OFF, ALL_SOUND_OFF)))
+                               for channel in event.channels for control in (ALL_NOTES_OFF, ALL_SOUND_OFF)))

@@ -5,14 +5,16 @@ import logging
 import socket
 import threading
 import time
-from typing import Callable, NamedTuple
+from typing import NamedTuple
+from collections.abc import Callable
 
 from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.osc_packet import OscPacket, ParseError
 from pythonosc.parsing.osc_types import write_float, write_int, write_string
 from pythonosc.udp_client import SimpleUDPClient
 
-from .engine import Phrase
+from .events import (AllNotesOff, ErrorRaised, Event, KeyChanged, NoteEnded, NoteStarted, Phrase, PhraseDrawn,
+                     PortChanged, Reply, SettingChanged)
 from .realtime import request_realtime
 
 log = logging.getLogger(__name__)
@@ -41,7 +43,7 @@ class OscListener:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="djai-osc", daemon=True)
 
-    def start(self) -> "OscListener":
+    def start(self) -> OscListener:
         self._thread.start()
         return self
 
@@ -57,7 +59,7 @@ class OscListener:
         while not self._stop.is_set():
             try:
                 data, sender = self.socket.recvfrom(65536)
-            except socket.timeout:
+            except TimeoutError:
                 continue
             except OSError:
                 if self._stop.is_set():
@@ -82,8 +84,17 @@ NOTE_HEAD = write_string("/djai/note") + write_string(",iifi")
 NOTE_OFF_HEAD = write_string("/djai/note_off") + write_string(",ii")
 
 
+def acknowledged_value(value: object) -> object:
+    """A stored setting as /djai/set echoes it: on/off as 1/0 (Max and Pd toggles), a scale in words."""
+    if isinstance(value, bool):
+        return int(value)
+    describe = getattr(value, "describe", None)
+    return describe() if describe is not None else value
+
+
 class OscReplies:
-    """Everything the daemon sends over OSC; also a NoteSink for the scheduler."""
+    """Everything the daemon sends over OSC: its subscription to the event stream, inline (python-osc's
+    socket is non-blocking, so a send never waits; a datagram the kernel refuses is dropped and logged)."""
 
     def __init__(self, host: str, port: int, errors_per_second: float = 20.0) -> None:
         self.client = SimpleUDPClient(host, port)
@@ -93,6 +104,26 @@ class OscReplies:
         self._error_rate = errors_per_second
         self._error_time = time.monotonic()
         self.errors_suppressed = 0
+        self._send_event = {
+            NoteStarted: lambda e: self.note_on(e.pitch, e.velocity, e.duration_ms, e.channel),
+            NoteEnded: lambda e: self.note_off(e.pitch, e.channel),
+            AllNotesOff: lambda e: self.all_notes_off(e.ever_sent, e.channels),
+            PhraseDrawn: lambda e: self.phrase(e.phrase),
+            SettingChanged: lambda e: self.send("/djai/set", e.name, acknowledged_value(e.value)),
+            KeyChanged: self._key,
+            ErrorRaised: lambda e: self.error(e.message),
+            PortChanged: lambda e: self.send("/djai/midi_port", e.direction, e.state, e.name),
+            Reply: lambda e: self.send("/djai/" + e.kind, *e.values),
+        }  # NotePlanned has no OSC message: the accompaniment's note is sent when it sounds
+
+    def __call__(self, event: Event) -> None:
+        send = self._send_event.get(type(event))
+        if send is not None:
+            send(event)
+
+    def _key(self, event: KeyChanged) -> None:
+        self.send("/djai/key", *event.atoms)
+        self.send("/djai/key_words", event.words)
 
     def send(self, address: str, *args) -> None:
         builder = OscMessageBuilder(address)
@@ -132,7 +163,8 @@ class OscReplies:
         each note."""
         with self._lock:
             try:
-                self.client.send(_Encoded(datagram))  # UDPClient.send sends whatever has a .dgram
+                # UDPClient.send sends whatever has a .dgram (its annotation names only its own types)
+                self.client.send(_Encoded(datagram))  # type: ignore[arg-type]
             except OSError as error:  # nobody listening, network down: never fatal
                 log.debug("OSC send %s failed: %s", address, error)
 

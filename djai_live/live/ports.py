@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Callable
+from collections.abc import Callable
+from typing import Any
 
 from .jack import JACK_PORT_IS_INPUT, JACK_PORT_IS_OUTPUT, JackServer
 from .midi import CLIENT_NAME, MidiInput, MidiPort, MidiPortError, delete_client
@@ -52,7 +53,8 @@ class RtmidiLister:
 
     def __init__(self, api: int) -> None:
         self.api = api
-        self._in = self._out = None
+        self._in: Any = None   # rtmidi clients, made on the first listing
+        self._out: Any = None
 
     def lost(self) -> bool:
         return False
@@ -92,12 +94,12 @@ class PortWatcher:
         self.poll_s = poll_s
         self.gone: dict[str, bool] = {port.name: False for port in self.ports}
         self.server_lost = False
-        api = self.ports[0].current_api() if self.ports else None
+        api = self.ports[0].current_api() if self.ports else rtmidi.API_UNSPECIFIED
         self.lister = JackLister() if api == rtmidi.API_UNIX_JACK else RtmidiLister(api)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="djai-ports", daemon=True)
 
-    def start(self) -> "PortWatcher":
+    def start(self) -> PortWatcher:
         if self.ports:
             # The watcher's JACK client exists from the start, so that a server that goes away is always
             # heard (its shutdown callback) before any new client of ours is made.

@@ -1,4 +1,4 @@
-"""The public OSC contract: addresses, argument checks, and the commands they become.
+"""The public OSC contract: addresses, argument checks, and the :class:`~.commands.Command` they become.
 
 Integer arguments also arrive as floats from Pd and Max: integral floats are accepted. Everything else
 that is malformed (wrong type, NaN/inf, out of range, missing or extra arguments, unknown address) raises
@@ -7,8 +7,10 @@ that is malformed (wrong type, NaN/inf, out of range, missing or extra arguments
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
+
+from .commands import Command
 
 PREFIX = "/djai/"
 
@@ -52,12 +54,6 @@ OUTBOUND = {
 
 class ProtocolError(ValueError):
     """A message that breaks the OSC contract."""
-
-
-@dataclass(frozen=True)
-class Command:
-    kind: str  # note_on, note_off, generate, set, tempo, beat, reset, panic, load, ping, status, capabilities
-    args: tuple = ()
 
 
 def integer(address: str, name: str, value: Any, low: int, high: int) -> int:
@@ -126,7 +122,8 @@ def parse(address: str, args: Sequence[Any]) -> Command:
     if address == "/djai/beat":
         _numbers_only(address, args, ("bar", "beat"))
         _arity(address, args, 2, 2, "bar beat")
-        return Command("beat", (number(address, "bar", args[0], -1e6, 1e6), number(address, "beat", args[1], 0.0, 64.0)))
+        return Command("beat", (number(address, "bar", args[0], -1e6, 1e6),
+                                number(address, "beat", args[1], 0.0, 64.0)))
     if address == "/djai/load":
         _arity(address, args, 1, 1, "a model name or path")
         if not isinstance(args[0], str) or not args[0].strip():

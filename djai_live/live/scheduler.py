@@ -16,70 +16,36 @@ import logging
 import threading
 import time
 from collections import deque
-from typing import Callable, Iterable, Protocol
+from collections.abc import Callable, Iterable
 
-from .engine import Phrase
+from .events import AllNotesOff, Event, NoteEnded, NoteStarted, Phrase
 from .realtime import request_realtime
 
 log = logging.getLogger(__name__)
 
 
-class NoteSink(Protocol):
-    """Where notes go: OSC, a MIDI port, or several (see :class:`FanOut`)."""
-
-    def phrase(self, phrase: Phrase) -> None: ...
-    def note_on(self, pitch: int, velocity: int, duration_ms: float, channel: int) -> None: ...
-    def note_off(self, pitch: int, channel: int) -> None: ...
-    def all_notes_off(self, ever_sent: dict[int, tuple[int, ...]], channels: tuple[int, ...]) -> None:
-        """A note-off for every pitch ever sent on each channel (``{channel: pitches}``), then silence
-        every note on ``channels`` (1-16) as a whole, whatever the receiver missed."""
-
-
 ALL_CHANNELS = tuple(range(1, 17))
-
-
-class FanOut:
-    """Sends to several sinks; one failing sink is logged and does not stop the others."""
-
-    def __init__(self, *sinks: NoteSink) -> None:
-        self.sinks = [s for s in sinks if s is not None]
-
-    def _each(self, method: str, *args) -> None:
-        for sink in self.sinks:
-            try:
-                getattr(sink, method)(*args)
-            except Exception as error:  # a dead port must not silence the other outputs
-                log.warning("%s.%s failed: %s", type(sink).__name__, method, error)
-
-    def phrase(self, phrase: Phrase) -> None:
-        self._each("phrase", phrase)
-
-    def note_on(self, pitch: int, velocity: int, duration_ms: float, channel: int) -> None:
-        self._each("note_on", pitch, velocity, duration_ms, channel)
-
-    def note_off(self, pitch: int, channel: int) -> None:
-        self._each("note_off", pitch, channel)
-
-    def all_notes_off(self, ever_sent: dict[int, tuple[int, ...]], channels: tuple[int, ...]) -> None:
-        self._each("all_notes_off", ever_sent, channels)
+_SILENT = (0, 0)  # the (token, voice) of a key that is not sounding: no token is 0
 
 
 class Scheduler:
-    """A thread that plays phrases; all public methods are thread-safe.
+    """A thread that plays phrases; all public methods are thread-safe. Each note on and off is published
+    (``publish``, the event stream's) at its time, from the thread that sends it.
 
     ``realtime_priority``: ask the OS to run the thread under SCHED_FIFO at this priority (None: do not
     ask); whether it was granted is in :attr:`realtime`.
     """
 
-    def __init__(self, sink: NoteSink, clock: Callable[[], float] = time.monotonic, spin_s: float = 0.0015,
-                 realtime_priority: int | None = None) -> None:
-        self.sink = sink
+    def __init__(self, publish: Callable[[Event], None], clock: Callable[[], float] = time.monotonic,
+                 spin_s: float = 0.0015, realtime_priority: int | None = None) -> None:
+        self.publish = publish
         self.clock = clock
         self.spin_s = spin_s
-        self._events: list = []               # (time, order, kind, pitch, velocity, duration_ms, channel, token)
+        self._events: list = []               # (time, order, kind, pitch, velocity, duration_ms, channel, token, voice)
         self._order = itertools.count()
         self._tokens = itertools.count(1)
-        self._sounding: dict[tuple[int, int], int] = {}  # (pitch, channel) -> token of the note-on sent
+        # (pitch, channel) -> (token, voice) of the note-on sent
+        self._sounding: dict[tuple[int, int], tuple[int, int]] = {}
         self._condition = threading.Condition()
         self._running = False
         self._thread: threading.Thread | None = None
@@ -91,7 +57,7 @@ class Scheduler:
         self.realtime: str = "not asked"
         self._realtime_known = threading.Event()
 
-    def start(self) -> "Scheduler":
+    def start(self) -> Scheduler:
         with self._condition:
             if self._running:
                 return self
@@ -109,9 +75,9 @@ class Scheduler:
                 on = start + note.onset_ms / 1000.0
                 token = next(self._tokens)
                 heapq.heappush(self._events, (on, next(self._order), "on", note.pitch, note.velocity,
-                                              note.duration_ms, note.channel, token))
+                                              note.duration_ms, note.channel, token, note.voice))
                 heapq.heappush(self._events, (on + note.duration_ms / 1000.0, next(self._order), "off",
-                                              note.pitch, 0, 0.0, note.channel, token))
+                                              note.pitch, 0, 0.0, note.channel, token, note.voice))
             self._condition.notify()
 
     def retime(self, remap: Callable[[float], float]) -> int:
@@ -149,28 +115,22 @@ class Scheduler:
             ever_sent[channel] = tuple(pitch for pitch in range(128) if row[pitch])
         wanted = tuple(sorted(set(ever_sent) | set(channels or ())))
         if wanted:
-            try:
-                self.sink.all_notes_off(ever_sent, wanted)
-            except Exception as error:
-                log.warning("all notes off failed: %s", error)
+            self.publish(AllNotesOff(ever_sent, wanted))
         return ended
 
-    # --- accompaniment (see .accompany.VoiceOutput): one note at a time, nothing else replaced -------------
-    def start_note(self, pitch: int, velocity: int, duration_ms: float, channel: int) -> None:
+    # --- accompaniment: one note at a time, nothing else replaced ----------------------------------------
+    def start_note(self, pitch: int, velocity: int, duration_ms: float, channel: int, voice: int = 0) -> None:
         """Send a note-on now, from the calling thread (no hand-over: the least latency), and schedule its
         note-off; notes pending or sounding stay as they are."""
         with self._condition:
             key = (pitch, channel)
             if key in self._sounding:
-                self._send_off(pitch, channel)  # retrigger: end the older note first
+                self._send_off(pitch, channel, self._sounding[key][1])  # retrigger: end the older note first
             token = next(self._tokens)
-            self._sounding[key] = token
+            self._sounding[key] = (token, voice)
             self._ever_sent[(channel - 1) * 128 + pitch] = 1
-            try:
-                self.sink.note_on(pitch, velocity, duration_ms, channel)
-            except Exception as error:
-                log.warning("sending on %d/%d failed: %s", pitch, channel, error)
-            off = (self.clock() + duration_ms / 1000.0, next(self._order), "off", pitch, 0, 0.0, channel, token)
+            self.publish(NoteStarted(pitch, velocity, duration_ms, channel, voice))
+            off = (self.clock() + duration_ms / 1000.0, next(self._order), "off", pitch, 0, 0.0, channel, token, voice)
             heapq.heappush(self._events, off)
             if self._events[0] is off:
                 # Woken only when this note-off comes first: a woken scheduler thread competes with the
@@ -180,8 +140,9 @@ class Scheduler:
     def end_note(self, pitch: int, channel: int) -> None:
         """End one sounding note now (its scheduled note-off then finds nothing to end)."""
         with self._condition:
-            if self._sounding.pop((pitch, channel), None) is not None:
-                self._send_off(pitch, channel)
+            sounding = self._sounding.pop((pitch, channel), None)
+            if sounding is not None:
+                self._send_off(pitch, channel, sounding[1])
 
     def end_all(self) -> int:
         """End every sounding note and drop what is pending; returns how many notes were ended."""
@@ -220,16 +181,13 @@ class Scheduler:
     def _cancel_locked(self) -> int:
         self._events.clear()
         ended = len(self._sounding)
-        for pitch, channel in list(self._sounding):
-            self._send_off(pitch, channel)
+        for (pitch, channel), (_, voice) in list(self._sounding.items()):
+            self._send_off(pitch, channel, voice)
         self._sounding.clear()
         return ended
 
-    def _send_off(self, pitch: int, channel: int) -> None:
-        try:
-            self.sink.note_off(pitch, channel)
-        except Exception as error:
-            log.warning("note-off %d/%d failed: %s", pitch, channel, error)
+    def _send_off(self, pitch: int, channel: int, voice: int) -> None:
+        self.publish(NoteEnded(pitch, channel, voice))
 
     def _run(self) -> None:
         if self.realtime_priority is not None:
@@ -268,23 +226,25 @@ class Scheduler:
         spinning, for a note-off that sends nothing would only take the interpreter from the engine.
         Returns whether the queue emptied."""
         events, sounding = self._events, self._sounding
-        while events and events[0][2] == "off" and sounding.get((events[0][3], events[0][6])) != events[0][7]:
+        while events and events[0][2] == "off" and \
+                sounding.get((events[0][3], events[0][6]), _SILENT)[0] != events[0][7]:
             heapq.heappop(events)
         return not events
 
     def _fire(self, event) -> None:
-        due, _, kind, pitch, velocity, duration_ms, channel, token = event
+        due, _, kind, pitch, velocity, duration_ms, channel, token, voice = event
         key = (pitch, channel)
         try:
             if kind == "on":
-                if key in self._sounding:
-                    self.sink.note_off(pitch, channel)  # retrigger: end the older note first
-                self._sounding[key] = token
+                older = self._sounding.get(key)
+                if older is not None:
+                    self._send_off(pitch, channel, older[1])  # retrigger: end the older note first
+                self._sounding[key] = (token, voice)
                 self._ever_sent[(channel - 1) * 128 + pitch] = 1
-                self.sink.note_on(pitch, velocity, duration_ms, channel)
-            elif self._sounding.get(key) == token:
+                self.publish(NoteStarted(pitch, velocity, duration_ms, channel, voice))
+            elif self._sounding.get(key, _SILENT)[0] == token:
                 del self._sounding[key]
-                self.sink.note_off(pitch, channel)
-            self.lateness_ms.append((self.clock() - due) * 1000.0)
-        except Exception as error:  # the show goes on: log, keep the bookkeeping, keep playing
+                self._send_off(pitch, channel, voice)
+        except Exception as error:  # (the event stream catches its subscribers' errors; this, anything else)
             log.warning("sending %s %d/%d failed: %s", kind, pitch, channel, error)
+        self.lateness_ms.append((self.clock() - due) * 1000.0)

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field, fields
 from ..scales import CHROMATIC, Scale, ScaleError, parse_scale
 from .clock import CLOCK_SOURCES
 from .grid import GRIDS, QUANTIZE_STARTS
+from .policy import DEFAULT_MODE, POLICIES
 
-MODES = ("phrase", "every", "manual", "accompany")
+MODES = tuple(POLICIES)  # each mode is played by the policy the table names
 KEY_MODES = ("off", "auto")
 
 
@@ -21,7 +22,7 @@ class LiveSettings:
     temperature: float = 1.0
     top_p: float = 0.95
     length: int = 10
-    mode: str = "phrase"
+    mode: str = DEFAULT_MODE
     phrase_gap_ms: float = 600.0
     every_n: int = 4
     pitch_min: int = 0

@@ -35,7 +35,8 @@ for _flag in ("--out", "--plot", "--wav", "--output"):
     ACCEPTED_AT_PARSE[_flag] = set(BAD_VALUES) - {"", "/nonexistent/folder/file.mid"}
 REQUIRED = {
     "prepare": ["{dir}", "-o", "{dir}/cache"], "train": ["{dir}", "-o", "{dir}/m.keras"],
-    "generate": ["--prompt", "{file}", "--out", "{dir}/o.mid"], "evaluate": ["{dir}"], "serve": [], "ports": [], "patches": [],
+    "generate": ["--prompt", "{file}", "--out", "{dir}/o.mid"], "evaluate": ["{dir}"],
+    "serve": [], "ports": [], "patches": [],
 }
 
 

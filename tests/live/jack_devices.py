@@ -46,7 +46,7 @@ class Device:
         self.process: subprocess.Popen | None = None
         self.lines: list[str] = []
 
-    def plug(self, timeout: float = 10.0) -> "Device":
+    def plug(self, timeout: float = 10.0) -> Device:
         self.lines = []
         self.process = subprocess.Popen([sys.executable, "-m", "tests.live.jack_devices", self.kind, self.name],
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
@@ -86,7 +86,7 @@ class Synth(Device):
         super().__init__("synth", name)
         self.messages: list[tuple[int, ...]] = []
 
-    def plug(self, timeout: float = 10.0) -> "Synth":
+    def plug(self, timeout: float = 10.0) -> Synth:
         import threading
 
         super().plug(timeout)
@@ -142,7 +142,7 @@ class JackServerProcess:
         self.process: subprocess.Popen | None = None
         os.environ["JACK_DEFAULT_SERVER"] = self.name
 
-    def start(self) -> "JackServerProcess":
+    def start(self) -> JackServerProcess:
         self.process = subprocess.Popen(["jackd", "-n", self.name, "--no-realtime", "-d", "dummy", "-r", "48000",
                                          "-p", str(self.period)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if subprocess.run(["jack_wait", "-w", "-t", "5"], capture_output=True).returncode != 0 \

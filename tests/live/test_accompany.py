@@ -5,9 +5,11 @@ import pytest
 from djai_live.config import DjaiConfig
 from djai_live.encoding import Codec
 from djai_live.generation import Generator
-from djai_live.live.accompany import DT, INSTRUMENT, AccompanyError, Accompanist
+from djai_live.live.accompany import Accompaniment
+from djai_live.live.band import DT, INSTRUMENT
 from djai_live.live.clock import Position
-from djai_live.live.engine import Engine
+from djai_live.live.listening import ListeningState
+from djai_live.live.policy import PolicyError, check_mode, policy_for
 from djai_live.live.instruments import InstrumentMap
 from djai_live.live.settings import LiveSettings
 from djai_live.model_files import bundled_models
@@ -58,7 +60,7 @@ class ScriptedRuntime:
 
 
 class Recorder:
-    """A VoiceOutput that keeps what it was asked to play, with the clock's time."""
+    """A policy Output that keeps what it was asked to play, with the clock's time."""
 
     def __init__(self, clock) -> None:
         self.clock = clock
@@ -67,7 +69,7 @@ class Recorder:
         self.sounding: set[tuple[int, int]] = set()
         self.all_ended = 0
 
-    def start_note(self, pitch, velocity, duration_ms, channel) -> None:
+    def start_note(self, pitch, velocity, duration_ms, channel, voice) -> None:
         self.started.append((self.clock(), pitch, velocity, duration_ms, channel))
         self.sounding.add((pitch, channel))
 
@@ -75,10 +77,19 @@ class Recorder:
         self.ended.append((pitch, channel))
         self.sounding.discard((pitch, channel))
 
-    def end_all(self) -> int:
+    def cancel(self) -> int:
         self.all_ended += 1
         ended, self.sounding = len(self.sounding), set()
         return ended
+
+    def planned(self, note) -> None:
+        pass
+
+    def play(self, phrase) -> None:
+        raise AssertionError("the accompaniment plays notes, not phrases")
+
+    def next_due(self):
+        return None
 
 
 def make(settings=None, ranges=RANGES, seed=0, instruments=4):
@@ -86,14 +97,14 @@ def make(settings=None, ranges=RANGES, seed=0, instruments=4):
                         instrument_ranges=ranges[:instruments] if ranges else None)
     runtime = ScriptedRuntime(config)
     clock = FakeClock()
-    engine = Engine(Generator(runtime, config), settings or LiveSettings(mode="accompany"), clock=clock, seed=seed)
+    engine = ListeningState(Generator(runtime, config), settings or LiveSettings(mode="accompany"), clock=clock,
+                            seed=seed)
     output = Recorder(clock)
-    return Accompanist(engine, output), engine, runtime, output, clock
+    return Accompaniment(engine, output), engine, runtime, output, clock
 
 
 def hear(accompanist, engine, clock, pitch, channel=1):
-    engine.note_on(pitch, 90, channel, now=clock.now)
-    accompanist.heard_note(pitch, 90, channel, clock.now)
+    accompanist.heard_note_on(pitch, 90, channel, clock.now)
 
 
 def test_a_performers_note_is_harmonized_at_once_on_the_other_instruments_only():
@@ -105,8 +116,8 @@ def test_a_performers_note_is_harmonized_at_once_on_the_other_instruments_only()
     assert {time for time, *_ in output.started} == {clock.now}
     assert sorted(channel for *_, channel in output.started) == [2, 3, 4]  # instrument i on channel i + 1
     assert [int(t[INSTRUMENT]) for t in runtime.steps] == [0, *[c - 1 for *_, c in output.started]]
-    assert accompanist.plan is not None and accompanist.plan.time > clock.now  # the next chord comes later
-    assert accompanist.plan.token[DT] != 0
+    assert accompanist.band.plan is not None and accompanist.band.plan.time > clock.now  # the next chord comes later
+    assert accompanist.band.plan.token[DT] != 0
 
 
 def test_the_output_map_and_the_instrument_map_choose_voices_and_channels():
@@ -122,17 +133,17 @@ def test_a_planned_note_is_dropped_when_the_performer_plays_first():
     half_beat = int(Codec(engine.config).time.encode([0.5])[0])
     runtime.prefer("dt", half_beat)
     hear(accompanist, engine, clock, 72)
-    plan = accompanist.plan
+    plan = accompanist.band.plan
     assert not output.started and plan is not None
     assert plan.time == pytest.approx(clock.now + 0.25)  # half a beat at 120 BPM
     clock.now += 0.1
     accompanist.due(clock.now)
     assert not output.started  # not yet
     hear(accompanist, engine, clock, 74)  # the performer plays before the plan is due
-    assert accompanist.plan is not plan
-    assert accompanist.plan.time == pytest.approx(clock.now + 0.25)  # drawn again after the new note
+    assert accompanist.band.plan is not plan
+    assert accompanist.band.plan.time == pytest.approx(clock.now + 0.25)  # drawn again after the new note
     assert [int(t[0]) for t in runtime.steps] == [72, 74]  # the dropped plan never reached the model
-    clock.now = accompanist.plan.time
+    clock.now = accompanist.band.plan.time
     accompanist.due(clock.now)
     assert len(output.started) == 1 and output.started[0][0] == clock.now
 
@@ -178,7 +189,7 @@ def test_panic_and_stopping_end_everything_and_it_rests_until_the_performer_play
     assert output.sounding
     engine.note_off(72, 1, now=clock.now + 0.1)
     accompanist.rest()  # what /djai/panic does besides the scheduler's panic
-    assert not output.sounding and accompanist.plan is None
+    assert not output.sounding and accompanist.band.plan is None
     clock.now += 2.0
     accompanist.due(clock.now)
     assert accompanist.next_deadline() is None and len(output.started) == 3
@@ -190,7 +201,7 @@ def test_panic_and_stopping_end_everything_and_it_rests_until_the_performer_play
     while accompanist.next_deadline() is not None:  # planned notes until the performer's silence ends it
         clock.now = accompanist.next_deadline()
         accompanist.due(clock.now)
-    assert clock.now == pytest.approx(stop) and not output.sounding and accompanist.plan is None
+    assert clock.now == pytest.approx(stop) and not output.sounding and accompanist.band.plan is None
 
 
 def test_carry_on_beats_lets_it_go_on_after_the_performer_stops():
@@ -214,8 +225,8 @@ def test_planned_notes_land_on_the_hosts_grid():
     runtime.prefer("dt", int(engine.generator.codec.time.encode([0.75])[0]))
     for _ in range(5):
         hear(accompanist, engine, clock, 72)
-        beat = (accompanist.plan.time - 99.9) * 100 / 60.0
-        assert beat == pytest.approx(round(beat * 2) / 2) and accompanist.plan.time >= clock.now
+        beat = (accompanist.band.plan.time - 99.9) * 100 / 60.0
+        assert beat == pytest.approx(round(beat * 2) / 2) and accompanist.band.plan.time >= clock.now
         clock.now += 0.123
 
 
@@ -230,15 +241,15 @@ def test_temperature_zero_plays_the_models_most_likely_choices():
 
 
 def test_a_model_of_one_instrument_cannot_accompany():
-    with pytest.raises(AccompanyError, match="several instruments"):
-        Accompanist.check_model(1)
+    with pytest.raises(PolicyError, match="several instruments"):
+        check_mode("accompany", DjaiConfig(num_instruments=1))
 
 
 def test_without_instrument_ranges_the_pitch_range_setting_bounds_every_voice():
     accompanist, engine, runtime, output, clock = make(LiveSettings(mode="accompany", pitch_min=50, pitch_max=60),
                                                        ranges=None)
     runtime.prefer("dt", 0)
-    for i in range(10):
+    for _ in range(10):
         hear(accompanist, engine, clock, 72)
         clock.now += 1.0
     assert output.started and all(50 <= pitch <= 60 for _, pitch, *_ in output.started)
@@ -248,16 +259,16 @@ def test_without_instrument_ranges_the_pitch_range_setting_bounds_every_voice():
 def test_the_chorale_model_harmonizes_a_soprano_note_on_alto_tenor_and_bass():
     generator = Generator.from_file("chorale")
     clock = FakeClock()
-    engine = Engine(generator, LiveSettings(mode="accompany"), clock=clock, seed=1)
+    engine = ListeningState(generator, LiveSettings(mode="accompany"), clock=clock, seed=1)
     output = Recorder(clock)
-    accompanist = Accompanist(engine, output)
+    accompanist = Accompaniment(engine, output)
     onsets = []
     for pitch in (67, 67, 69, 71, 72, 71, 69, 67) * 2:
         hear(accompanist, engine, clock, pitch)
         onsets.append(clock.now)
         end = clock.now + 0.5
-        while accompanist.plan is not None and accompanist.plan.time < end:
-            clock.now = accompanist.plan.time
+        while accompanist.band.plan is not None and accompanist.band.plan.time < end:
+            clock.now = accompanist.band.plan.time
             accompanist.due(clock.now)
         clock.now = end
         engine.note_off(pitch, 1, now=clock.now)
@@ -281,13 +292,13 @@ def test_a_note_planned_for_the_next_chord_waits_for_the_performer_a_passing_not
     runtime.prefer("dt", bin_of(engine, 1.0))
     hear(accompanist, engine, clock, 72)  # first note: no expectation yet, it enters as a beat
     hear(accompanist, engine, clock, 72)
-    plan = accompanist.plan
+    plan = accompanist.band.plan
     assert plan.time == pytest.approx(clock.now + 0.5)  # one beat at 120 BPM: when the melody should move
     assert plan.play_at == pytest.approx(plan.time + 0.03)
     runtime.prefer("dt", bin_of(engine, 1.0), 0.0)
     runtime.prefer("dt", bin_of(engine, 0.5))
     hear(accompanist, engine, clock, 74)
-    assert accompanist.plan.play_at == pytest.approx(clock.now + 0.25)  # under the held note: on time
+    assert accompanist.band.plan.play_at == pytest.approx(clock.now + 0.25)  # under the held note: on time
 
 
 def test_a_note_held_past_its_expected_end_is_folded_again_longer_and_the_plan_drawn_again():
@@ -297,14 +308,14 @@ def test_a_note_held_past_its_expected_end_is_folded_again_longer_and_the_plan_d
     runtime.prefer("dt", bin_of(engine, 2.0))
     hear(accompanist, engine, clock, 72)
     hear(accompanist, engine, clock, 74)
-    old_plan, steps = accompanist.plan, len(runtime.steps)
+    old_plan, steps = accompanist.band.plan, len(runtime.steps)
     assert accompanist.next_deadline() == pytest.approx(clock.now + 0.51)  # the extension comes first
     clock.now += 0.51
     accompanist.due(clock.now)
     replayed = runtime.steps[steps:]
     assert int(replayed[0][0]) == 74  # the held note again, longer, then nothing else was after it
     assert engine.generator.codec.time.decode([replayed[0][2]])[0] > 1.0
-    assert accompanist.plan is not old_plan and not output.started
+    assert accompanist.band.plan is not old_plan and not output.started
     engine.note_off(74, 1, now=clock.now)
     assert accompanist._extend_time() is None  # released: no more extensions
 
@@ -314,8 +325,7 @@ def test_a_velocity_the_model_never_saw_enters_as_the_one_it_expects():
     runtime.prefer("velocity", 5, 30.0)  # a corpus of one velocity
     runtime.prefer("dt", bin_of(engine, 1.0))
     hear(accompanist, engine, clock, 72)
-    engine.note_on(74, 20, 1, now=clock.now)
-    accompanist.heard_note(74, 20, 1, clock.now)
+    accompanist.heard_note_on(74, 20, 1, clock.now)
     assert int(runtime.steps[1][3]) == 5
 
 
@@ -337,9 +347,11 @@ def test_an_unseen_velocity_on_the_first_note_is_folded_again_as_expected():
 def test_accompaniment_leaves_the_call_and_response_state_unfolded_until_it_is_needed():
     generator = Generator.from_file("chorale")
     engines = []
+    policies = []
     for mode in ("accompany", "phrase"):
         clock = FakeClock()
-        engine = Engine(generator, LiveSettings(mode=mode), clock=clock, seed=0)
+        engine = ListeningState(generator, LiveSettings(mode=mode), clock=clock, seed=0)
+        policies.append(policy_for(mode, engine, Recorder(clock)))
         for i, pitch in enumerate((67, 69, 71, 72, 74)):
             engine.note_on(pitch, 90, 1, now=100.0 + i * 0.5)
             engine.note_off(pitch, 1, now=100.4 + i * 0.5)
@@ -347,6 +359,8 @@ def test_accompaniment_leaves_the_call_and_response_state_unfolded_until_it_is_n
     accompanying, answering = engines
     assert accompanying.state is None and accompanying.stale  # no model step on the accompaniment's path
     accompanying.settings.mode = "phrase"
+    policy_for("phrase", accompanying, Recorder(clock), current=policies[0])
+    assert accompanying.folds_notes
     accompanying.refold()
     for mine, theirs in zip(accompanying.state, answering.state):
         assert np.allclose(mine, theirs, atol=1e-5)
@@ -379,10 +393,10 @@ def test_the_context_is_what_priming_its_last_notes_gives_and_is_tidied_a_step_a
     generator = Generator(runtime, loaded.config)
     limit = generator.config.sequence_length_i
     clock = FakeClock()
-    engine = Engine(generator, LiveSettings(mode="accompany", tempo_bpm=120), clock=clock, seed=1)
-    accompanist = Accompanist(engine, Recorder(clock))
+    engine = ListeningState(generator, LiveSettings(mode="accompany", tempo_bpm=120), clock=clock, seed=1)
+    accompanist = Accompaniment(engine, Recorder(clock))
     melody = [67, 69, 71, 72, 74, 72, 71, 69, 67, 66, 67, 62]
-    lengths, swapped, checked, extended = [], 0, 0, 0
+    lengths, swapped, checked = [], 0, 0
 
     def tidy_as_the_daemon_does():
         nonlocal swapped
@@ -404,15 +418,14 @@ def test_the_context_is_what_priming_its_last_notes_gives_and_is_tidied_a_step_a
         pitch = melody[i % len(melody)]
         beats = 3.0 if i % 3 == 1 else 1.0  # held longer than the model expects now and then
         run_until(clock.now)
-        engine.note_on(pitch, 90, 1, now=clock.now)
-        accompanist.heard_note(pitch, 90, 1, clock.now)
+        accompanist.heard_note_on(pitch, 90, 1, clock.now)
         tidy_as_the_daemon_does()
         run_until(clock.now + beats * 0.5 - 0.01)
         engine.note_off(pitch, 1, now=clock.now)
-        lengths.append(len(accompanist.tokens))
+        lengths.append(len(accompanist.band.tokens))
         if i % 9 == 8 or i > 4 * limit // 3 - 4:
-            expected, _ = loaded.runtime.prime(np.stack(accompanist.tokens))
-            for head, values in accompanist.logits.items():
+            expected, _ = loaded.runtime.prime(np.stack(accompanist.band.tokens))
+            for head, values in accompanist.band.logits.items():
                 np.testing.assert_allclose(values, expected[head], atol=2e-4, err_msg=head)
             checked += 1
     assert swapped >= 2 and max(lengths) <= 2 * limit + 4 and min(lengths[len(lengths) // 2:]) >= limit
@@ -423,9 +436,9 @@ def play_soprano_offline(generator, pitches, rehearse: bool, settings=None, chan
     """Legato quarter notes at 100 BPM on an injected clock, the daemon's idle work between events;
     returns ((notes started, notes ended), chords played from a rehearsal)."""
     clock = FakeClock()
-    engine = Engine(generator, settings or LiveSettings(mode="accompany", tempo_bpm=100), clock=clock, seed=4)
+    engine = ListeningState(generator, settings or LiveSettings(mode="accompany", tempo_bpm=100), clock=clock, seed=4)
     output = Recorder(clock)
-    accompanist = Accompanist(engine, output)
+    accompanist = Accompaniment(engine, output)
 
     def idle():
         accompanist.tidy()
@@ -448,8 +461,7 @@ def play_soprano_offline(generator, pitches, rehearse: bool, settings=None, chan
         clock.now = when
         if change is not None:
             change(engine, i)
-        engine.note_on(pitch, 90, 1, now=when)
-        accompanist.heard_note(pitch, 90, 1, when)
+        accompanist.heard_note_on(pitch, 90, 1, when)
         idle()
         clock.now = when + 0.599
         engine.note_off(pitch, 1, now=clock.now)

@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from djai_live.live.clock import ClockError, FreeClock, MidiClock, OscClock, make_clock
+from djai_live.live.clock import ClockError, FreeClock, OscClock, make_clock
+from djai_live.live.midi_clock import MidiClock
 from djai_live.live.grid import grid_step, snap, start_beat
 from tests.peer import need_module
 

@@ -153,7 +153,7 @@ def test_a_flood_drops_the_oldest_notes_counts_them_and_serves_control_messages(
                                  seed=1, prepare_answers=False),
                     LiveSettings(mode="manual", length=3), Generator.from_file(tiny_model))
     busy, release = threading.Event(), threading.Event()
-    note_on = daemon.engine.note_on
+    note_on = daemon.listening.note_on
 
     def first_note_keeps_the_engine_busy(*args, **kwargs):
         if not busy.is_set():
@@ -161,7 +161,7 @@ def test_a_flood_drops_the_oldest_notes_counts_them_and_serves_control_messages(
             assert release.wait(10)
         return note_on(*args, **kwargs)
 
-    monkeypatch.setattr(daemon.engine, "note_on", first_note_keeps_the_engine_busy)
+    monkeypatch.setattr(daemon.listening, "note_on", first_note_keeps_the_engine_busy)
     daemon.start()
     peer = OscPeer(daemon.listener.address[1], listen_port=reply_port)
     try:
@@ -177,7 +177,8 @@ def test_a_flood_drops_the_oldest_notes_counts_them_and_serves_control_messages(
         values = dict(zip(status[::2], status[1::2]))
         assert values["dropped"] == 2 * pairs - capacity           # exactly the notes beyond the lane's capacity
         values = peer.wait_for_status(lambda v: v["notes_in"] == 1 + capacity // 2)  # the newest 32 pairs
-        assert values["held"] == 0 and values["buffer"] <= daemon.generator.config.sequence_length_i  # 30 closed as lost
+        # 30 closed as lost
+        assert values["held"] == 0 and values["buffer"] <= daemon.generator.config.sequence_length_i
         peer.send("/djai/generate")
         (_, _, phrase), = peer.wait_for("/djai/phrase")
         assert phrase[1] == 3
@@ -246,25 +247,25 @@ def test_a_phrase_playing_when_the_host_slows_down_keeps_to_the_hosts_beats(tiny
 
     settings = LiveSettings(mode="manual", length=8, clock="osc", quantize_start="beat", grid="1/8")
     daemon = Daemon(ServeOptions(osc=False, seed=1), settings, Generator.from_file(tiny_model))
-    host = daemon.engine.host_clock
+    host = daemon.listening.host_clock
     assert isinstance(host, OscClock)
     start = time.monotonic()
     host.set_tempo(120.0, start)
     host.set_beat(1, 1, start)                       # beat 0 now, a beat every 0.5 s
+    policy = daemon.conductor.policy
     for pitch in (60, 62, 64, 65):                   # (the scheduler is not started: notes stay pending)
-        daemon.engine.note_on(pitch, 90, 1)
-        daemon.engine.note_off(pitch, 1)
-    phrase = daemon.engine.generate()
-    daemon._play(phrase)
+        policy.heard_note_on(pitch, 90, 1, time.monotonic())
+        policy.heard_note_off(pitch, 1, time.monotonic())
+    policy.generate(None)
     planned = sorted(event[0] for event in daemon.scheduler._events)
     beats_planned = [(t - start) * 2.0 for t in planned]          # at 120 BPM
-    daemon._follow_tempo()
+    daemon.playback.follow_host()
     assert sorted(event[0] for event in daemon.scheduler._events) == planned   # same tempo: nothing moves
 
     change = time.monotonic()
     beat_at_change = host.position(change).beat
     host.set_tempo(60.0, change)
-    daemon._follow_tempo()
+    daemon.playback.follow_host()
     retimed = sorted(event[0] for event in daemon.scheduler._events)
     for beat, when in zip(beats_planned, retimed):  # each event on its beat, beats now a second apart
         assert when == pytest.approx(change + (beat - beat_at_change) * 1.0, abs=0.002)
@@ -272,7 +273,7 @@ def test_a_phrase_playing_when_the_host_slows_down_keeps_to_the_hosts_beats(tiny
     jump = time.monotonic()               # the host's beat moves a 1/24 beat on (a clock recounted)
     beat_at_jump = host.position(jump).beat
     host.set_beat(1, 1 + beat_at_jump + 1 / 24, jump)
-    daemon._follow_tempo()
+    daemon.playback.follow_host()
     shifted = sorted(event[0] for event in daemon.scheduler._events)
     for before, after in zip(retimed, shifted):  # a 1/24 beat at 60 BPM: each event 41.7 ms earlier
         assert before - after == pytest.approx(1.0 / 24, abs=0.002)
@@ -281,30 +282,31 @@ def test_a_phrase_playing_when_the_host_slows_down_keeps_to_the_hosts_beats(tiny
 
 def test_a_slow_preparation_widens_the_berth_kept_before_due_notes(tiny_model, monkeypatch):
     from djai_live.generation import Generator
-    from djai_live.live.daemon import PREPARE_CLEARANCE_S, Daemon, ServeOptions
-    from djai_live.live.protocol import Command
+    from djai_live.live.commands import Command
+    from djai_live.live.daemon import Daemon, ServeOptions
+    from djai_live.live.policy import PREPARE_CLEARANCE_S
     from djai_live.live.settings import LiveSettings
 
     daemon = Daemon(ServeOptions(osc=False, seed=1), LiveSettings(mode="manual"), Generator.from_file(tiny_model))
-    assert daemon._prepare_clearance() == PREPARE_CLEARANCE_S
-    real_prepare = daemon.engine.prepare
+    policy = daemon.conductor.policy
+    assert policy.clearance_s() == PREPARE_CLEARANCE_S
+    real_prepare = policy.prepare
 
     def slow_prepare():  # as a large model (or transposition averaging) would take
         time.sleep(0.03)
         return real_prepare()
 
-    monkeypatch.setattr(daemon.engine, "prepare", slow_prepare)
+    monkeypatch.setattr(policy, "prepare", slow_prepare)
     daemon.start()
     try:
-        daemon.queue.put((Command("note_on", (60, 90, 1)), time.monotonic()))
-        daemon.queue.put((Command("note_off", (60, 1)), time.monotonic()))
+        daemon.submit(Command("note_on", (60, 90, 1)))
+        daemon.submit(Command("note_off", (60, 1)))
         deadline = time.monotonic() + 5.0
-        while daemon._last_prepare_s == 0.0 and time.monotonic() < deadline:
+        while policy.clearance_s() == PREPARE_CLEARANCE_S and time.monotonic() < deadline:
             time.sleep(0.01)
     finally:
         daemon.stop()
-    assert daemon._last_prepare_s >= 0.03
-    assert daemon._prepare_clearance() >= 0.06
+    assert policy.clearance_s() >= 0.06  # twice the 30 ms the preparation took
 
 
 @pytest.mark.daemon_args("-v", "--mode", "manual", "--length", "3", "--seed", "2")

@@ -2,10 +2,9 @@
 import pytest
 
 from djai_live.generation import Generator
-from djai_live.live.engine import Engine
 from djai_live.live.instruments import InstrumentMap, InstrumentMapError
 from djai_live.live.settings import LiveSettings
-from tests.live.test_engine import FakeClock, play
+from tests.support.live import CallAndResponseRig, FakeClock, play
 
 
 @pytest.fixture(scope="module")
@@ -43,22 +42,23 @@ def test_bad_maps_are_named(inputs, outputs, message):
 def test_each_channel_plays_its_instrument_and_answers_go_out_per_instrument(band_model):
     generator = Generator.from_file(band_model)
     clock = FakeClock()
-    engine = Engine(generator, LiveSettings(mode="manual", length=60, temperature=1.5), clock=clock, seed=0)
-    engine.instruments = InstrumentMap.parse("1:0,2:1,3:2,4:3", "0:5,1:6,2:7,3:8")
+    rig = CallAndResponseRig(generator, LiveSettings(mode="manual", length=60, temperature=1.5), clock=clock, seed=0)
+    rig.instruments = InstrumentMap.parse("1:0,2:1,3:2,4:3", "0:5,1:6,2:7,3:8")
     for channel, pitches in ((1, [72, 74, 76]), (4, [48, 50, 52])):
         for pitch in pitches:
-            engine.note_on(pitch, 90, channel)
+            rig.note_on(pitch, 90, channel)
             clock.now += 0.2
-            engine.note_off(pitch, channel)
-    tokens = [engine._token(note, None, 0.2)[4] for note in engine.notes]
+            rig.note_off(pitch, channel)
+    tokens = [rig.token(note, None, 0.2)[4] for note in rig.notes]
     assert tokens == [0, 0, 0, 3, 3, 3]
-    phrase = engine.generate()
+    phrase = rig.generate()
     channels = {note.channel for note in phrase.notes}
     assert channels <= {5, 6, 7, 8} and len(channels) >= 2
 
 
 def test_a_one_instrument_model_ignores_the_map(tiny_model):
-    engine = Engine(Generator.from_file(tiny_model), LiveSettings(mode="manual", channel_out=9), clock=FakeClock())
-    engine.instruments = InstrumentMap.parse("2:1", "1:4")
-    play(engine, engine.clock, [60, 62, 64])
-    assert {note.channel for note in engine.generate().notes} == {9}
+    rig = CallAndResponseRig(Generator.from_file(tiny_model), LiveSettings(mode="manual", channel_out=9),
+                             clock=FakeClock())
+    rig.instruments = InstrumentMap.parse("2:1", "1:4")
+    play(rig, rig.clock, [60, 62, 64])
+    assert {note.channel for note in rig.generate().notes} == {9}

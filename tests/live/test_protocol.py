@@ -5,7 +5,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from djai_live.live.protocol import INBOUND, Command, ProtocolError, parse
+from djai_live.live.commands import Command
+from djai_live.live.protocol import INBOUND, ProtocolError, parse
 
 
 @pytest.mark.parametrize("address, args, expected", [
@@ -136,7 +137,8 @@ def test_single_numbers_are_accepted_exactly_inside_their_range(address, low, hi
 
 
 def test_load_takes_one_name_or_path():
-    from djai_live.live.protocol import Command, ProtocolError, parse
+    from djai_live.live.commands import Command
+    from djai_live.live.protocol import ProtocolError, parse
 
     assert parse("/djai/load", ["chorale"]) == Command("load", ("chorale",))
     assert parse("/djai/load", [" my models/tuned.keras "]) == Command("load", ("my models/tuned.keras",))

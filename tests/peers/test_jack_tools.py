@@ -8,7 +8,8 @@ import time
 from tests.support.osc import OscPeer, free_udp_port, running_daemon
 from tests.peer import need_executables
 
-need_executables("jack_midiseq", "jack_midi_dump", "jack_lsp", "jack_connect", "stdbuf", install="apt-get install jackd2")
+need_executables("jack_midiseq", "jack_midi_dump", "jack_lsp", "jack_connect", "stdbuf",
+                 install="apt-get install jackd2")
 
 
 def jack_ports() -> list[str]:

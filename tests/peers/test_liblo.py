@@ -3,6 +3,8 @@ import subprocess
 import threading
 import time
 
+import pytest
+
 from tests.support.osc import free_udp_port, running_daemon, sounding_at_host
 from tests.peer import need_executables
 

@@ -124,7 +124,8 @@ class ClockProcess:
                  start_gap_ms: float = 0.5, skip: int = 0, sent_to: str | None = None) -> None:
         self.plan = parse_plan(plan)
         self.start_time: float | None = None
-        self.command = [sys.executable, "-m", "tests.support.midi_clock", "--client", client, "--plan", plan, "--jitter-ms", str(jitter_ms), "--seed", str(seed),
+        self.command = [sys.executable, "-m", "tests.support.midi_clock", "--client", client, "--plan", plan,
+                        "--jitter-ms", str(jitter_ms), "--seed", str(seed),
                         "--start-gap-ms", str(start_gap_ms), "--skip", str(skip)]
         if sent_to:
             self.command += ["--sent-to", sent_to]
@@ -139,7 +140,7 @@ class ClockProcess:
     def end(self) -> float:
         return float(self.ticks[-1])
 
-    def open(self) -> "ClockProcess":
+    def open(self) -> ClockProcess:
         self.process = subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         stderr=subprocess.PIPE, text=True, cwd=ROOT)
         line = self.process.stdout.readline()
@@ -148,7 +149,7 @@ class ClockProcess:
             raise RuntimeError(f"the MIDI clock process did not start: {line}{self.process.stderr.read()}")
         return self
 
-    def play(self, start: float) -> "ClockProcess":
+    def play(self, start: float) -> ClockProcess:
         """Song position 0 (the first tick) at monotonic ``start``; Start goes just before it."""
         self.start_time = start
         self.process.stdin.write(f"{start!r}\n")

@@ -86,7 +86,7 @@ class OscPeer:
         while not self._stop.is_set():
             try:
                 data, ancillary, _, _ = self.socket.recvmsg(65536, socket.CMSG_SPACE(_STAMP.size))
-            except (socket.timeout, OSError):
+            except (TimeoutError, OSError):
                 continue
             now = time.monotonic()
             for level, kind, payload in ancillary:
@@ -104,7 +104,7 @@ class OscPeer:
         with self._lock:
             return [m for m in self.received if address is None or m[1] == address]
 
-    def to(self, daemon_port: int) -> "OscPeer":
+    def to(self, daemon_port: int) -> OscPeer:
         """Send to the daemon on ``daemon_port`` from now on."""
         self.client = SimpleUDPClient("127.0.0.1", daemon_port)
         return self
@@ -197,7 +197,8 @@ def running_daemon(*extra: str, reply_port: int, model: str = "default", ready_t
             if "djai-live ready" in line or process.poll() is not None:
                 break
         if "djai-live ready" not in line:
-            raise AssertionError(f"daemon did not start: {process.stderr.read() if process.poll() is not None else line}")
+            said = process.stderr.read() if process.poll() is not None else line
+            raise AssertionError(f"daemon did not start: {said}")
         yield process, port
     finally:
         if process.poll() is None:

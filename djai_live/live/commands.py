@@ -1,0 +1,37 @@
+"""The one command type every edge feeds the daemon: OSC (:mod:`.protocol`), the MIDI input (:mod:`.midi`),
+the model loader, and the edges to come. An edge parses its own wire format into a :class:`Command`; the
+daemon's command path (:mod:`.conductor`) validates what is left (a setting's value) and dispatches it by
+one table, so every edge gets the same checks, acknowledgements and errors.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# kind -> what its arguments are. Every kind here has one handler in the conductor's table (a test checks).
+KINDS = {
+    "note_on": "pitch velocity channel",
+    "note_off": "pitch channel",
+    "generate": "[count]",
+    "set": "name value...",
+    "tempo": "bpm",
+    "beat": "bar beat",
+    "capabilities": "",
+    "reset": "",
+    "panic": "",
+    "load": "name or path",
+    "ping": "",
+    "status": "",
+    "swap": "name generator: a model the loader has loaded, to swap in between answers",
+    "load_failed": "name reason: a model the loader could not load",
+}
+NOTE_KINDS = ("note_on", "note_off")  # the rest are control commands: their own lane, served first
+
+
+@dataclass(frozen=True)
+class Command:
+    kind: str   # one of KINDS
+    args: tuple = ()
+
+    @property
+    def is_note(self) -> bool:
+        return self.kind in NOTE_KINDS

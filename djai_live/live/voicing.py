@@ -1,0 +1,84 @@
+"""Which voice plays which pitch in the accompaniment: registers, the scale, the leap limit, the joint draw.
+
+Each of the model's instruments is a voice: pitches in the voice's register (the model's
+``instrument_ranges``, narrowed by pitch_min/pitch_max), in the sounding scale, within max_leap of the
+voice's previous note; instrument i on channel i + 1 unless --output-map says otherwise.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..sampling import sample_index
+from .band import Voice
+from .listening import ListeningState
+
+
+class Voicing:
+    """Reads the listening state's settings, instrument map and sounding scale; keeps no state but a cache."""
+
+    def __init__(self, listening: ListeningState) -> None:
+        self.listening = listening
+        self._scale_cache: tuple | None = None
+
+    def own_instruments(self, heard: set[int]) -> list[int]:
+        """The instruments the daemon plays: those of the model that no input channel is mapped to and
+        the performer has not played (``heard``; by default the performer plays instrument 0)."""
+        taken = set(self.listening.instruments.inputs.values()) or {0}
+        taken |= heard
+        return [i for i in range(self.listening.config.num_instruments) if i not in taken]
+
+    def register(self, instrument: int) -> tuple[int, int]:
+        """The pitches a voice may play: its range in the training data within pitch_min..pitch_max."""
+        settings = self.listening.settings
+        low, high = settings.pitch_min, settings.pitch_max
+        ranges = self.listening.config.instrument_ranges
+        if ranges is not None and instrument < len(ranges):
+            voice_low, voice_high = ranges[instrument]
+            if voice_low <= high and voice_high >= low:  # the global range wins when they do not meet
+                low, high = max(low, voice_low), min(high, voice_high)
+        return low, high
+
+    def channel_of(self, instrument: int) -> int:
+        """Instrument i on channel i + 1 unless --output-map says otherwise."""
+        return self.listening.instruments.outputs.get(instrument, min(instrument + 1, 16))
+
+    def draw_voice_and_pitch(self, logits: dict, candidates: list[int], voices: dict[int, Voice],
+                             rng: np.random.Generator) -> tuple[int, int]:
+        """The instrument and the pitch of the next note, drawn together: the model's heads are
+        independent given the context, so pitch alone is a mixture over the voices it expects next. A pair
+        (voice, pitch) weighs p(voice) * p(pitch), only where the pitch lies in that voice's register, so
+        the pitch the model means for the bass goes to the bass, not to whichever voice was drawn first."""
+        settings = self.listening.settings
+        voice_logits = np.asarray(logits["instrument"], np.float64)[candidates]
+        pitch_logits = np.asarray(logits["pitch"], np.float64)
+        scale = self._scale_mask()
+        allowed = np.stack([self.allowed_pitches(voice, scale, voices.get(voice)) for voice in candidates])
+        joint = np.where(allowed, voice_logits[:, None] + pitch_logits[None, :], -np.inf)
+        index = sample_index(joint.ravel(), rng, settings.temperature, settings.top_p)
+        row, pitch = divmod(index, 128)
+        return candidates[row], pitch
+
+    def _scale_mask(self) -> np.ndarray:
+        """The sounding scale's 128 booleans, computed again only when the scale changes (it is on the
+        path from a performer's note to its harmony)."""
+        scale = self.listening.sounding_scale()
+        if self._scale_cache is None or self._scale_cache[0] is not scale:
+            self._scale_cache = (scale, scale.mask())
+        return self._scale_cache[1]
+
+    def allowed_pitches(self, instrument: int, scale: np.ndarray, voice: Voice | None) -> np.ndarray:
+        """The voice's register, in the sounding scale, within max_leap of its previous note (the leap
+        limit gives way when nothing allowed lies that close, never the scale or the register)."""
+        low, high = self.register(instrument)
+        allowed = np.zeros(128, bool)
+        allowed[low:high + 1] = True
+        in_scale = allowed & scale
+        if in_scale.any():
+            allowed = in_scale
+        leap = self.listening.settings.max_leap
+        if leap and voice is not None:
+            near = np.zeros(128, bool)
+            near[max(0, voice.pitch - leap):voice.pitch + leap + 1] = True
+            if (near & allowed).any():
+                allowed &= near
+        return allowed
