@@ -2,7 +2,7 @@
 import math
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from djai_live.live.commands import Command
@@ -98,6 +98,10 @@ def accepted_within_the_contract(command: Command) -> None:
 
 
 @given(st.one_of(st.sampled_from(sorted(INBOUND)), st.text(max_size=20)), st.lists(values, max_size=6))
+# one past each edge, always tried: a random draw lands there too rarely to catch a range check that is gone
+@example("/djai/note", [128, 90])
+@example("/djai/note", [60, 90, 17])
+@example("/djai/generate", [129])
 def test_fuzzed_messages_never_escape_as_anything_but_protocol_errors(address, args):
     try:
         command = parse(address, args)
@@ -109,6 +113,10 @@ def test_fuzzed_messages_never_escape_as_anything_but_protocol_errors(address, a
 
 
 @given(st.sampled_from(["/djai/note", "/djai/note_on"]), near(0, 127), near(0, 127), near(1, 16))
+@example("/djai/note", 60, 90, 17)    # each range's edges, always tried (see above)
+@example("/djai/note", 60, 90, 0)
+@example("/djai/note", 128, 90, 1)
+@example("/djai/note_on", 60, 128, 16)
 def test_every_note_inside_the_ranges_is_accepted_and_every_one_outside_refused(address, pitch, velocity, channel):
     inside = all(is_number(v) and v == int(v) and low <= v <= high
                  for v, low, high in ((pitch, 0, 127), (velocity, 0, 127), (channel, 1, 16)))
