@@ -43,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 from pythonosc.osc_packet import OscPacket  # noqa: E402
 from pythonosc.udp_client import SimpleUDPClient  # noqa: E402
 
+from djai_live.live.policy import SilentOutput  # noqa: E402
 from tests.support.osc import free_udp_port, running_daemon  # noqa: E402
 
 CONSONANT = {0, 3, 4, 5, 7, 8, 9}
@@ -154,29 +155,15 @@ def play(performer: Performer, soprano: np.ndarray, bpm: float) -> tuple[float, 
     return start, [tuple(s) for s in sent]
 
 
-class Recorded:
-    """The accompaniment's output in --offline (a policy Output): (time, pitch, channel) of every note started."""
+class Recorded(SilentOutput):
+    """The accompaniment's output in --offline: sends nothing, keeps (time, pitch, channel) of every note
+    started."""
 
     def __init__(self, clock) -> None:
         self.clock, self.started = clock, []
 
     def start_note(self, pitch: int, velocity: int, duration_ms: float, channel: int, voice: int) -> None:
         self.started.append((self.clock(), pitch, channel))
-
-    def end_note(self, pitch: int, channel: int) -> None:
-        pass
-
-    def cancel(self) -> int:
-        return 0
-
-    def planned(self, note) -> None:
-        pass
-
-    def play(self, phrase) -> None:
-        pass
-
-    def next_due(self) -> None:
-        return None
 
 
 def offline(pieces, bpm: float, serve_args: list[str], seed: int) -> tuple[list, list, int, int, list]:

@@ -39,10 +39,10 @@ class Conductor:
     midi_out, midi_in_open).
     """
 
-    def __init__(self, generator: Generator, model_name: str, listening: ListeningState, playback: Playback,
+    def __init__(self, model_name: str, listening: ListeningState, playback: Playback,
                  publish: Callable[[Event], None], request_load: Callable[[str], None],
                  edge_facts: Callable[[], dict], prepare_answers: bool = True) -> None:
-        self.generator, self.model_name = generator, model_name
+        self.model_name = model_name
         self.listening = listening
         self.settings: LiveSettings = listening.settings
         self.playback = playback
@@ -72,6 +72,11 @@ class Conductor:
             "ping": lambda args, arrival: self.publish(Reply("pong")),
             "status": self._status,
         }
+
+    @property
+    def generator(self) -> Generator:
+        """The model playing: the listening state's (a swap changes it there)."""
+        return self.listening.generator
 
     def dispatch(self, command: Command, arrival: float) -> None:
         handler = self.table.get(command.kind)
@@ -145,7 +150,7 @@ class Conductor:
             return
         started = time.perf_counter()
         self.policy.use_generator(generator)
-        self.generator, self.model_name = generator, name
+        self.model_name = name
         log.info("now playing model %r (swapped in %.1f ms)", name, (time.perf_counter() - started) * 1000.0)
         self.publish(Reply("loaded", (name,)))
 

@@ -61,7 +61,7 @@ class ServeOptions:
     queue_size: int = 1024
     seed: int | None = None
     instruments: InstrumentMap = field(default_factory=InstrumentMap)
-    prepare_answers: bool = True   # draw the next answer while idle (see Engine.prepare)
+    prepare_answers: bool = True   # work ahead while idle (see CallAndResponse.prepare, Accompaniment.rehearse)
     # Live, the model runs alone unless asked: each transposed view costs answer latency (README).
     average_transpositions: int | None = 0  # None: as the model file says
     realtime: bool = True            # ask for SCHED_FIFO for the thread that sends notes
@@ -101,7 +101,7 @@ class Daemon:
         self.playback = Playback(self.scheduler, self.stream.publish, self.listening.host_position)
         models_dir = Path(options.models_dir) if options.models_dir else resolve_model_path(options.model).parent
         self.loader = ModelLoader(models_dir, options.average_transpositions, self._model_loaded, self._model_failed)
-        self.conductor = Conductor(generator, str(options.model), self.listening, self.playback,
+        self.conductor = Conductor(str(options.model), self.listening, self.playback,
                                    self.stream.publish, self.loader.request, self._edge_facts,
                                    options.prepare_answers)
         self._thread = threading.Thread(target=self._conduct, name="djai-engine", daemon=True)

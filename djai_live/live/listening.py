@@ -12,7 +12,7 @@ import itertools
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, cast
 
 import numpy as np
@@ -48,7 +48,6 @@ class Counters:
     notes_out: int = 0
     generate_ms_last: float = 0.0
     prepared_used: int = 0
-    history: deque = field(default_factory=lambda: deque(maxlen=256))
 
 
 class ListeningState:

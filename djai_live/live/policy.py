@@ -173,8 +173,8 @@ def policy_for(mode: str, listening: ListeningState, output: Output, current: Po
                prepare_answers: bool = True) -> Policy:
     """The policy for ``mode``: ``current`` itself when it plays that mode too, else a new one (``current``
     first rests and forgets its context: its notes end, and the new one starts from silence)."""
-    check_mode(mode, listening.config)
     cls = policy_class(mode)
+    cls.check_model(listening.config)
     if current is not None and type(current) is cls:
         current.configure(**POLICIES[mode][1])
         return current

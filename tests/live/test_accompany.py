@@ -14,16 +14,9 @@ from djai_live.live.instruments import InstrumentMap
 from djai_live.live.settings import LiveSettings
 from djai_live.model_files import bundled_models
 from djai_live.scales import parse_scale
+from tests.support.live import FakeClock, RecordingOutput
 
 RANGES = [[60, 81], [53, 74], [48, 69], [36, 62]]
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class ScriptedRuntime:
@@ -59,37 +52,11 @@ class ScriptedRuntime:
         return self.logits(), ()
 
 
-class Recorder:
-    """A policy Output that keeps what it was asked to play, with the clock's time."""
-
-    def __init__(self, clock) -> None:
-        self.clock = clock
-        self.started: list[tuple[float, int, int, float, int]] = []
-        self.ended: list[tuple[int, int]] = []
-        self.sounding: set[tuple[int, int]] = set()
-        self.all_ended = 0
-
-    def start_note(self, pitch, velocity, duration_ms, channel, voice) -> None:
-        self.started.append((self.clock(), pitch, velocity, duration_ms, channel))
-        self.sounding.add((pitch, channel))
-
-    def end_note(self, pitch, channel) -> None:
-        self.ended.append((pitch, channel))
-        self.sounding.discard((pitch, channel))
-
-    def cancel(self) -> int:
-        self.all_ended += 1
-        ended, self.sounding = len(self.sounding), set()
-        return ended
-
-    def planned(self, note) -> None:
-        pass
+class Recorder(RecordingOutput):
+    """What the accompaniment plays, with the clock's time: notes one by one, never a phrase."""
 
     def play(self, phrase) -> None:
         raise AssertionError("the accompaniment plays notes, not phrases")
-
-    def next_due(self):
-        return None
 
 
 def make(settings=None, ranges=RANGES, seed=0, instruments=4):

@@ -17,7 +17,7 @@ def make(mode="phrase", model="default"):
     clock = FakeClock()
     listening = ListeningState(Generator.from_file(model), LiveSettings(mode=mode, length=4), clock=clock, seed=0)
     published, requested = [], []
-    conductor = Conductor(listening.generator, model, listening, RecordingOutput(clock), published.append,
+    conductor = Conductor(model, listening, RecordingOutput(clock), published.append,
                           requested.append, lambda: EDGE_FACTS)
     return conductor, published, requested
 
