@@ -57,16 +57,20 @@ def test_bad_input_gets_errors_and_the_daemon_keeps_serving(peer_and_daemon):
     for address, args in [("/djai/note", (300, 90)), ("/djai/note", (float("nan"), 90)), ("/djai/note", ("x",)),
                           ("/djai/set", ("mode", "loop")), ("/djai/set", ("tempo", 1)), ("/djai/what", ())]:
         peer.send(address, *args)
-    errors = peer.wait_for("/djai/error", 8)
+    # the first error (generate) and one for each of the 8 bad inputs: the OSC edge refuses what does not
+    # parse at once, the settings' errors come from the engine thread, so they may arrive in any order
+    errors = peer.wait_for("/djai/error", 1 + 8)
     text = " | ".join(args[0] for _, _, args in errors)
     for fragment in ("pitch must be 0-127", "finite", "mode must be one of", "unknown parameter",
                      "unknown address", "malformed OSC packet"):
         assert fragment in text
     peer.send("/djai/set", "length", 6.0)
     perform(peer, (60, 64, 67))
-    peer.send("/djai/generate", 3.0)
+    # A count of one, sent as a float: an answer of several notes may hold one pitch twice at one onset,
+    # which the daemon plays as one note (merge_unisons), so its length is not always the count asked for.
+    peer.send("/djai/generate", 1.0)
     (_, _, phrase), = peer.wait_for("/djai/phrase")
-    assert phrase[1] == 3
+    assert phrase[1] == 1  # the count, not the length of 6 set above
     values = peer.status()
     assert values["mode"] == "manual" and values["length"] == 6 and values["rejected"] >= 8
     assert values["notes_in"] == 3 and values["phrases_out"] == 1
