@@ -110,6 +110,17 @@ class Accompaniment(Policy):
             return deadline is not None and deadline - self.listening.clock() < IDLE_WORK_CLEARANCE_S
         return busy
 
+    def take_turn(self, held: bool) -> None:
+        """Held: it plays on from where the band is, and does not rest when the performer stops; released:
+        it rests phrase_gap_ms (plus carry_on_beats) after the performer's last note, as before."""
+        if held and not self.daemon_turn:
+            if self.band.logits is None:
+                raise PolicyError("nothing to play along with yet; play some notes first")
+            self.band.resting = False
+            if self.band.plan is None:
+                self._advance(self.listening.clock())
+        super().take_turn(held)
+
     def rest(self) -> int:
         """Drop the plan and end every note the accompaniment started; it plays again with the performer."""
         self.band.plan = None
@@ -240,7 +251,7 @@ class Accompaniment(Policy):
         """When the performer counts as stopped: phrase_gap_ms plus carry_on_beats after the last note
         ended (None while a key is held: a held key is not silence, unless its note-off was evidently lost)."""
         listening = self.listening
-        if listening.last_activity is None:
+        if listening.last_activity is None or self.daemon_turn:
             return None
         now = listening.clock()
         if any(n.duration is None and now - n.onset < MAX_HOLD_S for n in listening.notes):
