@@ -35,6 +35,7 @@ from .grid import grid_step, snap
 from .listening import MAX_HOLD_S, ListeningState
 from .policy import SILENT, NoteWaiting, Output, Policy, PolicyError
 from .rehearsal import Abandoned, Rehearsal, likeliest_next_notes, rehearsal_key
+from .turns import play_on
 from .voicing import Voicing
 
 MIN_DURATION_MS = 10.0
@@ -46,6 +47,7 @@ class Accompaniment(Policy):
     """The accompaniment policy (mode accompany); thread-confined like the listening state it reads."""
 
     folds_notes = False  # its own context is the whole band: the performer's alone would only cost steps
+    take_turn = play_on  # the hand-over pedal (see .turns)
 
     def __init__(self, listening: ListeningState, output: Output, prepare_answers: bool = True) -> None:
         super().__init__(listening, output, prepare_answers)
@@ -109,17 +111,6 @@ class Accompaniment(Policy):
             deadline = self.next_deadline()
             return deadline is not None and deadline - self.listening.clock() < IDLE_WORK_CLEARANCE_S
         return busy
-
-    def take_turn(self, held: bool) -> None:
-        """Held: it plays on from where the band is, and does not rest when the performer stops; released:
-        it rests phrase_gap_ms (plus carry_on_beats) after the performer's last note, as before."""
-        if held and not self.daemon_turn:
-            if self.band.logits is None:
-                raise PolicyError("nothing to play along with yet; play some notes first")
-            self.band.resting = False
-            if self.band.plan is None:
-                self._advance(self.listening.clock())
-        super().take_turn(held)
 
     def rest(self) -> int:
         """Drop the plan and end every note the accompaniment started; it plays again with the performer."""
