@@ -47,6 +47,7 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 GIL_SWITCH_S = 0.0005        # the scheduler thread gets the interpreter within this when a note is due
 HELPER_PRIORITY = DEFAULT_PRIORITY - 1  # the engine and OSC threads, when real-time scheduling is asked for
 TRANSPORT_MESSAGES = {"stop": "pause", "start": "start", "continue": "continue"}  # MIDI realtime -> transport
+SETTLE_S = 0.05  # work ahead waits until no setting has changed for this long: a knob being turned
 IDLE_TIMEOUT_S = 0.25        # the engine thread looks up at least this often (a stop, a clock's notes)
 
 
@@ -92,6 +93,7 @@ class Daemon:
         if self.replies is not None:
             self.stream.subscribe_inline(self.replies)
         self._stop = threading.Event()
+        self._last_set = 0.0  # when a /djai/set (or a CC's) last arrived: see _note_waiting
         self.listener: OscListener | None = None
         self.midi_in: MidiInput | None = None
         self.midi_out: MidiOutput | None = None
@@ -218,7 +220,10 @@ class Daemon:
     # --- the edges' way in -----------------------------------------------------------------------------
     def submit(self, command: Command, arrival: float | None = None) -> None:
         """Queue a command from any edge, from any thread (control commands in their own lane)."""
-        self.queue.put((command, time.monotonic() if arrival is None else arrival), control=not command.is_note)
+        now = time.monotonic()
+        if command.kind == "set":
+            self._last_set = now  # (a float, written whole: read on the engine thread without a lock)
+        self.queue.put((command, now if arrival is None else arrival), control=not command.is_note)
 
     def reject(self, message: str) -> None:
         """What an edge could not parse: counted and said like any rejected command."""
@@ -300,8 +305,10 @@ class Daemon:
         return min([IDLE_TIMEOUT_S] + [max(0.0, t - now) for t in times])
 
     def _note_waiting(self) -> bool:
-        """Whether a note (or any command) waits in the queue: asked between the steps of idle work."""
-        return len(self.queue) > 0
+        """Whether a note (or any command) waits in the queue: asked between the steps of idle work. While
+        a knob turns (a setting changed within SETTLE_S) the answer prepared would be stale at its next
+        step, and preparing it again and again would hold the engine thread from the knob's next value."""
+        return len(self.queue) > 0 or time.monotonic() - self._last_set < SETTLE_S
 
     def _tell_clock_notes(self) -> None:
         """What the host clock had to say (a phase it cannot know), logged and said as an error, from
