@@ -74,10 +74,11 @@ def test_a_controller_steers_settings_model_and_pedal_and_learn_writes_the_map(j
             until_acknowledged(peer, "/djai/set", lambda: controller.send(CC, 40, 127),
                                lambda args: args[0] == "top_p")
             assert peer.status()["top_p"] == 1.0
+            learned_line = "top_p = {cc = 40, channel = 1}"
             deadline = time.monotonic() + 5
-            while "top_p = {cc = 40, channel = 1}" not in path.read_text() and time.monotonic() < deadline:
-                time.sleep(0.05)
-            assert "top_p = {cc = 40, channel = 1}" in path.read_text() and "# the test's controller" in path.read_text()
+            while learned_line not in path.read_text() and time.monotonic() < deadline:
+                time.sleep(0.05)  # (written on a thread of the daemon's own)
+            assert learned_line in path.read_text() and "# the test's controller" in path.read_text()
             # the controller unplugged and back: followed like the other ports
             controller.unplug()
             wait_states(peer, {("control", "gone")})
