@@ -181,12 +181,15 @@ def sounding(messages: list[tuple[float, str, list]]) -> set[tuple[int, int]]:
 
 
 def midi_sounding(messages: list[tuple[float, tuple]]) -> set[tuple[int, int]]:
+    """What a synth still sounds after these messages (CC 123/120 end a channel, as a synth does)."""
     notes: set[tuple[int, int]] = set()
     for _, data in messages:
         if len(data) == 3 and data[0] & 0xF0 == 0x90 and data[2] > 0:
             notes.add((data[0] & 0x0F, data[1]))
         elif len(data) == 3 and (data[0] & 0xF0 == 0x80 or data[0] & 0xF0 == 0x90):
             notes.discard((data[0] & 0x0F, data[1]))
+        elif len(data) == 3 and data[0] & 0xF0 == 0xB0 and data[1] in (120, 123):
+            notes = {note for note in notes if note[0] != data[0] & 0x0F}
     return notes
 
 
@@ -274,6 +277,8 @@ def part_all_notes_off(ports: Ports, host: OscPeer, trials: int) -> None:
     results: dict[str, list] = {"cc123": [], "panic": []}
     for trial in range(trials):
         kind = "cc123" if trial % 2 == 0 else "panic"
+        host.send("/djai/panic")  # each trial from silence, at the synth too
+        time.sleep(0.2)
         host.clear()
         del ports.synth[:]
         host.send("/djai/generate")
@@ -298,7 +303,8 @@ def part_all_notes_off(ports: Ports, host: OscPeer, trials: int) -> None:
         osc_ms = max((ends[n] - since) * 1000.0 for n in before) if before and before <= set(ends) else None
         midi_ms = max((midi_ends[n] - since) * 1000.0 for n in midi_before) \
             if midi_before and midi_before <= set(midi_ends) else None
-        results[kind].append((osc_ms, midi_ms, started_after, len(before), said is None))
+        stuck = len(midi_sounding(list(ports.synth)))  # still sounding at the synth, 1 s on
+        results[kind].append((osc_ms, midi_ms, started_after, len(before), said is None, stuck))
     print(f"4. ending what sounds, {trials} trials alternating: time until every sounding note has its note-off")
     for kind, label in (("panic", "/djai/panic over OSC (baseline)"), ("cc123", "CC 123 from the host over JACK")):
         rows = results[kind]
@@ -308,7 +314,8 @@ def part_all_notes_off(ports: Ports, host: OscPeer, trials: int) -> None:
               f"notes started after it: {sum(r[2] for r in rows)}; sounding before it: "
               f"{sum(r[3] for r in rows)} over {len(rows)} trials; trials not ended: "
               f"{sum(r[0] is None for r in rows)} (OSC), {sum(r[1] is None for r in rows)} (MIDI); "
-              f"not acknowledged: {sum(r[4] for r in rows)}")
+              f"not acknowledged: {sum(r[4] for r in rows)}; notes still sounding at the synth 1 s later: "
+              f"{sum(r[5] for r in rows)}")
 
 
 def main() -> int:
