@@ -193,6 +193,7 @@ class Conductor:
             log.warning("clock midi: no MIDI input is open (--midi-in), so no clock will arrive")
         old, self.listening.host_clock = self.listening.host_clock, clock
         old.close()
+        self.playback.transport_stopped = False  # a MIDI Stop's hold ends with the clock that sent it
 
     def announce_key(self, always: bool = False) -> None:
         """The scale answers keep to, when it changes (key auto follows the performer) or when asked."""
@@ -221,7 +222,8 @@ class Conductor:
                   ("generate_ms_last", round(counters.generate_ms_last, 3)),
                   ("prepared_used", counters.prepared_used),
                   ("lateness_ms_p99", edges["lateness_ms_p99"]),
-                  ("realtime", int(edges["realtime"]))]
+                  ("realtime", int(edges["realtime"])),
+                  ("transport_stopped", int(self.playback.transport_stopped))]
         pairs += self._clock_pairs()
         pairs += self.steering.controls.map.pairs()
         return [item for pair in pairs for item in pair]

@@ -11,6 +11,7 @@ thread reads either the old map or the new one.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
 
 from .commands import Command
@@ -29,6 +30,7 @@ class MidiControls:
     def __init__(self, control_map: ControlMap | None = None) -> None:
         self.map = control_map or ControlMap()
         self.learning: str | None = None  # the parameter or action the next control change is bound to
+        self._learn_lock = threading.Lock()  # two inputs (--midi-in, --midi-control): one of them learns
 
     def command_for(self, data: Sequence[int]) -> Command | None:
         """The MIDI input's translation: a control first, else a note (as :func:`~.midi.bytes_to_command`)."""
@@ -61,10 +63,11 @@ class MidiControls:
             return Command("transport", ("stop",))  # what a host sends every instrument when it stops
         if cc >= CHANNEL_MODE_FIRST:
             return None
-        learning = self.learning
-        if learning is not None:
-            self.learning = None  # the knob's next values are values, not another learn
-            return Command("learned", (learning, cc, channel))
+        if self.learning is not None:
+            with self._learn_lock:
+                learning, self.learning = self.learning, None  # the knob's next values are values
+            if learning is not None:
+                return Command("learned", (learning, cc, channel))
         binding = self.map.binding_for(channel, cc)
         if binding is None:
             return None
@@ -102,6 +105,9 @@ class ControlFeedback:
 
     def __init__(self, controls: MidiControls, send: Callable[..., None]) -> None:
         self.controls, self.send = controls, send
+        # What each control was last sent: a value that would not move the fader is not sent again, so an
+        # output routed back into an input echoes a change once, never round and round.
+        self.sent: dict[tuple[int, int], int] = {}
 
     def __call__(self, event: Event) -> None:
         if type(event) is not SettingChanged:
@@ -110,5 +116,7 @@ class ControlFeedback:
         if binding is None:
             return
         value = control_value(binding, event.value)
-        if value is not None:
-            self.send((CONTROL_CHANGE | (max(binding.channel, 1) - 1), binding.cc, value))
+        control = (max(binding.channel, 1), binding.cc)
+        if value is not None and self.sent.get(control) != value:
+            self.sent[control] = value
+            self.send((CONTROL_CHANGE | (control[0] - 1), binding.cc, value))

@@ -218,8 +218,14 @@ def test_stop_and_the_hosts_transport_end_what_sounds_and_midi_stop_holds_until_
     assert output.cancels == cancels + 2
     conductor.dispatch(Command("transport", ("pause",)), clock())  # MIDI Stop
     assert output.transport_stopped and output.cancels == cancels + 3
+    conductor.dispatch(Command("status"), clock())
+    status = next(event for event in reversed(published) if isinstance(event, Reply) and event.kind == "status")
+    assert dict(zip(status.values[::2], status.values[1::2]))["transport_stopped"] == 1
     conductor.dispatch(Command("transport", ("continue",)), clock())
     assert not output.transport_stopped and published[-1] == Reply("transport", ("continue",))
+    conductor.dispatch(Command("transport", ("pause",)), clock())
+    conductor.dispatch(Command("set", ("clock", "osc")), clock())  # the clock that stopped is gone: no hold
+    assert not output.transport_stopped
 
 
 # --- learn ---------------------------------------------------------------------------------------------
@@ -303,3 +309,6 @@ def test_feedback_sends_a_changed_value_back_as_its_control_change():
     feedback(SettingChanged("top_p", 0.5))  # not mapped: nothing
     feedback(ErrorRaised("x"))
     assert sent == [(CC | 2, 21, 64), (CC, 23, 48)]
+    feedback(SettingChanged("mode", "every"))  # the same again (an output routed back in): not echoed again
+    feedback(SettingChanged("mode", "manual"))
+    assert sent[2:] == [(CC, 23, 80)]
