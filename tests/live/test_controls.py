@@ -312,3 +312,24 @@ def test_feedback_sends_a_changed_value_back_as_its_control_change():
     feedback(SettingChanged("mode", "every"))  # the same again (an output routed back in): not echoed again
     feedback(SettingChanged("mode", "manual"))
     assert sent[2:] == [(CC, 23, 80)]
+
+
+def test_the_pedal_in_accompaniment_plays_on_and_does_not_rest_while_held():
+    controls = MidiControls(parse_map({}, "m")[0])
+    conductor, published, output, clock = make(controls, mode="accompany", model="chorale")
+    policy = conductor.policy
+    conductor.dispatch(controls.command_for((CC, 67, 127)), clock())
+    assert "nothing to play along with yet" in published[-1].message
+    conductor.dispatch(Command("note_on", (67, 90, 1)), clock())
+    clock.now += 0.5
+    conductor.dispatch(Command("note_off", (67, 1)), clock())
+    clock.now += 5.0
+    policy.due(clock())  # the performer has stopped: it rests
+    assert policy.band.resting and policy.next_deadline() is None
+    started = len(output.started)
+    conductor.dispatch(controls.command_for((CC, 67, 127)), clock())
+    assert published[-1] == Reply("handover", (1,)) and not policy.band.resting
+    assert len(output.started) > started or policy.band.plan is not None  # it plays on from the band
+    assert policy._stop_time() is None  # and will not rest while held
+    conductor.dispatch(controls.command_for((CC, 67, 0)), clock())
+    assert policy._stop_time() is not None  # released: it rests after the performer's silence again
