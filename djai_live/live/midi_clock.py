@@ -3,13 +3,13 @@ Position Pointer, as they arrive (stamped by the driver) on the MIDI input."""
 from __future__ import annotations
 
 import logging
-import math
 import threading
 from collections import deque
 
 import numpy as np
 
 from .clock import Position
+from .tick_fit import drifting, robust_line, whole
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +27,6 @@ MERGE_CHECK_TICKS = 24     # a tempo change is checked against the old fit once 
 SAME_TEMPO = 0.01          # tempi within 1%: the same
 START_SLACK = 0.35         # a first tick within this (in periods) of Start, or of a whole number of periods later
 MAX_LOST_AFTER_START = 12  # more ticks than this between Start and the first tick: a slow master, not a loss
-DRIFT_SLOPE = 0.05         # a tempo change moves ticks off the fit by at least this much (in periods) per tick
-DRIFT_SCATTER = 0.2        # ... and along a line: no tick further than this from it
 MAX_CLUSTER_TICKS = 48     # off the fit for this long without an offset or a drift: taken as a tempo change
 TRUST_TICKS = 48           # two beats of ticks close to the fit make it the line a stretch of chaos is counted by
 TRUST_SCATTER = 0.15       # close: 90% of them within this (in periods) of the fit
@@ -185,7 +183,7 @@ class MidiClock:
             after = first + first_lost + 1
             residual, tolerance = (self._periods_late(when, after, (after - 1, first_when)) if checkable
                                    else (float("nan"), 0.0))
-            lost = _whole(residual, tolerance)
+            lost = whole(residual, tolerance)
             if lost == 0:                                    # ticks were lost
                 self._settle([(first + first_lost, first_when), (after, when)])
             elif lost is not None and 1 <= lost <= MAX_LOST:  # late again: a stall, more lost ticks, or a
@@ -210,7 +208,7 @@ class MidiClock:
                             ) -> int | None:
         """How many whole tick periods ``when`` is after tick ``index``; None when it is not close to a
         whole number."""
-        return _whole(*self._periods_late(when, index, reference))
+        return whole(*self._periods_late(when, index, reference))
 
     def _periods_late(self, when: float, index: int, reference: tuple[int, float] | None = None
                       ) -> tuple[float, float]:
@@ -255,7 +253,7 @@ class MidiClock:
                         placed = [self._ticks.pop() for _ in range(len(tail) - 1)][::-1]
                         self._ticks.extend((i + lag, t) for i, t in placed)
                         index += lag
-                    elif not _drifting(self._off_fit) and len(self._off_fit) < MAX_CLUSTER_TICKS:
+                    elif not drifting(self._off_fit) and len(self._off_fit) < MAX_CLUSTER_TICKS:
                         # Neither an offset nor a drift: ticks lost and late in a cluster (a starved driver).
                         # The tempo did not change; the count is settled by the offset once the ticks are
                         # back on time (above), or by the recount (_recount).
@@ -433,34 +431,3 @@ class MidiClock:
 
     def close(self) -> None:
         pass
-
-
-def _drifting(residuals: list[float]) -> bool:
-    """Whether the latest ticks off the fit drift away along a line, as after a tempo change (in periods)."""
-    latest = np.array(residuals[-4:], dtype=np.float64)   # (a tick lost or late among the first is left behind)
-    steps = np.arange(len(latest), dtype=np.float64)
-    slope, intercept = np.polyfit(steps, latest, 1)
-    scatter = float(np.abs(latest - (intercept + slope * steps)).max())
-    return abs(float(slope)) >= DRIFT_SLOPE and scatter <= DRIFT_SCATTER
-
-
-def _whole(periods: float, tolerance: float) -> int | None:
-    """``periods`` rounded when it is within ``tolerance`` of a whole number, else None (also for NaN)."""
-    if not math.isfinite(periods):
-        return None
-    whole = round(periods)
-    return whole if abs(periods - whole) < tolerance else None
-
-
-def robust_line(ticks: np.ndarray) -> tuple[float, float] | None:
-    """(intercept, seconds per tick) of tick index -> time: least squares, then again without ticks more
-    than three median deviations off (a late delivery), so one straggler does not tilt the tempo."""
-    index, times = ticks[:, 0] - ticks[0, 0], ticks[:, 1]
-    period, intercept = np.polyfit(index, times, 1)
-    residuals = np.abs(times - (intercept + period * index))
-    keep = residuals <= max(3.0 * float(np.median(residuals)), 1e-4)
-    if 3 <= keep.sum() < len(keep):
-        period, intercept = np.polyfit(index[keep], times[keep], 1)
-    if period <= 0:
-        return None
-    return float(intercept - period * ticks[0, 0]), float(period)
