@@ -21,6 +21,7 @@ KINDS = {
     "load": "name or path",
     "ping": "",
     "status": "",
+    "record": "on|off: keep takes (needs serve --record DIR)",
     "swap": "name generator: a model the loader has loaded, to swap in between answers",
     "load_failed": "name reason: a model the loader could not load",
 }

@@ -30,7 +30,7 @@ from .listening import ListeningState
 from .loader import ModelLoader, warm_up
 from .midi_clock import MidiClock
 from .midi import MidiInput, MidiOutput, MidiPort, MidiSink
-from .osc import OscListener, OscReplies
+from .osc import OscListener, OscReplies, acknowledged_value
 from .playback import Playback
 from .ports import PortWatcher
 from .protocol import ProtocolError, parse
@@ -38,6 +38,7 @@ from .queue import DropOldestQueue
 from .realtime import DEFAULT_PRIORITY, request_realtime
 from .scheduler import ALL_CHANNELS, Scheduler
 from .settings import LiveSettings
+from .takes import SILENCE_S, HostTime, TakeRecorder
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,8 @@ class ServeOptions:
     average_transpositions: int | None = 0  # None: as the model file says
     realtime: bool = True            # ask for SCHED_FIFO for the thread that sends notes
     models_dir: str | None = None    # where /djai/load may read model files; None: the folder of ``model``
+    record: str | None = None        # the folder takes are kept in; None: no recording
+    take_silence_s: float = SILENCE_S
 
 
 class Daemon:
@@ -101,9 +104,16 @@ class Daemon:
         self.playback = Playback(self.scheduler, self.stream.publish, self.listening.host_position)
         models_dir = Path(options.models_dir) if options.models_dir else resolve_model_path(options.model).parent
         self.loader = ModelLoader(models_dir, options.average_transpositions, self._model_loaded, self._model_failed)
+        self.recorder: TakeRecorder | None = None
+        if options.record:
+            self.recorder = TakeRecorder(options.record, self._host_time, self._take_description,
+                                         lambda: settings.beats_per_bar, silence_s=options.take_silence_s,
+                                         on_error=lambda message: self.stream.publish(ErrorRaised(message)),
+                                         realtime_priority=HELPER_PRIORITY if options.realtime else None)
+            self.stream.subscribe_inline(self.recorder)
         self.conductor = Conductor(str(options.model), self.listening, self.playback,
                                    self.stream.publish, self.loader.request, self._edge_facts,
-                                   options.prepare_answers)
+                                   options.prepare_answers, self.recorder)
         self._thread = threading.Thread(target=self._conduct, name="djai-engine", daemon=True)
 
     @property
@@ -116,6 +126,12 @@ class Daemon:
         # Every input is bound first: a daemon that cannot run (a port another one holds) must leave before
         # it sends anything, or its start-up all-notes-off would silence the set that is playing.
         self._open_inputs()
+        if self.recorder is not None:
+            try:
+                self.recorder.start()
+            except OSError:
+                self._close_unstarted()
+                raise
         sys.setswitchinterval(GIL_SWITCH_S)  # the default 5 ms would let a busy thread delay a due note
         log.info("model warmed up in %.1f ms", warm_up(self.generator))  # the first answer: no cold caches
         # What start-up made (libraries, the model) lives as long as the daemon: frozen, a full collection
@@ -189,6 +205,8 @@ class Daemon:
         self.loader.close()
         ended = self.scheduler.close()  # all notes off: the known note-offs, every pitch ever sent, CC 123/120
         self.stream.close()
+        if self.recorder is not None:
+            self.recorder.close()  # after the last note-off: the take ends with every note ended
         if self.midi_out is not None:
             self.midi_out.close()
         self.listening.host_clock.close()
@@ -244,6 +262,17 @@ class Daemon:
                 "events_dropped": self.stream.dropped, "midi_in_open": self.midi_in is not None,
                 "midi_in": self.midi_in.describe() if self.midi_in is not None else "",
                 "midi_out": self.midi_out.describe() if self.midi_out is not None else ""}
+
+    def _host_time(self, when: float) -> HostTime:
+        """For the take recorder's thread: the host's tempo and beat (clocks are read from any thread)."""
+        position = self.listening.host_position(when)
+        if position is None:
+            return HostTime(self.listening.bpm(when), None)
+        return HostTime(position.bpm, position.beat)
+
+    def _take_description(self) -> dict:
+        return {"model": self.conductor.model_name,
+                "settings": {name: acknowledged_value(value) for name, value in self.settings.items()}}
 
     # --- the engine thread ---------------------------------------------------------------------------
     def _conduct(self) -> None:

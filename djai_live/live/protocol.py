@@ -30,6 +30,8 @@ INBOUND = {
                   "answered by /djai/loaded or /djai/error",
     "/djai/ping": "answered by /djai/pong",
     "/djai/status": "answered by /djai/status with name/value pairs",
+    "/djai/record": "on|off (or 1|0): keep takes in the --record folder, from the next note on; off ends the take "
+                    "in progress; answered by /djai/record",
 }
 OUTBOUND = {
     "/djai/phrase": "phrase_id count, then per note: onset_ms pitch velocity duration_ms",
@@ -49,6 +51,7 @@ OUTBOUND = {
     "/djai/set": "name value: the acknowledgement of a /djai/set, with the value stored (on/off as 1/0, a scale "
                  "as words)",
     "/djai/reset": "the acknowledgement of /djai/reset",
+    "/djai/record": "on folder: the acknowledgement of /djai/record (on 1 or 0)",
 }
 
 
@@ -75,6 +78,15 @@ def number(address: str, name: str, value: Any, low: float, high: float) -> floa
     if not math.isfinite(value) or not low <= value <= high:
         raise ProtocolError(f"{address}: {name} must be {low:g}-{high:g}, got {value!r}")
     return float(value)
+
+
+def switch(address: str, value: Any) -> bool:
+    """on/off as a word or as 1/0 (a Max or Pd toggle)."""
+    if isinstance(value, str) and value.strip().lower() in ("on", "off"):
+        return value.strip().lower() == "on"
+    if not isinstance(value, bool) and isinstance(value, (int, float)) and value in (0, 1):
+        return bool(value)
+    raise ProtocolError(f"{address}: expected on or off (or 1 or 0), got {value!r}")
 
 
 def _numbers_only(address: str, args: Sequence, names: Sequence[str]) -> None:
@@ -129,6 +141,9 @@ def parse(address: str, args: Sequence[Any]) -> Command:
         if not isinstance(args[0], str) or not args[0].strip():
             raise ProtocolError(f"{address}: the model must be a non-empty string, got {args[0]!r}")
         return Command("load", (args[0].strip(),))
+    if address == "/djai/record":
+        _arity(address, args, 1, 1, "on or off")
+        return Command("record", (switch(address, args[0]),))
     if address in ("/djai/reset", "/djai/panic", "/djai/ping", "/djai/status", "/djai/capabilities"):
         _arity(address, args, 0, 0, "no arguments")
         return Command(address[len(PREFIX):])
