@@ -24,6 +24,7 @@ from .listening import ListeningState
 from .playback import Playback
 from .policy import Policy, PolicyError, policy_for
 from .settings import LiveSettings, SettingError
+from .adapt import DEFAULT_SECONDS, AdaptError, Adapter
 from .takes import TakeRecorder
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ class Conductor:
     def __init__(self, model_name: str, listening: ListeningState, playback: Playback,
                  publish: Callable[[Event], None], request_load: Callable[[str], None],
                  edge_facts: Callable[[], dict], prepare_answers: bool = True,
-                 recorder: TakeRecorder | None = None) -> None:
+                 recorder: TakeRecorder | None = None, adapter: Adapter | None = None) -> None:
         self.model_name = model_name
         self.listening = listening
         self.settings: LiveSettings = listening.settings
@@ -53,6 +54,7 @@ class Conductor:
         self.edge_facts = edge_facts
         self.prepare_answers = prepare_answers
         self.recorder = recorder
+        self.adapter = adapter
         self.rejected = 0
         self.swap_waiting: tuple[str, Generator] | None = None  # loaded, waiting for a gap between notes
         self._key_sent: str | None = None
@@ -75,6 +77,7 @@ class Conductor:
             "ping": lambda args, arrival: self.publish(Reply("pong")),
             "status": self._status,
             "record": self._record,
+            "adapt": self._adapt,
         }
 
     @property
@@ -148,6 +151,18 @@ class Conductor:
         self.recorder.set_recording(bool(args[0]))
         log.info("recording %s: takes go to %s", "on" if args[0] else "off", self.recorder.folder)
         self.publish(Reply("record", (int(bool(args[0])), str(self.recorder.folder))))
+
+    def _adapt(self, args: tuple, arrival: float) -> None:
+        if self.adapter is None:
+            self.reject("/djai/adapt: no takes to learn from; start serve with --record DIR and play")
+            return
+        seconds = float(args[0]) if args else DEFAULT_SECONDS
+        try:
+            output = self.adapter.start(seconds)
+        except AdaptError as error:
+            self.reject(f"/djai/adapt: {error}; still playing {self.model_name!r}")
+            return
+        self.publish(Reply("adapt", ("started", seconds, str(output))))
 
     def _status(self, args: tuple, arrival: float) -> None:
         self.publish(Reply("status", tuple(self.status_pairs())))
@@ -239,6 +254,7 @@ class Conductor:
         pairs += [("recording", int(recorder is not None and recorder.recording)),
                   ("take", str((recorder.take.path if recorder.take is not None else recorder.last_path) or "")
                    if recorder is not None else "")]
+        pairs += [("adapting", int(self.adapter is not None and self.adapter.running))]
         pairs += self._clock_pairs()
         return [item for pair in pairs for item in pair]
 

@@ -22,8 +22,9 @@ from ..model_files import resolve_model_path
 from ..runtime import single_threaded_blas
 from .clock import make_clock
 from .commands import Command
+from .adapt import Adapter
 from .conductor import Conductor, lateness_p99
-from .events import ErrorRaised, EventStream, PortChanged
+from .events import ErrorRaised, EventStream, PortChanged, Reply
 from .instruments import InstrumentMap
 from .jack import JackMessages
 from .listening import ListeningState
@@ -111,9 +112,12 @@ class Daemon:
                                          on_error=lambda message: self.stream.publish(ErrorRaised(message)),
                                          realtime_priority=HELPER_PRIORITY if options.realtime else None)
             self.stream.subscribe_inline(self.recorder)
+        self._model_paths = {str(options.model): resolve_model_path(options.model)}
+        self.adapter = Adapter(options.record, self._model_path, self._adapt_progress, self._adapted,
+                               self._adapt_failed) if options.record else None
         self.conductor = Conductor(str(options.model), self.listening, self.playback,
                                    self.stream.publish, self.loader.request, self._edge_facts,
-                                   options.prepare_answers, self.recorder)
+                                   options.prepare_answers, self.recorder, self.adapter)
         self._thread = threading.Thread(target=self._conduct, name="djai-engine", daemon=True)
 
     @property
@@ -202,6 +206,8 @@ class Daemon:
         if self.midi_in is not None:
             self.midi_in.close()
         self._thread.join(timeout=2.0)
+        if self.adapter is not None:
+            self.adapter.close()
         self.loader.close()
         ended = self.scheduler.close()  # all notes off: the known note-offs, every pitch ever sent, CC 123/120
         self.stream.close()
@@ -250,7 +256,28 @@ class Daemon:
 
     def _model_loaded(self, name: str, generator: Generator, path: Path) -> None:
         """The loader's thread: hand the model to the engine thread, which swaps it between answers."""
+        self._model_paths[name] = path
         self.submit(Command("swap", (name, generator)))
+
+    def _model_path(self) -> Path:
+        """The file of the model playing (what an adaptation starts from)."""
+        name = self.conductor.model_name
+        return self._model_paths.get(name) or resolve_model_path(name)
+
+    # --- an adaptation's thread ----------------------------------------------------------------------
+    def _adapt_progress(self, fraction: float) -> None:
+        self.stream.publish(Reply("adapt", ("progress", round(fraction, 3))))
+
+    def _adapted(self, path: Path) -> None:
+        log.info("adapted model written: %s; swapping it in between answers", path)
+        self.stream.publish(Reply("adapt", ("done", str(path))))
+        self.loader.request_file(path, path.stem)
+
+    def _adapt_failed(self, reason: str) -> None:
+        message = f"/djai/adapt failed: {reason}; still playing {self.conductor.model_name!r}"
+        log.warning("%s", message)
+        self.stream.publish(Reply("adapt", ("failed", reason)))
+        self.stream.publish(ErrorRaised(message))
 
     def _model_failed(self, name: str, reason: str) -> None:
         self.submit(Command("load_failed", (name, reason)))

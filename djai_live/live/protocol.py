@@ -32,6 +32,8 @@ INBOUND = {
     "/djai/status": "answered by /djai/status with name/value pairs",
     "/djai/record": "on|off (or 1|0): keep takes in the --record folder, from the next note on; off ends the take "
                     "in progress; answered by /djai/record",
+    "/djai/adapt": "[seconds]: fine-tune the model playing on the recorded takes in the background (at most "
+                   "seconds, default 60, 10-3600), then swap it in between answers; answered by /djai/adapt",
 }
 OUTBOUND = {
     "/djai/phrase": "phrase_id count, then per note: onset_ms pitch velocity duration_ms",
@@ -52,6 +54,8 @@ OUTBOUND = {
                  "as words)",
     "/djai/reset": "the acknowledgement of /djai/reset",
     "/djai/record": "on folder: the acknowledgement of /djai/record (on 1 or 0)",
+    "/djai/adapt": "started seconds model_file, then progress fraction (every 2 s), then done model_file (the "
+                   "loader then answers /djai/loaded) or failed reason (with /djai/error)",
 }
 
 
@@ -144,6 +148,10 @@ def parse(address: str, args: Sequence[Any]) -> Command:
     if address == "/djai/record":
         _arity(address, args, 1, 1, "on or off")
         return Command("record", (switch(address, args[0]),))
+    if address == "/djai/adapt":
+        _numbers_only(address, args, ("seconds",))
+        _arity(address, args, 0, 1, "[seconds]")
+        return Command("adapt", (number(address, "seconds", args[0], 10.0, 3600.0),) if args else ())
     if address in ("/djai/reset", "/djai/panic", "/djai/ping", "/djai/status", "/djai/capabilities"):
         _arity(address, args, 0, 0, "no arguments")
         return Command(address[len(PREFIX):])
