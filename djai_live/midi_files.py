@@ -31,6 +31,11 @@ MAX_TICKS = 5_000_000        # ticks handed to pretty_midi at most (40 MB for it
 MAX_BEATS = 100_000          # longer is a corrupt delta time, not music (about 14 hours at 120 bpm)
 
 
+# The tracks of a recorded take (djai_live.live.takes) that hold the daemon's answers: left out when a file is
+# read, so training on takes learns the performer's music.
+ANSWER_TRACK_PREFIX = "djai_live answer"
+
+
 class MidiReadError(Exception):
     """A MIDI file that cannot be used, with the reason in words."""
 
@@ -103,8 +108,12 @@ def read_midi_notes(path: str | os.PathLike, include_drums: bool = False) -> Pie
     if len(tempi) == 0:
         tempo_times, tempi = np.array([0.0]), np.array([120.0])
     tracks: list[Track] = []
+    answers = 0
     for instrument in midi.instruments:
         if instrument.is_drum and not include_drums:
+            continue
+        if instrument.name.startswith(ANSWER_TRACK_PREFIX) and instrument.notes:
+            answers += 1   # a recorded take's daemon part: the performer's music is what is learned
             continue
         index = len(tracks)
         if not instrument.notes:
@@ -115,6 +124,9 @@ def read_midi_notes(path: str | os.PathLike, include_drums: bool = False) -> Pie
         notes = make_notes(raw[:, 0], raw[:, 1], onsets, np.maximum(ends - onsets, 0.0), index)
         tracks.append(Track(notes=notes, index=index, program=instrument.program, name=instrument.name))
     if not tracks:
+        if answers:
+            raise MidiReadError(path, f"a take with only the daemon's notes (tracks named '{ANSWER_TRACK_PREFIX} "
+                                      "...'): nobody played in it")
         raise MidiReadError(path, "no notes" + ("" if include_drums else " outside drum tracks"))
     return Piece(path=path, tracks=tuple(tracks))
 

@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 from .options import (CommandError, HelpFormatter, add_model_flag, add_transposition_flag, existing_dir, host,
-                      integer, on_off, port)
+                      integer, on_off, output_dir, port, positive)
 
 log = logging.getLogger("djai_live")
 MIDI_APIS = ("alsa", "jack", "coremidi", "windows")
@@ -46,6 +46,11 @@ def add_parser(commands, parents: list[argparse.ArgumentParser]) -> None:
     serve.add_argument("--models-dir", type=existing_dir, default=None, metavar="DIR",
                        help="the folder /djai/load may read model files from (default: the folder of --model); "
                        "bundled models load by name")
+    serve.add_argument("--record", type=output_dir, default=None, metavar="DIR",
+                       help="keep every take (the performer's notes and the daemon's) as a MIDI file in DIR, "
+                       "created if missing; /djai/record on|off switches it")
+    serve.add_argument("--take-silence", type=positive, default=10.0, metavar="SECONDS",
+                       help="this long with nothing played or sounding ends a take (default 10)")
     serve.add_argument("--no-realtime", action="store_true",
                        help="do not ask the OS for real-time scheduling (SCHED_FIFO) for the thread that sends notes")
     # The default as the user writes it ("on"): argparse passes a string default through on_off, and --help
@@ -140,7 +145,9 @@ def run(args: argparse.Namespace) -> int:
                            prepare_answers=args.prepare_answers,
                            average_transpositions=args.average_transpositions, realtime=not args.no_realtime,
                            models_dir=str(args.models_dir) if args.models_dir is not None else None,
-                           midi_control=args.midi_control, midi_map=control_map, midi_feedback=args.midi_feedback)
+                           midi_control=args.midi_control, midi_map=control_map, midi_feedback=args.midi_feedback,
+                           record=str(args.record) if args.record is not None else None,
+                           take_silence_s=args.take_silence)
     try:
         return serve(options, settings)
     except OSError as error:

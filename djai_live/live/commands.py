@@ -21,6 +21,8 @@ KINDS = {
     "load": "name or path",
     "ping": "",
     "status": "",
+    "record": "on|off: keep takes (needs serve --record DIR)",
+    "adapt": "[seconds]: fine-tune the model playing on the takes, in the background, and swap it in",
     "swap": "name generator: a model the loader has loaded, to swap in between answers",
     "load_failed": "name reason: a model the loader could not load",
     "handover": "held: the hand-over pedal down (1) or up (0)",

@@ -19,7 +19,7 @@ from ..scales import SCALES
 from .clock import ClockError, OscClock, available_sources, make_clock
 from .midi_clock import MidiClock
 from .commands import Command
-from .events import ErrorRaised, Event, KeyChanged, Reply, SettingChanged
+from .events import ErrorRaised, Event, KeyChanged, NoteHeard, NoteReleased, Reply, SettingChanged
 from .grid import GRIDS
 from .listening import ListeningState
 from .playback import Playback
@@ -29,6 +29,8 @@ from .steering import Steering
 
 if TYPE_CHECKING:
     from .controls import MidiControls
+from .adapt import DEFAULT_SECONDS, AdaptError, Adapter
+from .takes import TakeRecorder
 
 log = logging.getLogger(__name__)
 events = logging.getLogger("djai_live.events")  # each setting change: shown with -v
@@ -47,7 +49,8 @@ class Conductor:
     def __init__(self, model_name: str, listening: ListeningState, playback: Playback,
                  publish: Callable[[Event], None], request_load: Callable[[str], None],
                  edge_facts: Callable[[], dict], prepare_answers: bool = True,
-                 controls: MidiControls | None = None) -> None:
+                 controls: MidiControls | None = None, recorder: TakeRecorder | None = None,
+                 adapter: Adapter | None = None) -> None:
         self.model_name = model_name
         self.listening = listening
         self.settings: LiveSettings = listening.settings
@@ -56,14 +59,16 @@ class Conductor:
         self.request_load = request_load
         self.edge_facts = edge_facts
         self.prepare_answers = prepare_answers
+        self.recorder = recorder
+        self.adapter = adapter
         self.rejected = 0
         self.swap_waiting: tuple[str, Generator] | None = None  # loaded, waiting for a gap between notes
         self._key_sent: str | None = None
         listening.key_changed = self.announce_key
         self.policy: Policy = policy_for(self.settings.mode, listening, playback, prepare_answers=prepare_answers)
         self.table: dict[str, Handler] = {
-            "note_on": lambda args, arrival: self.policy.heard_note_on(args[0], args[1], args[2], arrival),
-            "note_off": lambda args, arrival: self.policy.heard_note_off(args[0], args[1], arrival),
+            "note_on": self._note_on,
+            "note_off": self._note_off,
             "generate": self._generate,
             "set": lambda args, arrival: self.set(args[0], args[1:]),
             "tempo": lambda args, arrival: self._host_clock_message("tempo", args, arrival),
@@ -77,6 +82,8 @@ class Conductor:
                 f"/djai/load {args[0]}: {args[1]}; still playing {self.model_name!r}"),
             "ping": lambda args, arrival: self.publish(Reply("pong")),
             "status": self._status,
+            "record": self._record,
+            "adapt": self._adapt,
         }
         self.steering = Steering(self, controls)  # the pedal, stop now, the host's transport, MIDI learn
         self.table.update(self.steering.handlers())
@@ -100,6 +107,14 @@ class Conductor:
         self.publish(ErrorRaised(message))
 
     # --- the handlers --------------------------------------------------------------------------------
+    def _note_on(self, args: tuple, arrival: float) -> None:
+        self.policy.heard_note_on(args[0], args[1], args[2], arrival)
+        self.publish(NoteHeard(args[0], args[1], args[2], arrival))
+
+    def _note_off(self, args: tuple, arrival: float) -> None:
+        self.policy.heard_note_off(args[0], args[1], arrival)
+        self.publish(NoteReleased(args[0], args[1], arrival))
+
     def _generate(self, args: tuple, arrival: float) -> None:
         try:
             self.policy.generate(args[0] if args else None)
@@ -135,6 +150,27 @@ class Conductor:
     def _swap(self, args: tuple, arrival: float) -> None:
         self.swap_waiting = args
         self.try_swap()
+
+    def _record(self, args: tuple, arrival: float) -> None:
+        if self.recorder is None:
+            self.reject("/djai/record: no folder for takes; start serve with --record DIR (or record = \"DIR\" "
+                        "in the [serve] table of the config file)")
+            return
+        self.recorder.set_recording(bool(args[0]))
+        log.info("recording %s: takes go to %s", "on" if args[0] else "off", self.recorder.folder)
+        self.publish(Reply("record", (int(bool(args[0])), str(self.recorder.folder))))
+
+    def _adapt(self, args: tuple, arrival: float) -> None:
+        if self.adapter is None:
+            self.reject("/djai/adapt: no takes to learn from; start serve with --record DIR and play")
+            return
+        seconds = float(args[0]) if args else DEFAULT_SECONDS
+        try:
+            output = self.adapter.start(seconds)
+        except AdaptError as error:
+            self.reject(f"/djai/adapt: {error}; still playing {self.model_name!r}")
+            return
+        self.publish(Reply("adapt", ("started", seconds, str(output))))
 
     def _status(self, args: tuple, arrival: float) -> None:
         self.publish(Reply("status", tuple(self.status_pairs())))
@@ -224,6 +260,11 @@ class Conductor:
                   ("lateness_ms_p99", edges["lateness_ms_p99"]),
                   ("realtime", int(edges["realtime"])),
                   ("transport_stopped", int(self.playback.transport_stopped))]
+        recorder = self.recorder
+        pairs += [("recording", int(recorder is not None and recorder.recording)),
+                  ("take", str((recorder.take.path if recorder.take is not None else recorder.last_path) or "")
+                   if recorder is not None else "")]
+        pairs += [("adapting", int(self.adapter is not None and self.adapter.running))]
         pairs += self._clock_pairs()
         pairs += self.steering.controls.map.pairs()
         return [item for pair in pairs for item in pair]

@@ -14,7 +14,6 @@ import signal
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..generation import Generator
@@ -23,10 +22,8 @@ from ..runtime import single_threaded_blas
 from .clock import make_clock
 from .commands import Command
 from .conductor import Conductor, lateness_p99
-from .control_map import ControlMap
 from .controls import ControlFeedback, MidiControls
 from .events import ErrorRaised, EventStream, PortChanged
-from .instruments import InstrumentMap
 from .jack import JackMessages
 from .listening import ListeningState
 from .loader import ModelLoader, warm_up
@@ -40,6 +37,8 @@ from .queue import DropOldestQueue
 from .realtime import DEFAULT_PRIORITY, request_realtime
 from .scheduler import ALL_CHANNELS, Scheduler
 from .settings import LiveSettings
+from .keeping import TakeKeeping
+from .serve_options import ServeOptions
 
 log = logging.getLogger(__name__)
 
@@ -49,30 +48,6 @@ HELPER_PRIORITY = DEFAULT_PRIORITY - 1  # the engine and OSC threads, when real-
 TRANSPORT_MESSAGES = {"stop": "pause", "start": "start", "continue": "continue"}  # MIDI realtime -> transport
 SETTLE_S = 0.05  # work ahead waits until no setting has changed for this long: a knob being turned
 IDLE_TIMEOUT_S = 0.25        # the engine thread looks up at least this often (a stop, a clock's notes)
-
-
-@dataclass
-class ServeOptions:
-    model: str = "default"
-    osc: bool = True
-    osc_host: str = "127.0.0.1"
-    osc_port: int = 9000
-    reply_host: str = "127.0.0.1"
-    reply_port: int = 9001
-    midi_in: str | None = None
-    midi_out: str | None = None
-    midi_api: str | None = None
-    queue_size: int = 1024
-    seed: int | None = None
-    instruments: InstrumentMap = field(default_factory=InstrumentMap)
-    prepare_answers: bool = True   # work ahead while idle (see CallAndResponse.prepare, Accompaniment.rehearse)
-    # Live, the model runs alone unless asked: each transposed view costs answer latency (README).
-    average_transpositions: int | None = 0  # None: as the model file says
-    realtime: bool = True            # ask for SCHED_FIFO for the thread that sends notes
-    models_dir: str | None = None    # where /djai/load may read model files; None: the folder of ``model``
-    midi_control: str | None = None  # a separate controller's port (--midi-control)
-    midi_map: ControlMap | None = None  # what controls drive what (--midi-map); None: nothing is mapped
-    midi_feedback: bool = False      # changed values sent back as their control change on the MIDI output
 
 
 class Daemon:
@@ -113,9 +88,14 @@ class Daemon:
         self.playback = Playback(self.scheduler, self.stream.publish, self.listening.host_position)
         models_dir = Path(options.models_dir) if options.models_dir else resolve_model_path(options.model).parent
         self.loader = ModelLoader(models_dir, options.average_transpositions, self._model_loaded, self._model_failed)
+        self.keeping = TakeKeeping(options.record, options.take_silence_s, self.stream, self.listening, self.loader,
+                                   str(options.model), lambda: self.conductor.model_name,
+                                   HELPER_PRIORITY if options.realtime else None) if options.record else None
+        keeping = self.keeping
         self.conductor = Conductor(str(options.model), self.listening, self.playback,
                                    self.stream.publish, self.loader.request, self._edge_facts,
-                                   options.prepare_answers, self.controls)
+                                   options.prepare_answers, self.controls,
+                                   keeping.recorder if keeping else None, keeping.adapter if keeping else None)
         self._thread = threading.Thread(target=self._conduct, name="djai-engine", daemon=True)
 
     @property
@@ -128,6 +108,12 @@ class Daemon:
         # Every input is bound first: a daemon that cannot run (a port another one holds) must leave before
         # it sends anything, or its start-up all-notes-off would silence the set that is playing.
         self._open_inputs()
+        if self.keeping is not None:
+            try:
+                self.keeping.start()
+            except OSError:
+                self._close_unstarted()
+                raise
         sys.setswitchinterval(GIL_SWITCH_S)  # the default 5 ms would let a busy thread delay a due note
         log.info("model warmed up in %.1f ms", warm_up(self.generator))  # the first answer: no cold caches
         # What start-up made (libraries, the model) lives as long as the daemon: frozen, a full collection
@@ -207,9 +193,13 @@ class Daemon:
         if self.control_in is not None:
             self.control_in.close()
         self._thread.join(timeout=2.0)
+        if self.keeping is not None:
+            self.keeping.stop_adapting()
         self.loader.close()
         ended = self.scheduler.close()  # all notes off: the known note-offs, every pitch ever sent, CC 123/120
         self.stream.close()
+        if self.keeping is not None:
+            self.keeping.close()
         if self.midi_out is not None:
             self.midi_out.close()
         self.listening.host_clock.close()
@@ -259,6 +249,8 @@ class Daemon:
 
     def _model_loaded(self, name: str, generator: Generator, path: Path) -> None:
         """The loader's thread: hand the model to the engine thread, which swaps it between answers."""
+        if self.keeping is not None:
+            self.keeping.model_loaded(name, path)
         self.submit(Command("swap", (name, generator)))
 
     def _model_failed(self, name: str, reason: str) -> None:

@@ -93,6 +93,20 @@ class NoteEnded(NamedTuple):
     voice: int
 
 
+class NoteHeard(NamedTuple):
+    """A note the performer played (any edge), as the daemon took it in; ``at`` is its arrival (engine clock)."""
+    pitch: int
+    velocity: int
+    channel: int
+    at: float
+
+
+class NoteReleased(NamedTuple):
+    pitch: int
+    channel: int
+    at: float
+
+
 class AllNotesOff(NamedTuple):
     """Every pitch ever sent per channel (``{channel: pitches}``), and the channels to silence whole."""
     ever_sent: dict[int, tuple[int, ...]]
@@ -143,8 +157,8 @@ class Reply(NamedTuple):
     values: tuple = ()
 
 
-Event = (NoteStarted | NoteEnded | AllNotesOff | PhraseDrawn | NotePlanned | SettingChanged | KeyChanged
-         | ErrorRaised | PortChanged | Reply)
+Event = (NoteStarted | NoteEnded | NoteHeard | NoteReleased | AllNotesOff | PhraseDrawn | NotePlanned
+         | SettingChanged | KeyChanged | ErrorRaised | PortChanged | Reply)
 Handler = Callable[[Event], None]
 
 

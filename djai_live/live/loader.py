@@ -82,22 +82,27 @@ class ModelLoader:
         self.models_dir = Path(models_dir)
         self.average_transpositions = average_transpositions
         self.on_loaded, self.on_failed = on_loaded, on_failed
-        self._requests: queue.Queue[str | None] = queue.Queue()
+        self._requests: queue.Queue[str | tuple[str, Path] | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="djai-loader", daemon=True)
         self._thread.start()
 
     def request(self, text: str) -> None:
         self._requests.put(text)
 
+    def request_file(self, path: Path, name: str) -> None:
+        """A model file the daemon made itself (an adaptation), outside the models folder: loaded as is."""
+        self._requests.put((name, path))
+
     def close(self) -> None:
         self._requests.put(None)
         self._thread.join(timeout=5.0)
 
     def _run(self) -> None:
-        while (text := self._requests.get()) is not None:
+        while (item := self._requests.get()) is not None:
             started = time.perf_counter()
+            text, made = item if isinstance(item, tuple) else (item, None)
             try:
-                path = resolve_request(text, self.models_dir)
+                path = made if made is not None else resolve_request(text, self.models_dir)
                 generator = Generator.from_file(path, self.average_transpositions)
                 warm_ms = warm_up(generator)
             except Exception as error:  # missing, damaged, refused, or a runtime that cannot run it

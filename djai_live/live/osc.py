@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import logging
+import math
 import socket
+import struct
+import sys
 import threading
 import time
 from typing import NamedTuple
@@ -18,6 +21,55 @@ from .events import (AllNotesOff, ErrorRaised, Event, KeyChanged, NoteEnded, Not
 from .realtime import request_realtime
 
 log = logging.getLogger(__name__)
+
+
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)  # Linux's; Python's socket module does not name it
+KERNEL_STAMP = struct.Struct("ll")                        # struct timespec
+ANCILLARY_SPACE = socket.CMSG_SPACE(KERNEL_STAMP.size) if hasattr(socket, "CMSG_SPACE") else 0
+OFFSET_REFRESH_S = 1.0   # how often the wall clock's offset from the monotonic one is measured again
+STAMP_TRUST_S = 0.5      # a kernel stamp further back than this (or ahead of now) is not believed
+
+
+class KernelArrivals:
+    """When each datagram reached the machine: the kernel's stamp (SO_TIMESTAMPNS, Linux), not when the
+    listener's thread got to it, so a thread held back by the interpreter lock or a busy CPU keeps the
+    performer's timing. The stamp is on the wall clock; it is put on ``time.monotonic`` by an offset
+    measured again every second, and a stamp that lands in the future or far in the past (the wall
+    clock was stepped) gives way to the time the thread read it."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.enabled = sys.platform.startswith("linux")
+        if self.enabled:
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+            except OSError:
+                self.enabled = False
+        self._offset, self._measured = 0.0, -math.inf
+
+    def arrival(self, ancillary: list, now: float) -> float:
+        if not self.enabled:
+            return now
+        for level, kind, payload in ancillary:
+            if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(payload) >= KERNEL_STAMP.size:
+                if now - self._measured > OFFSET_REFRESH_S:
+                    self._offset, self._measured = wall_to_monotonic(), now
+                seconds, nanoseconds = KERNEL_STAMP.unpack(payload[:KERNEL_STAMP.size])
+                stamped = seconds + nanoseconds * 1e-9 + self._offset
+                return stamped if now - STAMP_TRUST_S <= stamped <= now else now
+        return now
+
+
+def wall_to_monotonic() -> float:
+    """What to add to a wall-clock (CLOCK_REALTIME) time to get ``time.monotonic``: the tightest of a few
+    paired reads."""
+    best = (math.inf, 0.0)
+    for _ in range(8):
+        before = time.monotonic()
+        wall = time.clock_gettime(time.CLOCK_REALTIME)
+        after = time.monotonic()
+        if after - before < best[0]:
+            best = (after - before, (before + after) / 2.0 - wall)
+    return best[1]
 
 
 class OscListener:
@@ -39,6 +91,7 @@ class OscListener:
             raise OSError(f"cannot listen for OSC on {host}:{port}: {error.strerror or error} "
                           "(is another djai-live or program using that port? try --osc-port)") from None
         self.socket.settimeout(0.2)
+        self.arrivals = KernelArrivals(self.socket)
         self.address = self.socket.getsockname()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="djai-osc", daemon=True)
@@ -58,14 +111,17 @@ class OscListener:
             request_realtime(self.realtime_priority)
         while not self._stop.is_set():
             try:
-                data, sender = self.socket.recvfrom(65536)
+                if self.arrivals.enabled:
+                    data, ancillary, _, sender = self.socket.recvmsg(65536, ANCILLARY_SPACE)
+                else:   # (Windows has no recvmsg)
+                    (data, sender), ancillary = self.socket.recvfrom(65536), []
             except TimeoutError:
                 continue
             except OSError:
                 if self._stop.is_set():
                     return
                 continue
-            arrival = time.monotonic()
+            arrival = self.arrivals.arrival(ancillary, time.monotonic())
             try:
                 messages = OscPacket(data).messages
             except (ParseError, Exception) as error:  # python-osc raises more than ParseError on junk

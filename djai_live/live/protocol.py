@@ -32,6 +32,10 @@ INBOUND = {
     "/djai/status": "answered by /djai/status with name/value pairs",
     "/djai/learn": "NAME|off: bind the next MIDI control change to a parameter or action (kept in the --midi-map "
                    "file); answered by /djai/learn NAME, then /djai/learned when a control arrives",
+    "/djai/record": "on|off (or 1|0): keep takes in the --record folder, from the next note on; off ends the take "
+                    "in progress; answered by /djai/record",
+    "/djai/adapt": "[seconds]: fine-tune the model playing on the recorded takes in the background (at most "
+                   "seconds, default 60, 10-3600), then swap it in between answers; answered by /djai/adapt",
 }
 OUTBOUND = {
     "/djai/phrase": "phrase_id count, then per note: onset_ms pitch velocity duration_ms",
@@ -56,6 +60,9 @@ OUTBOUND = {
     "/djai/handover": "1|0: the hand-over pedal went down (the daemon's turn) or up (the performer's)",
     "/djai/transport": "stop|pause|start|continue: the host's transport was followed (CC 123/120, MIDI Stop, "
                        "Start, Continue)",
+    "/djai/record": "on folder: the acknowledgement of /djai/record (on 1 or 0)",
+    "/djai/adapt": "started seconds model_file, then progress fraction (every 2 s), then done model_file (the "
+                   "loader then answers /djai/loaded) or failed reason (with /djai/error)",
 }
 
 
@@ -82,6 +89,15 @@ def number(address: str, name: str, value: Any, low: float, high: float) -> floa
     if not math.isfinite(value) or not low <= value <= high:
         raise ProtocolError(f"{address}: {name} must be {low:g}-{high:g}, got {value!r}")
     return float(value)
+
+
+def switch(address: str, value: Any) -> bool:
+    """on/off as a word or as 1/0 (a Max or Pd toggle)."""
+    if isinstance(value, str) and value.strip().lower() in ("on", "off"):
+        return value.strip().lower() == "on"
+    if not isinstance(value, bool) and isinstance(value, (int, float)) and value in (0, 1):
+        return bool(value)
+    raise ProtocolError(f"{address}: expected on or off (or 1 or 0), got {value!r}")
 
 
 def _numbers_only(address: str, args: Sequence, names: Sequence[str]) -> None:
@@ -141,6 +157,13 @@ def parse(address: str, args: Sequence[Any]) -> Command:
         if not isinstance(args[0], str) or not args[0].strip():
             raise ProtocolError(f"{address}: the name must be a non-empty string, got {args[0]!r}")
         return Command("learn", (args[0].strip(),))
+    if address == "/djai/record":
+        _arity(address, args, 1, 1, "on or off")
+        return Command("record", (switch(address, args[0]),))
+    if address == "/djai/adapt":
+        _numbers_only(address, args, ("seconds",))
+        _arity(address, args, 0, 1, "[seconds]")
+        return Command("adapt", (number(address, "seconds", args[0], 10.0, 3600.0),) if args else ())
     if address in ("/djai/reset", "/djai/panic", "/djai/ping", "/djai/status", "/djai/capabilities"):
         _arity(address, args, 0, 0, "no arguments")
         return Command(address[len(PREFIX):])

@@ -93,6 +93,12 @@ def accepted_within_the_contract(command: Command) -> None:
         assert 2 <= len(args) <= 14 and isinstance(args[0], str), args
     elif kind == "load":
         assert len(args) == 1 and isinstance(args[0], str) and args[0].strip() == args[0] != "", args
+    elif kind == "learn":
+        assert len(args) == 1 and isinstance(args[0], str) and args[0].strip() == args[0] != "", args
+    elif kind == "record":
+        assert len(args) == 1 and type(args[0]) is bool, args
+    elif kind == "adapt":
+        assert args == () or (len(args) == 1 and type(args[0]) is float and 10.0 <= args[0] <= 3600.0), args
     else:
         assert kind in {"reset", "panic", "ping", "status", "capabilities"} and args == (), command
 
@@ -102,6 +108,9 @@ def accepted_within_the_contract(command: Command) -> None:
 @example("/djai/note", [128, 90])
 @example("/djai/note", [60, 90, 17])
 @example("/djai/generate", [129])
+@example("/djai/adapt", [9.99])
+@example("/djai/adapt", [3600.01])
+@example("/djai/record", [2])
 def test_fuzzed_messages_never_escape_as_anything_but_protocol_errors(address, args):
     try:
         command = parse(address, args)
