@@ -22,7 +22,8 @@ from .notes import Piece, Track, make_notes
 log = logging.getLogger(__name__)
 
 MIDI_SUFFIXES = (".mid", ".midi")
-EXTRACTOR_VERSION = "3"  # 2: long works with a fine tick resolution are read (rescaled ticks); 3: a take's answer tracks left out
+# 2: long works with a fine tick resolution are read (rescaled ticks); 3: a take's answer tracks are left out
+EXTRACTOR_VERSION = "3"
 
 # pretty_midi refuses files whose last tick is past 1e7 as "likely corrupt", because it allocates a float per
 # tick. Long valid works with a fine resolution pass that (24 Palestrina Credos and Glorias: 10,080 ticks a beat,

@@ -51,6 +51,9 @@ def add_parser(commands, parents: list[argparse.ArgumentParser]) -> None:
                        "created if missing; /djai/record on|off switches it")
     serve.add_argument("--take-silence", type=positive, default=10.0, metavar="SECONDS",
                        help="this long with nothing played or sounding ends a take (default 10)")
+    serve.add_argument("--adapt-every", type=positive, default=None, metavar="MINUTES",
+                       help="with --record: after every MINUTES of takes, adapt the model to them when a take "
+                       "ends (as /djai/adapt does)")
     serve.add_argument("--no-realtime", action="store_true",
                        help="do not ask the OS for real-time scheduling (SCHED_FIFO) for the thread that sends notes")
     # The default as the user writes it ("on"): argparse passes a string default through on_off, and --help
@@ -124,6 +127,8 @@ def run(args: argparse.Namespace) -> int:
         check_mode(settings.mode, config)
     except PolicyError as error:
         raise CommandError(f"--mode {settings.mode}: {error} (model {args.model}; try --model chorale)") from None
+    if args.adapt_every is not None and args.record is None:
+        raise CommandError("--adapt-every adapts the model to the takes kept by --record DIR: give both")
     if args.no_osc and not (args.midi_in or args.midi_out or args.midi_control):
         raise CommandError("--no-osc needs --midi-in and/or --midi-out, or there is nothing to listen to")
     try:
@@ -147,7 +152,8 @@ def run(args: argparse.Namespace) -> int:
                            models_dir=str(args.models_dir) if args.models_dir is not None else None,
                            midi_control=args.midi_control, midi_map=control_map, midi_feedback=args.midi_feedback,
                            record=str(args.record) if args.record is not None else None,
-                           take_silence_s=args.take_silence)
+                           take_silence_s=args.take_silence,
+                           adapt_every_s=args.adapt_every * 60.0 if args.adapt_every is not None else None)
     try:
         return serve(options, settings)
     except OSError as error:

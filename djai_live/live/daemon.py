@@ -90,7 +90,8 @@ class Daemon:
         self.loader = ModelLoader(models_dir, options.average_transpositions, self._model_loaded, self._model_failed)
         self.keeping = TakeKeeping(options.record, options.take_silence_s, self.stream, self.listening, self.loader,
                                    str(options.model), lambda: self.conductor.model_name,
-                                   HELPER_PRIORITY if options.realtime else None) if options.record else None
+                                   HELPER_PRIORITY if options.realtime else None, options.adapt_every_s,
+                                   self.submit) if options.record else None
         keeping = self.keeping
         self.conductor = Conductor(str(options.model), self.listening, self.playback,
                                    self.stream.publish, self.loader.request, self._edge_facts,

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..model_files import resolve_model_path
 from .adapt import Adapter
+from .commands import Command
 from .events import ErrorRaised, EventStream, Reply
 from .listening import ListeningState
 from .loader import ModelLoader
@@ -24,12 +25,15 @@ class TakeKeeping:
 
     def __init__(self, folder: str, silence_s: float, stream: EventStream, listening: ListeningState,
                  loader: ModelLoader, model: str, model_name: Callable[[], str],
-                 realtime_priority: int | None) -> None:
+                 realtime_priority: int | None, adapt_every_s: float | None = None,
+                 submit: Callable[[Command], None] | None = None) -> None:
         self.stream, self.listening, self.loader, self.model_name = stream, listening, loader, model_name
+        self.adapt_every_s, self.submit = adapt_every_s, submit
+        self.unadapted_s = 0.0   # the length of the takes written since the last adaptation asked for
         self.recorder = TakeRecorder(folder, self._host_time, self._description,
                                      lambda: listening.settings.beats_per_bar, silence_s=silence_s,
                                      on_error=lambda message: stream.publish(ErrorRaised(message)),
-                                     realtime_priority=realtime_priority)
+                                     realtime_priority=realtime_priority, on_take=self._take_written)
         stream.subscribe_inline(self.recorder)
         self._model_paths = {model: resolve_model_path(model)}
         self.adapter = Adapter(folder, self._model_path, self._progress, self._adapted, self._failed)
@@ -59,6 +63,18 @@ class TakeKeeping:
     def _description(self) -> dict:
         return {"model": self.model_name(),
                 "settings": {name: acknowledged_value(value) for name, value in self.listening.settings.items()}}
+
+    def _take_written(self, path: Path, seconds: float) -> None:
+        """A take ended (the performer paused: between songs). Every ``adapt_every_s`` of takes, an
+        adaptation is asked for, through the command path as a /djai/adapt would be."""
+        self.unadapted_s += seconds
+        if self.adapt_every_s is None or self.submit is None or self.unadapted_s < self.adapt_every_s:
+            return
+        if self.adapter.running:
+            return   # asked again after the next take
+        self.unadapted_s = 0.0
+        log.info("%.1f minutes of takes since the last adaptation: adapting", self.adapt_every_s / 60.0)
+        self.submit(Command("adapt", ()))
 
     # --- the adaptation's thread ---------------------------------------------------------------------
     def _model_path(self) -> Path:

@@ -32,3 +32,4 @@ class ServeOptions:
     midi_feedback: bool = False      # changed values sent back as their control change on the MIDI output
     record: str | None = None        # the folder takes are kept in; None: no recording
     take_silence_s: float = SILENCE_S
+    adapt_every_s: float | None = None   # adapt after this much of takes (--adapt-every); None: only when asked

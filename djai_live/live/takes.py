@@ -181,12 +181,14 @@ class TakeRecorder:
     def __init__(self, folder: str | os.PathLike, host_time: Callable[[float], HostTime],
                  describe: Callable[[], dict], beats_per_bar: Callable[[], int], recording: bool = True,
                  silence_s: float = SILENCE_S, flush_s: float = FLUSH_S, clock: Callable[[], float] = time.monotonic,
-                 on_error: Callable[[str], None] | None = None, realtime_priority: int | None = None) -> None:
+                 on_error: Callable[[str], None] | None = None, realtime_priority: int | None = None,
+                 on_take: Callable[[Path, float], None] | None = None) -> None:
         self.folder = Path(folder)
         self.realtime_priority = realtime_priority
         self.host_time, self.describe, self.beats_per_bar = host_time, describe, beats_per_bar
         self.silence_s, self.flush_s, self.clock = silence_s, flush_s, clock
         self.on_error = on_error or (lambda message: None)
+        self.on_take = on_take or (lambda path, seconds: None)   # a take written whole: its file and length
         self.recording = recording
         self.take: Take | None = None
         self.last_path: Path | None = None
@@ -271,6 +273,8 @@ class TakeRecorder:
             self.last_path = take.path
             self.takes_written += 1
             self.take = None
+            if take.note_ons:
+                self.on_take(take.path, max(take.last_activity - take.started, 0.0))
 
     def _add(self, when: float, event: Event) -> None:
         starts = isinstance(event, (NoteStarted, NoteHeard))

@@ -200,3 +200,14 @@ def test_a_folder_that_cannot_hold_takes_is_one_clear_error(tmp_path):
     blocker.write_text("not a folder")
     with pytest.raises(OSError, match="cannot record takes into .*a file"):
         recorder(blocker, Now()).start()
+
+
+def test_a_take_written_whole_is_announced_with_its_length(tmp_path):
+    now, written = Now(0.0), []
+    takes = recorder(tmp_path, now, silence_s=5.0, on_take=lambda path, seconds: written.append((path, seconds)))
+    send(takes, now, 0.0, NoteHeard(60, 90, 1, 0.0))
+    send(takes, now, 3.5, NoteReleased(60, 1, 3.5))
+    takes.step(4.0)
+    assert written == []                          # still going
+    takes.step(9.0)
+    assert written == [(takes.last_path, 3.5)]    # from its first note to its last sound
