@@ -31,9 +31,10 @@ ACCEPTED_AT_PARSE = {
     # on/off switches take 0 for off; hosts: "0" is 0.0.0.0 and "99999" an IPv4 number, as getaddrinfo reads them
     "--interrupt": {"0"}, "--prepare-answers": {"0"}, "--midi-feedback": {"0"},
     "--osc-host": {"0", "99999"}, "--reply-host": {"0", "99999"},
+    "--take-silence": {"99999"}, "--adapt-every": {"99999"},   # a long silence, a long set between adaptations
 }
 # Output names: any file name in an existing folder is fine ("x" is ./x); folders and missing folders are not.
-for _flag in ("--out", "--plot", "--wav", "--output"):
+for _flag in ("--out", "--plot", "--wav", "--output", "--record"):  # (--record: a folder, made when missing)
     ACCEPTED_AT_PARSE[_flag] = set(BAD_VALUES) - {"", "/nonexistent/folder/file.mid"}
 REQUIRED = {
     "prepare": ["{dir}", "-o", "{dir}/cache"], "train": ["{dir}", "-o", "{dir}/m.keras"],
