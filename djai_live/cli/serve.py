@@ -10,6 +10,7 @@ from .options import (CommandError, HelpFormatter, add_model_flag, add_transposi
 
 log = logging.getLogger("djai_live")
 MIDI_APIS = ("alsa", "jack", "coremidi", "windows")
+UI_PORT = 9080
 
 
 def add_parser(commands, parents: list[argparse.ArgumentParser]) -> None:
@@ -43,6 +44,11 @@ def add_parser(commands, parents: list[argparse.ArgumentParser]) -> None:
     serve.add_argument("--prepare-answers", type=on_off, default="on", metavar="{on,off}",
                        help="draw the next answer while the performer is between notes, so a request finds it "
                        "ready")
+    serve.add_argument("--ui", type=port, nargs="?", const=UI_PORT, default=None, metavar="PORT",
+                       help=f"serve the live page (piano roll, clock, key, counters, every control) on this TCP "
+                       f"port ({UI_PORT} if none is given); its address is in the ready line")
+    serve.add_argument("--ui-host", type=host, default="127.0.0.1",
+                       help="address the page listens on (anything but 127.0.0.1 needs the token of the ready line)")
     serve.add_argument("--config", type=Path, default=None, metavar="LIVE.toml",
                        help="read flags from a TOML file: a [serve] table of flag names (flags given here win) "
                        "and [[instrument]] tables (index, in_channels, out_channel)")
@@ -126,7 +132,8 @@ def run(args: argparse.Namespace) -> int:
                            midi_out=args.midi_out, midi_api=args.midi_api, seed=args.seed, instruments=instruments,
                            prepare_answers=args.prepare_answers,
                            average_transpositions=args.average_transpositions, realtime=not args.no_realtime,
-                           models_dir=str(args.models_dir) if args.models_dir is not None else None)
+                           models_dir=str(args.models_dir) if args.models_dir is not None else None,
+                           ui_port=args.ui, ui_host=args.ui_host)
     try:
         return serve(options, settings)
     except OSError as error:

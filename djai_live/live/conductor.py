@@ -18,7 +18,7 @@ from ..scales import SCALES
 from .clock import ClockError, OscClock, available_sources, make_clock
 from .midi_clock import MidiClock
 from .commands import Command
-from .events import ErrorRaised, Event, KeyChanged, Reply, SettingChanged
+from .events import ErrorRaised, Event, KeyChanged, NoteHeard, Reply, SettingChanged
 from .grid import GRIDS
 from .listening import ListeningState
 from .playback import Playback
@@ -56,13 +56,14 @@ class Conductor:
         listening.key_changed = self.announce_key
         self.policy: Policy = policy_for(self.settings.mode, listening, playback, prepare_answers=prepare_answers)
         self.table: dict[str, Handler] = {
-            "note_on": lambda args, arrival: self.policy.heard_note_on(args[0], args[1], args[2], arrival),
-            "note_off": lambda args, arrival: self.policy.heard_note_off(args[0], args[1], arrival),
+            "note_on": self._heard_note_on,
+            "note_off": self._heard_note_off,
             "generate": self._generate,
             "set": lambda args, arrival: self.set(args[0], args[1:]),
             "tempo": lambda args, arrival: self._host_clock_message("tempo", args, arrival),
             "beat": lambda args, arrival: self._host_clock_message("beat", args, arrival),
-            "capabilities": lambda args, arrival: self.publish(Reply("capabilities", tuple(self.capability_pairs()))),
+            "capabilities": lambda args, arrival: self.publish(Reply("capabilities", tuple(self.capability_pairs()),
+                                                                    *args)),
             "reset": self._reset,
             "panic": self._panic,
             "load": self._load,
@@ -92,6 +93,15 @@ class Conductor:
         self.publish(ErrorRaised(message))
 
     # --- the handlers --------------------------------------------------------------------------------
+    # A heard note is said on the stream after the policy has taken it: an answer it starts never waits.
+    def _heard_note_on(self, args: tuple, arrival: float) -> None:
+        self.policy.heard_note_on(args[0], args[1], args[2], arrival)
+        self.publish(NoteHeard(args[0], args[1], args[2], arrival))
+
+    def _heard_note_off(self, args: tuple, arrival: float) -> None:
+        self.policy.heard_note_off(args[0], args[1], arrival)
+        self.publish(NoteHeard(args[0], 0, args[1], arrival))
+
     def _generate(self, args: tuple, arrival: float) -> None:
         try:
             self.policy.generate(args[0] if args else None)
@@ -129,8 +139,10 @@ class Conductor:
         self.try_swap()
 
     def _status(self, args: tuple, arrival: float) -> None:
-        self.publish(Reply("status", tuple(self.status_pairs())))
-        self.announce_key(always=True)
+        """``args``: none from OSC; an edge's name (the page's polls) when only that edge should hear it."""
+        self.publish(Reply("status", tuple(self.status_pairs()), *args))
+        if not args:
+            self.announce_key(always=True)
 
     # --- what they change ----------------------------------------------------------------------------
     def try_swap(self) -> None:

@@ -27,10 +27,11 @@ from .events import ErrorRaised, EventStream, PortChanged
 from .instruments import InstrumentMap
 from .jack import JackMessages
 from .listening import ListeningState
-from .loader import ModelLoader, warm_up
+from .loader import ModelLoader, available_models, warm_up
 from .midi_clock import MidiClock
 from .midi import MidiInput, MidiOutput, MidiPort, MidiSink
 from .osc import OscListener, OscReplies
+from .page_server import PageServer
 from .playback import Playback
 from .ports import PortWatcher
 from .protocol import ProtocolError, parse
@@ -66,6 +67,8 @@ class ServeOptions:
     average_transpositions: int | None = 0  # None: as the model file says
     realtime: bool = True            # ask for SCHED_FIFO for the thread that sends notes
     models_dir: str | None = None    # where /djai/load may read model files; None: the folder of ``model``
+    ui_port: int | None = None       # serve the live page on this TCP port (serve --ui); None: no page
+    ui_host: str = "127.0.0.1"
 
 
 class Daemon:
@@ -90,6 +93,7 @@ class Daemon:
         self.midi_in: MidiInput | None = None
         self.midi_out: MidiOutput | None = None
         self.watcher: PortWatcher | None = None
+        self.page: PageServer | None = None
         self.jack_messages = JackMessages()
         if options.midi_in or options.midi_out:
             self.jack_messages.install()
@@ -100,6 +104,7 @@ class Daemon:
                                    realtime_priority=DEFAULT_PRIORITY if options.realtime else None)
         self.playback = Playback(self.scheduler, self.stream.publish, self.listening.host_position)
         models_dir = Path(options.models_dir) if options.models_dir else resolve_model_path(options.model).parent
+        self.models_dir = models_dir
         self.loader = ModelLoader(models_dir, options.average_transpositions, self._model_loaded, self._model_failed)
         self.conductor = Conductor(str(options.model), self.listening, self.playback,
                                    self.stream.publish, self.loader.request, self._edge_facts,
@@ -133,6 +138,8 @@ class Daemon:
         if self.listener is not None and self.replies is not None:
             self.listener.start()
             log.info("OSC in on %s:%d, replies to %s:%d", *self.listener.address, *self.replies.target)
+        if self.page is not None:
+            log.info("live page on %s", self.page.start().url)
         if self.midi_in is not None:
             log.info("MIDI in: %s", self.midi_in.describe())
         if self.midi_out is not None:
@@ -152,6 +159,9 @@ class Daemon:
                                 "can play through djai-live", self.options.osc_host, self.options.osc_port)
                 self.listener = OscListener(self.options.osc_host, self.options.osc_port, self._on_osc,
                                             self.reject, helper_priority)
+            if self.options.ui_port is not None:
+                self.page = PageServer(self.options.ui_host, self.options.ui_port, self.stream, self.submit,
+                                       self.reject, lambda: available_models(self.models_dir))
             if self.options.midi_in:
                 self.midi_in = MidiInput(self.options.midi_in, self.options.midi_api, self.submit,
                                          self._on_midi_realtime, helper_priority).open()
@@ -164,6 +174,9 @@ class Daemon:
         if self.listener is not None:
             self.listener.close()
             self.listener = None
+        if self.page is not None:
+            self.page.close()
+            self.page = None
         for port in (self.midi_in, self.midi_out):
             if port is not None:
                 port.close()
@@ -183,6 +196,8 @@ class Daemon:
             self.watcher.close()
         if self.listener is not None:
             self.listener.close()
+        if self.page is not None:
+            self.page.close()
         if self.midi_in is not None:
             self.midi_in.close()
         self._thread.join(timeout=2.0)
@@ -304,7 +319,8 @@ def serve(options: ServeOptions, settings: LiveSettings) -> int:
           + (f", OSC in {options.osc_host}:{options.osc_port} -> replies {options.reply_host}:{options.reply_port}"
              if options.osc else "")
           + (f", MIDI in {daemon.midi_in.describe()}" if daemon.midi_in else "")
-          + (f", MIDI out {daemon.midi_out.describe()}" if daemon.midi_out else ""), flush=True)
+          + (f", MIDI out {daemon.midi_out.describe()}" if daemon.midi_out else "")
+          + (f", page {daemon.page.url}" if daemon.page else ""), flush=True)
     daemon.wait()
     daemon.stop()
     return 0

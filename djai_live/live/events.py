@@ -87,6 +87,14 @@ class NoteStarted(NamedTuple):
     voice: int
 
 
+class NoteHeard(NamedTuple):
+    """A performer's note the command path took (velocity 0: its note-off), at its arrival (engine clock)."""
+    pitch: int
+    velocity: int
+    channel: int
+    at: float
+
+
 class NoteEnded(NamedTuple):
     pitch: int
     channel: int
@@ -138,13 +146,15 @@ class PortChanged(NamedTuple):
 
 class Reply(NamedTuple):
     """The answer to a command that asks for one: ``kind`` is the command's (status, capabilities, pong,
-    loaded, reset) and ``values`` its flat name/value list or arguments."""
+    loaded, reset) and ``values`` its flat name/value list or arguments. ``audience`` names the one edge
+    that asked, when only it should hear the answer (the page's own status polls): "" is every edge."""
     kind: str
     values: tuple = ()
+    audience: str = ""
 
 
-Event = (NoteStarted | NoteEnded | AllNotesOff | PhraseDrawn | NotePlanned | SettingChanged | KeyChanged
-         | ErrorRaised | PortChanged | Reply)
+Event = (NoteStarted | NoteEnded | NoteHeard | AllNotesOff | PhraseDrawn | NotePlanned | SettingChanged
+         | KeyChanged | ErrorRaised | PortChanged | Reply)
 Handler = Callable[[Event], None]
 
 
