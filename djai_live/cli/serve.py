@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 from .options import (CommandError, HelpFormatter, add_model_flag, add_transposition_flag, existing_dir, host,
-                      integer, on_off, port)
+                      integer, on_off, port, tcp_port)
 
 log = logging.getLogger("djai_live")
 MIDI_APIS = ("alsa", "jack", "coremidi", "windows")
@@ -44,7 +44,7 @@ def add_parser(commands, parents: list[argparse.ArgumentParser]) -> None:
     serve.add_argument("--prepare-answers", type=on_off, default="on", metavar="{on,off}",
                        help="draw the next answer while the performer is between notes, so a request finds it "
                        "ready")
-    serve.add_argument("--ui", type=port, nargs="?", const=UI_PORT, default=None, metavar="PORT",
+    serve.add_argument("--ui", type=tcp_port, nargs="?", const=UI_PORT, default=None, metavar="PORT",
                        help=f"serve the live page (piano roll, clock, key, counters, every control) on this TCP "
                        f"port ({UI_PORT} if none is given); its address is in the ready line")
     serve.add_argument("--ui-host", type=host, default="127.0.0.1",

@@ -144,7 +144,7 @@ class RequestGuard:
 
 
 class CommandRate:
-    """A token bucket over the page's commands: a flood is refused with one error, then counted quietly."""
+    """A token bucket over the pages' commands: a flood is refused with one error, the rest of it quietly."""
 
     def __init__(self, per_second: float = COMMANDS_PER_S) -> None:
         self.per_second = per_second
@@ -159,9 +159,10 @@ class CommandRate:
             now = time.monotonic()
             self.budget = min(self.per_second, self.budget + (now - self.at) * self.per_second)
             self.at = now
+            if self.budget >= self.per_second - 1.0:  # a second without a flood: the next one is said again
+                self.flooding = False
             if self.budget >= 1.0:
                 self.budget -= 1.0
-                self.flooding = False
                 return True
             first, self.flooding = not self.flooding, True
             return False if first else None
@@ -171,10 +172,11 @@ class PageServer:
     """``submit(command)`` and ``reject(message)`` are the daemon's; ``models()`` the names the page may load."""
 
     def __init__(self, host: str, port: int, stream: EventStream, submit: Callable[[Command], None],
-                 reject: Callable[[str], None], models: Callable[[], list[str]]) -> None:
+                 reject: Callable[[str], None], models: Callable[[], list[str]],
+                 commands_per_s: float = COMMANDS_PER_S) -> None:
         self.stream, self.submit, self.reject, self.models = stream, submit, reject, models
         self.token = None if host in LOOPBACK_HOSTS else secrets.token_urlsafe(24)
-        self.rate = CommandRate()
+        self.rate = CommandRate(commands_per_s)
         self.pages: set[Subscription] = set()
         self._pages_lock = threading.Lock()
         self._stop = threading.Event()
@@ -244,7 +246,7 @@ class PageServer:
         """One command from a page: (HTTP status, error or "")."""
         allowed = self.rate.take()
         if not allowed:
-            message = f"page: more than {COMMANDS_PER_S:g} commands a second; refused until they slow down"
+            message = f"page: more than {self.rate.per_second:g} commands a second; refused until they slow down"
             if allowed is False:
                 self.reject(message)
             return 429, message

@@ -1,0 +1,283 @@
+"""The live page's server, in process over real sockets (no browser): what each event becomes, which
+requests are refused (a wrong Host, a foreign Origin, a missing token), commands through the OSC contract's
+parser, bad input as one error each, and a page that stops reading (a frozen tab) never holding up the
+publisher and catching up when it reads again."""
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from djai_live.live.commands import Command
+from djai_live.live.events import (AllNotesOff, AnswerNote, ErrorRaised, EventStream, KeyChanged, NoteEnded,
+                                   NoteHeard, NotePlanned, NoteStarted, Phrase, PhraseDrawn, PortChanged, Reply,
+                                   SettingChanged)
+from djai_live.live.page_server import AUDIENCE, PageServer, RequestGuard, page_message
+from djai_live.scales import parse_scale
+
+
+class Edge:
+    """What the daemon gives the page server: the command path's way in and its rejections."""
+
+    def __init__(self) -> None:
+        self.submitted: list[Command] = []
+        self.rejected: list[str] = []
+
+
+@pytest.fixture
+def served():
+    stream, edge = EventStream(), Edge()
+    server = PageServer("127.0.0.1", 0, stream, edge.submitted.append, edge.rejected.append,
+                        lambda: ["default", "chorale"]).start()
+    yield server, stream, edge
+    server.close()
+    stream.close()
+
+
+def request(server: PageServer, method: str, path: str, body: bytes | None = None, **headers: str):
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    connection.request(method, path, body=body, headers={"Host": f"127.0.0.1:{server.port}", **headers})
+    response = connection.getresponse()
+    return response.status, response.read().decode(), dict(response.getheaders())
+
+
+def post(server: PageServer, message, **headers: str):
+    body = message if isinstance(message, bytes) else json.dumps(message).encode()
+    return request(server, "POST", "/command", body, Origin=f"http://127.0.0.1:{server.port}",
+                   **{"Content-Type": "application/json", **headers})
+
+
+def test_every_event_the_page_shows_becomes_one_json_message():
+    phrase = Phrase(7, (AnswerNote(0.0, 60, 90, 250.0, 1), AnswerNote(500.0, 64, 80, 250.0, 2, voice=1)),
+                    created_at=10.0, anchor=10.0)
+    messages = {type(event).__name__: page_message(event, 11.0) for event in (
+        NoteHeard(60, 90, 1, 10.5), NoteStarted(60, 90, 250.0, 1, 0), NoteEnded(60, 1, 0),
+        AllNotesOff({1: (60,)}, (1,)), PhraseDrawn(phrase), NotePlanned(12.0, 67, 70, 100.0, 3, 2),
+        SettingChanged("scale", parse_scale(["major", "D"])), KeyChanged(("D", "major"), "D major"),
+        ErrorRaised("bad"), PortChanged("in", "gone", "keys"), Reply("status", ("model", "default")))}
+    assert messages["NoteHeard"] == {"type": "heard", "pitch": 60, "velocity": 90, "channel": 1, "at": 10.5,
+                                     "now": 11.0}
+    assert [note["at"] for note in messages["PhraseDrawn"]["notes"]] == [10.0, 10.5]  # anchor + onset
+    assert messages["PhraseDrawn"]["notes"][1]["voice"] == 1
+    assert messages["NotePlanned"]["notes"][0]["at"] == 12.0
+    assert messages["SettingChanged"]["value"] == "D major"
+    assert all(json.loads(json.dumps(message)) == message for message in messages.values())
+    unanchored = page_message(PhraseDrawn(Phrase(8, phrase.notes, created_at=10.0)), 11.0)
+    assert [note["at"] for note in unanchored["notes"]] == [11.0, 11.5]  # it plays from when it is drawn
+
+
+def test_a_reply_meant_for_the_page_reaches_the_page_and_not_osc():
+    assert page_message(Reply("status", (), AUDIENCE), 1.0)["kind"] == "status"
+    assert page_message(Reply("status", (), "recorder"), 1.0) is None
+    from djai_live.live.osc import OscReplies
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as receiver:
+        receiver.bind(("127.0.0.1", 0))
+        receiver.settimeout(0.3)
+        replies = OscReplies("127.0.0.1", receiver.getsockname()[1])
+        replies(Reply("status", ("model", "default"), AUDIENCE))
+        with pytest.raises(TimeoutError):
+            receiver.recv(1024)
+        replies(Reply("status", ("model", "default")))
+        assert b"/djai/status" in receiver.recv(1024)
+
+
+@pytest.mark.parametrize("headers, path, method, refused", [
+    ({"Host": "127.0.0.1:9080"}, "/", "GET", None),
+    ({"Host": "localhost:9080"}, "/events", "GET", None),
+    ({"Host": "[::1]:9080"}, "/", "GET", None),
+    ({"Host": "evil.example:9080"}, "/", "GET", "Host"),                     # DNS rebinding
+    ({"Host": "127.0.0.1:9081"}, "/", "GET", "Host"),
+    ({"Host": "127.0.0.1:9080", "Origin": "http://evil.example"}, "/events", "GET", "Origin"),
+    ({"Host": "127.0.0.1:9080", "Origin": "null"}, "/command", "POST", "Origin"),
+    ({"Host": "127.0.0.1:9080"}, "/command", "POST", "Origin"),              # a command names its origin
+    ({"Host": "127.0.0.1:9080", "Origin": "http://127.0.0.1:9080"}, "/command", "POST", None),
+    ({"Host": "127.0.0.1:9080", "Sec-Fetch-Site": "cross-site"}, "/events", "GET", "cross-site"),
+])
+def test_the_guard_refuses_a_wrong_host_and_a_foreign_origin(headers, path, method, refused):
+    refusal = RequestGuard("127.0.0.1", 9080, None).refusal(method, path, headers, {})
+    assert (refusal is None) if refused is None else (refused in refusal), refusal
+
+
+def test_beyond_loopback_every_request_needs_the_token():
+    guard = RequestGuard("192.0.2.7", 9080, "secret")
+    host = {"Host": "192.0.2.7:9080"}
+    assert "token" in guard.refusal("GET", "/", host, {})
+    assert "token" in guard.refusal("GET", "/", host, {"token": ["wrong"]})
+    assert guard.refusal("GET", "/", host, {"token": ["secret"]}) is None
+    assert guard.refusal("GET", "/events", {**host, "Cookie": "a=b; djai_token_9080=secret"}, {}) is None
+    assert guard.refusal("GET", "/events", {**host, "X-DJAI-Token": "secret"}, {}) is None
+    assert "Host" in guard.refusal("GET", "/", {"Host": "evil.example:9080"}, {"token": ["secret"]})
+    anywhere = RequestGuard("0.0.0.0", 9080, "secret")  # reached by names it cannot know: the token guards it
+    assert anywhere.refusal("GET", "/", {"Host": "stage-laptop.local:9080"}, {"token": ["secret"]}) is None
+
+
+def test_the_page_is_served_whole_and_refused_to_a_foreign_host(served):
+    server, _, _ = served
+    status, body, headers = request(server, "GET", "/")
+    assert status == 200 and 'src="page.js"' in body and "default-src 'self'" in headers["Content-Security-Policy"]
+    assert request(server, "GET", "/page.js")[0] == 200 and request(server, "GET", "/page.css")[0] == 200
+    assert "http" not in request(server, "GET", "/")[1].replace("http-equiv", "")  # nothing from elsewhere
+    status, body, _ = request(server, "GET", "/", Host="evil.example")
+    assert status == 403 and "Host" in body
+    assert request(server, "GET", "/nothing")[0] == 404
+
+
+def test_a_command_goes_through_the_osc_parser_to_the_command_path(served):
+    server, _, edge = served
+    assert post(server, {"address": "/djai/set", "args": ["temperature", 0.5]})[0] == 202
+    assert post(server, {"address": "/djai/note", "args": [60.0, 90.0]})[0] == 202  # Pd's floats, as over OSC
+    assert post(server, {"address": "/djai/load", "args": ["chorale"]})[0] == 202
+    assert edge.submitted == [Command("set", ("temperature", 0.5)), Command("note_on", (60, 90, 1)),
+                              Command("load", ("chorale",))]
+    assert edge.rejected == []
+
+
+@pytest.mark.parametrize("body, words", [
+    (b"{not json", "not JSON"),
+    (b"[1, 2]", "expected {"),
+    (json.dumps({"address": 5}).encode(), "expected {"),
+    (json.dumps({"address": "/djai/dance"}).encode(), "unknown address '/djai/dance'"),
+    (json.dumps({"address": "/djai/note", "args": [200, 90]}).encode(), "pitch must be 0-127"),
+    (json.dumps({"address": "/djai/load", "args": ["/etc/passwd"]}).encode(), "models offered"),
+    (json.dumps({"address": "/djai/load", "args": ["../default"]}).encode(), "models offered"),
+])
+def test_bad_input_from_a_page_is_one_error_and_nothing_submitted(served, body, words):
+    server, _, edge = served
+    status, answer, _ = post(server, body)
+    assert status == 400 and words in json.loads(answer)["error"]
+    assert len(edge.rejected) == 1 and words in edge.rejected[0] and edge.submitted == []
+
+
+def test_a_flood_of_commands_is_refused_with_one_error():
+    stream, edge = EventStream(), Edge()
+    server = PageServer("127.0.0.1", 0, stream, edge.submitted.append, edge.rejected.append, list,
+                        commands_per_s=10.0).start()  # a rate any machine floods with 100 requests
+    try:
+        statuses = [post(server, {"address": "/djai/ping"})[0] for _ in range(100)]
+        assert statuses[0] == 202 and statuses.count(429) > 50, statuses
+        assert len(edge.rejected) == 1 and "more than 10 commands a second" in edge.rejected[0]
+        assert len(edge.submitted) == statuses.count(202)
+    finally:
+        server.close()
+        stream.close()
+
+
+def test_a_command_too_long_to_read_is_refused(served):
+    server, _, edge = served
+    assert post(server, b"x" * 20_000)[0] == 400 and "20000 bytes" in edge.rejected[0]
+
+
+def open_stream(server: PageServer, receive_buffer: int | None = None) -> socket.socket:
+    connection = socket.socket()
+    if receive_buffer is not None:
+        connection.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+    connection.connect(("127.0.0.1", server.port))
+    connection.sendall(f"GET /events HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n\r\n".encode())
+    return connection
+
+
+def read_messages(connection: socket.socket, until, timeout: float = 10.0) -> list[dict]:
+    connection.settimeout(timeout)
+    data, messages = b"", []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        data += connection.recv(1 << 16)
+        *complete, data = data.split(b"\n\n")
+        messages += [json.loads(chunk.split(b"data: ", 1)[1]) for chunk in complete if b"data: " in chunk]
+        if until(messages):
+            return messages
+    raise AssertionError(f"waited {timeout}s; got {messages[-3:]}")
+
+
+def test_a_page_gets_hello_then_asks_for_the_state_then_every_event(served):
+    server, stream, edge = served
+    connection = open_stream(server)
+    try:
+        first = read_messages(connection, lambda messages: messages)
+        assert first[0]["type"] == "hello" and first[0]["models"] == ["default", "chorale"]
+        assert "/djai/set" in first[0]["inbound"]
+        deadline = time.monotonic() + 5
+        while len(edge.submitted) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert edge.submitted[:2] == [Command("capabilities", (AUDIENCE,)), Command("status", (AUDIENCE,))]
+        stream.publish(NoteHeard(62, 80, 1, 5.0))
+        stream.publish(ErrorRaised("from OSC"))
+        messages = read_messages(connection, lambda messages: any(m["type"] == "error" for m in messages))
+        assert [m["type"] for m in messages if m["type"] in ("heard", "error")] == ["heard", "error"]
+    finally:
+        connection.close()
+    deadline = time.monotonic() + 15  # the closed page is let go at its next write (a heartbeat at the latest)
+    while server.pages and time.monotonic() < deadline:
+        stream.publish(ErrorRaised("anyone there?"))
+        time.sleep(0.05)
+    assert not server.pages
+
+
+def test_a_page_that_stops_reading_never_holds_up_the_publisher_and_catches_up(served):
+    server, stream, _ = served
+    frozen = open_stream(server, receive_buffer=4096)
+    try:
+        read_messages(frozen, lambda messages: messages)  # the hello: it is connected
+        deadline = time.monotonic() + 5
+        while not server.pages and time.monotonic() < deadline:
+            time.sleep(0.01)
+        [subscription] = server.pages
+        longest = 0.0
+        count = 40_000
+        for i in range(count):  # far more than the socket buffers and the page's queue hold
+            started = time.perf_counter()
+            stream.publish(ErrorRaised(f"event {i} " + "x" * 200))
+            longest = max(longest, time.perf_counter() - started)
+        assert subscription.dropped > 0  # the oldest were dropped: the publisher did not wait for the page
+        stream.publish(ErrorRaised("the last"))
+        messages = read_messages(frozen, lambda messages: any(m.get("message") == "the last" for m in messages), 30)
+        assert any(m["type"] == "gap" and m["dropped"] > 0 for m in messages)  # told it missed some
+        assert len(messages) < count
+    finally:
+        frozen.close()
+    assert longest < 1.0, longest  # (a generous bound: a blocked publisher would wait the write timeout, 60 s)
+
+
+def test_beyond_loopback_the_ready_line_prints_the_token_and_requests_need_it():
+    from tests.support.osc import free_udp_port
+    from tests.support.page import free_tcp_port
+
+    ui_port = free_tcp_port()
+    command = [sys.executable, "-m", "djai_live.cli", "serve", "--osc-port", str(free_udp_port()), "--reply-port",
+               str(free_udp_port()), "--ui", str(ui_port), "--ui-host", "127.0.0.2"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = ""
+        while "djai-live ready" not in line and process.poll() is None:
+            line = process.stdout.readline()
+        assert f"page http://127.0.0.2:{ui_port}/?token=" in line, line
+        token = line.rsplit("?token=", 1)[1].split()[0].rstrip(",")
+        for query, expected in (("", 403), ("?token=wrong", 403), (f"?token={token}", 200)):
+            connection = http.client.HTTPConnection("127.0.0.2", ui_port, timeout=5)
+            connection.request("GET", "/" + query)
+            response = connection.getresponse()
+            assert response.status == expected, (query, response.status)
+            if expected == 200:
+                assert f"djai_token_{ui_port}={token}" in response.getheader("Set-Cookie")
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def test_the_config_file_turns_the_page_on_with_a_port_or_true(tmp_path):
+    from djai_live.cli import build_parser
+    from djai_live.cli.config_file import expand_config_file
+
+    for line, expected in (("ui = 9123", ["--ui", "9123"]), ("ui = true", ["--ui"]), ("ui = false", [])):
+        path = tmp_path / "live.toml"
+        path.write_text(f"[serve]\n{line}\nui_host = '127.0.0.1'\n")
+        argv, _ = expand_config_file(["serve"], build_parser(), path)
+        assert argv == ["serve", *expected, "--ui-host", "127.0.0.1"], argv
+        args = build_parser().parse_args(argv)
+        assert args.ui == {"ui = 9123": 9123, "ui = true": 9080, "ui = false": None}[line]
