@@ -77,7 +77,7 @@ def page_message(event: Event, now: float) -> dict | None:
     if isinstance(event, PhraseDrawn):
         phrase = event.phrase
         anchor = phrase.anchor if phrase.anchor is not None else now  # None: it plays from when it is drawn
-        return {"type": "phrase", "id": phrase.phrase_id, "now": now,
+        return {"type": "drawn", "id": phrase.phrase_id, "now": now,
                 "notes": [{"at": anchor + note.onset_ms / 1000.0, "pitch": note.pitch, "velocity": note.velocity,
                            "duration_ms": note.duration_ms, "channel": note.channel, "voice": note.voice}
                           for note in phrase.notes]}

@@ -261,7 +261,7 @@ function handle(message) {
       for (const list of [djai.played, djai.heard]) for (const note of list) if (note.end === null) note.end = now;
       djai.planned = djai.planned.filter((note) => note.start <= now);
       break;
-    case "phrase":
+    case "drawn":
     case "planned":
       for (const note of message.notes) {
         const start = daemonToPage(note.at);
@@ -306,6 +306,7 @@ function connect() {
 
 // --- the roll -----------------------------------------------------------------------------------------------
 function draw() {
+  djai.frames = (djai.frames || 0) + 1;  // frames drawn (the bench checks that its pages draw)
   const canvas = document.getElementById("roll");
   const width = canvas.clientWidth, height = canvas.clientHeight, ratio = window.devicePixelRatio || 1;
   if (canvas.width !== Math.round(width * ratio)) { canvas.width = Math.round(width * ratio); canvas.height = Math.round(height * ratio); }

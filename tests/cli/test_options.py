@@ -29,6 +29,7 @@ ACCEPTED_AT_PARSE = {
     "--carry-on-beats": {"0"}, "--wait-ms": {"0"},  # accompaniment: rest at once, do not wait
     # on/off switches take 0 for off; hosts: "0" is 0.0.0.0 and "99999" an IPv4 number, as getaddrinfo reads them
     "--interrupt": {"0"}, "--prepare-answers": {"0"}, "--osc-host": {"0", "99999"}, "--reply-host": {"0", "99999"},
+    "--ui-host": {"0", "99999"},
 }
 # Output names: any file name in an existing folder is fine ("x" is ./x); folders and missing folders are not.
 for _flag in ("--out", "--plot", "--wav", "--output"):
