@@ -27,11 +27,11 @@ from .events import ErrorRaised, EventStream, PortChanged
 from .instruments import InstrumentMap
 from .jack import JackMessages
 from .listening import ListeningState
-from .loader import ModelLoader, available_models, warm_up
+from .loader import ModelLoader, warm_up
 from .midi_clock import MidiClock
 from .midi import MidiInput, MidiOutput, MidiPort, MidiSink
 from .osc import OscListener, OscReplies
-from .page_server import PageServer
+from .page_edge import PageEdge
 from .playback import Playback
 from .ports import PortWatcher
 from .protocol import ProtocolError, parse
@@ -93,7 +93,7 @@ class Daemon:
         self.midi_in: MidiInput | None = None
         self.midi_out: MidiOutput | None = None
         self.watcher: PortWatcher | None = None
-        self.page: PageServer | None = None
+        self.page: PageEdge | None = None
         self.jack_messages = JackMessages()
         if options.midi_in or options.midi_out:
             self.jack_messages.install()
@@ -160,8 +160,8 @@ class Daemon:
                 self.listener = OscListener(self.options.osc_host, self.options.osc_port, self._on_osc,
                                             self.reject, helper_priority)
             if self.options.ui_port is not None:
-                self.page = PageServer(self.options.ui_host, self.options.ui_port, self.stream, self.submit,
-                                       self.reject, lambda: available_models(self.models_dir))
+                self.page = PageEdge(self.options.ui_host, self.options.ui_port, self.stream, self.submit,
+                                     self.reject, self.models_dir)
             if self.options.midi_in:
                 self.midi_in = MidiInput(self.options.midi_in, self.options.midi_api, self.submit,
                                          self._on_midi_realtime, helper_priority).open()

@@ -1,14 +1,19 @@
-"""The live page's edge (`serve --ui`): one HTTP server from the standard library, on 127.0.0.1 by default.
+"""The live page's server (`serve --ui`), in a process of its own: the standard library's HTTP server.
 
-- ``GET /`` (and ``/page.js``, ``/page.css``): the page, files of :mod:`djai_live.page`, no build step and
+The daemon binds the port and starts this module as a child process (:mod:`.page_edge`), handing it the
+listening socket and one local socket, the *link*: down it come the daemon's events as JSON lines (one
+queued subscriber of the event stream in the daemon writes them), up it go the pages' commands. The
+browsers' connections, their writes and a slow or frozen tab all live here, where no thread can hold the
+daemon's interpreter lock while the notes wait for it (scripts/bench_page.py measured that cost when
+this server ran inside the daemon).
+
+- ``GET /`` (and ``/page.js``, ``/page.css``): the page, files of ``djai_live/page``, no build step and
   nothing fetched from elsewhere.
-- ``GET /events``: server-sent events, one JSON object per event of the daemon's event stream. Each open
-  page is a *queued* subscriber of the stream (its own thread, a bounded queue that drops the oldest), so
-  a slow or frozen tab can never delay a note; after it lost events the page is told (``gap``) and asks
-  again for the state.
-- ``POST /command``: ``{"address": "/djai/set", "args": ["temperature", 0.8]}``, parsed by the OSC
-  contract's own parser (:func:`.protocol.parse`) and submitted to the one command path: the same checks,
-  the same acknowledgement (on the event stream, to every edge) and the same errors as OSC.
+- ``GET /events``: server-sent events, one JSON object per event. Each page has its own bounded queue
+  and thread; when it falls behind the oldest events are dropped and the page is told (``gap``).
+- ``POST /command``: ``{"address": "/djai/set", "args": ["temperature", 0.8]}``, checked here by the OSC
+  contract's parser (:func:`.protocol.parse`) for the HTTP answer, then parsed again by the daemon and
+  submitted to the one command path: the same checks, acknowledgement and errors as OSC.
 
 Why server-sent events and not a WebSocket: events go one way at note rate, commands are rare and each
 wants an answer (its parse error) that an HTTP response already is; EventSource reconnects by itself, and
@@ -21,21 +26,23 @@ the token printed in the ready line. The page can only name models it was offere
 """
 from __future__ import annotations
 
+import argparse
 import hmac
 import json
 import logging
-import secrets
+import os
 import socket
+import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from .commands import Command
-from .events import (AllNotesOff, ErrorRaised, Event, EventStream, KeyChanged, NoteEnded, NoteHeard, NotePlanned,
-                     NoteStarted, PhraseDrawn, PortChanged, Reply, SettingChanged, Subscription)
+from .events import (AllNotesOff, ErrorRaised, Event, KeyChanged, NoteEnded, NoteHeard, NotePlanned, NoteStarted,
+                     PhraseDrawn, PortChanged, Reply, SettingChanged)
 from .protocol import INBOUND, ProtocolError, parse
 
 log = logging.getLogger(__name__)
@@ -47,6 +54,7 @@ CONTENT_TYPES = {"/": ("index.html", "text/html; charset=utf-8"),
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 WILDCARD_HOSTS = ("0.0.0.0", "::", "")
 AUDIENCE = "page"            # the Reply audience of the page's own status polls: OSC does not hear them
+TOKEN_VARIABLE = "DJAI_PAGE_TOKEN"  # how the daemon hands the token over (not on a command line others can read)
 PAGE_QUEUE = 4096            # events a page may fall behind before the oldest are dropped
 POLL_S = 0.5                 # how often the counters and the clock are asked for while a page is open
 HEARTBEAT_S = 10.0           # a comment line this often: a closed tab is noticed by the failed write
@@ -168,37 +176,74 @@ class CommandRate:
             return False if first else None
 
 
-class PageServer:
-    """``submit(command)`` and ``reject(message)`` are the daemon's; ``models()`` the names the page may load."""
+class PageQueue:
+    """One page's bounded queue and thread: ``write(data)`` gets each item in order; when the page falls more
+    than ``capacity`` behind, the oldest are dropped and the next write is told (``gap(dropped)``)."""
 
-    def __init__(self, host: str, port: int, stream: EventStream, submit: Callable[[Command], None],
-                 reject: Callable[[str], None], models: Callable[[], list[str]],
+    def __init__(self, write: Callable[[bytes], None], capacity: int = PAGE_QUEUE) -> None:
+        self.write = write
+        self.dropped = 0
+        self._told = 0
+        self._queue: deque[bytes] = deque(maxlen=capacity)
+        self._condition = threading.Condition()
+        self._open = True
+        threading.Thread(target=self._run, name="djai-page-writer", daemon=True).start()
+
+    def put(self, data: bytes) -> None:
+        with self._condition:
+            if len(self._queue) == self._queue.maxlen:
+                self.dropped += 1
+            self._queue.append(data)
+            self._condition.notify()
+
+    def close(self) -> None:
+        with self._condition:
+            self._open = False
+            self._condition.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._condition:
+                self._condition.wait_for(lambda: self._queue or not self._open)
+                if not self._open:
+                    return
+                data, dropped = self._queue.popleft(), self.dropped
+            if dropped != self._told:
+                self._told = dropped
+                self.write(sse({"type": "gap", "dropped": dropped, "now": time.monotonic()}))
+            self.write(data)
+
+
+def sse(message: dict) -> bytes:
+    return b"data: " + json.dumps(message).encode() + b"\n\n"
+
+
+class PageServer:
+    """The pages' side. ``up(message)`` sends to the daemon: ``{"command": {"address", "args"}}``,
+    ``{"reject": text}`` or ``{"ask": "status" | "capabilities"}``; :meth:`deliver` takes each event line
+    the daemon sends down. ``listening``: a socket the daemon bound, else one is bound to (host, port)."""
+
+    def __init__(self, host: str, port: int, token: str | None, up: Callable[[dict], None],
+                 models: Callable[[], list[str]], listening: socket.socket | None = None,
                  commands_per_s: float = COMMANDS_PER_S) -> None:
-        self.stream, self.submit, self.reject, self.models = stream, submit, reject, models
-        self.token = None if host in LOOPBACK_HOSTS else secrets.token_urlsafe(24)
+        self.up, self.models, self.token, self.host = up, models, token, host
         self.rate = CommandRate(commands_per_s)
-        self.pages: set[Subscription] = set()
+        self.pages: set[PageQueue] = set()
         self._pages_lock = threading.Lock()
         self._stop = threading.Event()
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         server_class = type("PageHTTPServer", (ThreadingHTTPServer,), {"address_family": family,
                                                                        "daemon_threads": True})
-        try:
-            self.http = server_class((host, port), _handler_for(self))
-        except OSError as error:
-            raise OSError(f"cannot serve the page on {host}:{port}: {error.strerror or error} "
-                          "(is another program using that port? try --ui PORT)") from None
-        self.port = self.http.server_address[1]
-        self.guard = RequestGuard(host, self.port, self.token)
-        self.host = host
-        self._threads = [threading.Thread(target=self.http.serve_forever, kwargs={"poll_interval": 0.25},
+        if listening is None:
+            listening = bind_page_socket(host, port)
+        self.http = server_class(listening.getsockname()[:2], _handler_for(self), bind_and_activate=False)
+        self.http.socket.close()
+        self.http.socket = listening
+        self.port = listening.getsockname()[1]
+        self.guard = RequestGuard(host, self.port, token)
+        self._threads = [threading.Thread(target=self.http.serve_forever, kwargs={"poll_interval": 0.5},
                                           name="djai-page", daemon=True),
                          threading.Thread(target=self._poll, name="djai-page-poll", daemon=True)]
-
-    @property
-    def url(self) -> str:
-        shown = "127.0.0.1" if self.host in WILDCARD_HOSTS else (f"[{self.host}]" if ":" in self.host else self.host)
-        return f"http://{shown}:{self.port}/" + (f"?token={self.token}" if self.token else "")
 
     def start(self) -> PageServer:
         for thread in self._threads:
@@ -211,36 +256,43 @@ class PageServer:
         self.http.server_close()
         with self._pages_lock:
             pages, self.pages = self.pages, set()
-        for subscription in pages:
-            self.stream.unsubscribe(subscription)
+        for page in pages:
+            page.close()
+
+    def deliver(self, line: bytes) -> None:
+        """One event from the daemon (a JSON line), to every page's queue."""
+        data = b"data: " + line.rstrip(b"\n") + b"\n\n"
+        with self._pages_lock:
+            pages = tuple(self.pages)
+        for page in pages:
+            page.put(data)
 
     def _poll(self) -> None:
         """The counters and the clock, asked for while a page is open (answered to the pages alone)."""
         while not self._stop.wait(POLL_S):
             if self.pages:
-                self.submit(Command("status", (AUDIENCE,)))
+                self.up({"ask": "status"})
 
     # --- what the handler asks ----------------------------------------------------------------------------
-    def open_page(self, write: Callable[[dict], None]) -> Subscription:
-        """A page that connected: its own queued subscription, then the whole state asked for."""
-        writer = _PageWriter(write)
-        subscription = self.stream.subscribe(writer, PAGE_QUEUE, name="page")
-        writer.subscription = subscription
+    def open_page(self, write: Callable[[bytes], None]) -> PageQueue:
+        """A page that connected: its own queue, then the whole state asked for."""
+        page = PageQueue(write)
         with self._pages_lock:
-            self.pages.add(subscription)
-        self.submit(Command("capabilities", (AUDIENCE,)))
-        self.submit(Command("status", (AUDIENCE,)))
-        return subscription
+            self.pages.add(page)
+        self.up({"ask": "capabilities"})
+        self.up({"ask": "status"})
+        return page
 
-    def close_page(self, subscription: Subscription) -> None:
+    def close_page(self, page: PageQueue) -> None:
         with self._pages_lock:
-            known = subscription in self.pages
-            self.pages.discard(subscription)
-        if known:
-            self.stream.unsubscribe(subscription)
+            self.pages.discard(page)
+        page.close()
 
     def hello(self) -> dict:
         return {"type": "hello", "models": self.models(), "inbound": sorted(INBOUND), "now": time.monotonic()}
+
+    def reject(self, message: str) -> None:
+        self.up({"reject": message})
 
     def command(self, body: bytes) -> tuple[int, str]:
         """One command from a page: (HTTP status, error or "")."""
@@ -263,10 +315,10 @@ class PageServer:
             return self._refuse(f"page: /djai/load takes one of the models offered ({', '.join(self.models())}), "
                                 f"got {str(args[0])[:100]!r}")
         try:
-            command = parse(address, args)
+            parse(address, args)  # for the answer; the daemon parses it again, as it parses every OSC message
         except ProtocolError as error:
             return self._refuse(str(error))
-        self.submit(command)
+        self.up({"command": {"address": address, "args": args}})
         return 202, ""
 
     def _refuse(self, message: str) -> tuple[int, str]:
@@ -274,22 +326,18 @@ class PageServer:
         return 400, message
 
 
-class _PageWriter:
-    """One page's subscriber: writes each event as a server-sent event, on the subscription's thread."""
-
-    def __init__(self, write: Callable[[dict], None]) -> None:
-        self.write = write
-        self.subscription: Subscription | None = None
-        self._dropped_told = 0
-
-    def __call__(self, event: Event) -> None:
-        subscription = self.subscription
-        if subscription is not None and subscription.dropped != self._dropped_told:
-            self._dropped_told = subscription.dropped
-            self.write({"type": "gap", "dropped": subscription.dropped, "now": time.monotonic()})
-        message = page_message(event, time.monotonic())
-        if message is not None:
-            self.write(message)
+def bind_page_socket(host: str, port: int) -> socket.socket:
+    """The page's listening socket, or an OSError that says what to do."""
+    listening = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listening.bind((host, port))
+        listening.listen(16)
+    except OSError as error:
+        listening.close()
+        raise OSError(f"cannot serve the page on {host}:{port}: {error.strerror or error} "
+                      "(is another program using that port? try --ui PORT)") from None
+    return listening
 
 
 def _handler_for(server: PageServer) -> type[BaseHTTPRequestHandler]:
@@ -363,8 +411,7 @@ def _handler_for(server: PageServer) -> type[BaseHTTPRequestHandler]:
             self.connection.settimeout(WRITE_TIMEOUT_S)
             lock, gone = threading.Lock(), threading.Event()
 
-            def write(message: dict | None) -> None:
-                data = b": keep-alive\n\n" if message is None else b"data: " + json.dumps(message).encode() + b"\n\n"
+            def write(data: bytes) -> None:
                 with lock:
                     if gone.is_set():
                         return
@@ -374,12 +421,50 @@ def _handler_for(server: PageServer) -> type[BaseHTTPRequestHandler]:
                     except OSError:
                         gone.set()
 
-            write(server.hello())
-            subscription = server.open_page(write)
+            write(sse(server.hello()))
+            page = server.open_page(write)
             try:
                 while not gone.wait(HEARTBEAT_S) and not server._stop.is_set():
-                    write(None)
+                    write(b": keep-alive\n\n")
             finally:
-                server.close_page(subscription)
+                server.close_page(page)
 
     return PageRequest
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The child process: serve the pages until the daemon closes the link."""
+    from .loader import available_models
+
+    parser = argparse.ArgumentParser(prog="djai-live page server", description="run by serve --ui")
+    parser.add_argument("--listen-fd", type=int, required=True)
+    parser.add_argument("--link-fd", type=int, required=True)
+    parser.add_argument("--host", required=True)
+    parser.add_argument("--models-dir", required=True)
+    parser.add_argument("--log-level", default="WARNING")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        datefmt="%H:%M:%S")
+    link = socket.socket(fileno=args.link_fd)
+    listening = socket.socket(fileno=args.listen_fd)
+    lock = threading.Lock()
+
+    def up(message: dict) -> None:
+        with lock:
+            try:
+                link.sendall(json.dumps(message).encode() + b"\n")
+            except OSError:
+                pass  # the daemon is going: the link's end below ends this process
+
+    models_dir = Path(args.models_dir)
+    server = PageServer(args.host, 0, os.environ.get(TOKEN_VARIABLE) or None, up,
+                        lambda: available_models(models_dir), listening=listening).start()
+    with link.makefile("rb") as lines:
+        for line in lines:
+            server.deliver(line)
+    server.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -83,6 +83,7 @@ function buildControls() {
       if (param.kind === "float") field.step = "any";
       slider.addEventListener("input", () => { field.value = slider.value; });
       const commit = (input) => {
+        if (input.value.trim() === "") return;  // a field being cleared is not a command yet
         const value = param.kind === "int" ? parseInt(input.value, 10) : parseFloat(input.value);
         send("/djai/set", [name, Number.isFinite(value) ? value : input.value]);
       };
@@ -110,6 +111,7 @@ function buildControls() {
       field.name = name;
       field.placeholder = "major C | custom 0 2 4";
       field.addEventListener("change", () => {
+        if (field.value.trim() === "") return;
         const words = field.value.trim().split(/\s+/).map((word) => (/^-?\d+$/.test(word) ? +word : word));
         send("/djai/set", [name, ...words]);
       });

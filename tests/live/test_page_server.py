@@ -1,7 +1,7 @@
-"""The live page's server, in process over real sockets (no browser): what each event becomes, which
-requests are refused (a wrong Host, a foreign Origin, a missing token), commands through the OSC contract's
-parser, bad input as one error each, and a page that stops reading (a frozen tab) never holding up the
-publisher and catching up when it reads again."""
+"""The live page's server and its edge in the daemon, in process over real sockets (no browser): what each
+event becomes, which requests are refused (a wrong Host, a foreign Origin, a missing token), commands
+through the OSC contract's parser to the command path, bad input as one error each, and a page that stops
+reading (a frozen tab) never holding up the events and catching up when it reads again."""
 from __future__ import annotations
 
 import http.client
@@ -17,26 +17,39 @@ from djai_live.live.commands import Command
 from djai_live.live.events import (AllNotesOff, AnswerNote, ErrorRaised, EventStream, KeyChanged, NoteEnded,
                                    NoteHeard, NotePlanned, NoteStarted, Phrase, PhraseDrawn, PortChanged, Reply,
                                    SettingChanged)
+from djai_live.live.page_edge import PageEdge
 from djai_live.live.page_server import AUDIENCE, PageServer, RequestGuard, page_message
 from djai_live.scales import parse_scale
 
 
-class Edge:
-    """What the daemon gives the page server: the command path's way in and its rejections."""
+class Link:
+    """The daemon's end of the page server's link: what the server sent up, sorted."""
 
     def __init__(self) -> None:
-        self.submitted: list[Command] = []
-        self.rejected: list[str] = []
+        self.up: list[dict] = []
+
+    def __call__(self, message: dict) -> None:
+        self.up.append(message)
+
+    @property
+    def commands(self) -> list[dict]:
+        return [m["command"] for m in self.up if "command" in m]
+
+    @property
+    def rejected(self) -> list[str]:
+        return [m["reject"] for m in self.up if "reject" in m]
+
+
+def line(event) -> bytes:
+    return json.dumps(page_message(event, time.monotonic())).encode() + b"\n"
 
 
 @pytest.fixture
 def served():
-    stream, edge = EventStream(), Edge()
-    server = PageServer("127.0.0.1", 0, stream, edge.submitted.append, edge.rejected.append,
-                        lambda: ["default", "chorale"]).start()
-    yield server, stream, edge
+    link = Link()
+    server = PageServer("127.0.0.1", 0, None, link, lambda: ["default", "chorale"]).start()
+    yield server, link
     server.close()
-    stream.close()
 
 
 def request(server: PageServer, method: str, path: str, body: bytes | None = None, **headers: str):
@@ -118,7 +131,7 @@ def test_beyond_loopback_every_request_needs_the_token():
 
 
 def test_the_page_is_served_whole_and_refused_to_a_foreign_host(served):
-    server, _, _ = served
+    server, _ = served
     status, body, headers = request(server, "GET", "/")
     assert status == 200 and 'src="page.js"' in body and "default-src 'self'" in headers["Content-Security-Policy"]
     assert request(server, "GET", "/page.js")[0] == 200 and request(server, "GET", "/page.css")[0] == 200
@@ -129,13 +142,33 @@ def test_the_page_is_served_whole_and_refused_to_a_foreign_host(served):
 
 
 def test_a_command_goes_through_the_osc_parser_to_the_command_path(served):
-    server, _, edge = served
-    assert post(server, {"address": "/djai/set", "args": ["temperature", 0.5]})[0] == 202
-    assert post(server, {"address": "/djai/note", "args": [60.0, 90.0]})[0] == 202  # Pd's floats, as over OSC
-    assert post(server, {"address": "/djai/load", "args": ["chorale"]})[0] == 202
-    assert edge.submitted == [Command("set", ("temperature", 0.5)), Command("note_on", (60, 90, 1)),
-                              Command("load", ("chorale",))]
-    assert edge.rejected == []
+    server, link = served
+    sent = [{"address": "/djai/set", "args": ["temperature", 0.5]},
+            {"address": "/djai/note", "args": [60.0, 90.0]},  # Pd's floats, as over OSC
+            {"address": "/djai/load", "args": ["chorale"]}]
+    assert [post(server, command)[0] for command in sent] == [202, 202, 202]
+    assert link.commands == sent and link.rejected == []
+    # the daemon's end: parsed again, onto the command path
+    submitted, rejected = [], []
+    edge = PageEdge("127.0.0.1", 0, EventStream(), submitted.append, rejected.append, server_models_dir())
+    try:
+        for message in link.up:
+            edge._take(message)
+        edge._take({"command": {"address": "/djai/note", "args": [300, 90]}})
+        edge._take({"reject": "page: a command that is not JSON"})
+        edge._take({"ask": "status"})
+        edge._take({"ask": "panic"})  # the server asks only for what it may
+    finally:
+        edge.close()
+    assert submitted == [Command("set", ("temperature", 0.5)), Command("note_on", (60, 90, 1)),
+                         Command("load", ("chorale",)), Command("status", (AUDIENCE,))]
+    assert rejected == ["/djai/note: pitch must be 0-127, got 300", "page: a command that is not JSON"]
+
+
+def server_models_dir():
+    from djai_live.model_files import bundled_folder
+
+    return bundled_folder()
 
 
 @pytest.mark.parametrize("body, words", [
@@ -148,29 +181,27 @@ def test_a_command_goes_through_the_osc_parser_to_the_command_path(served):
     (json.dumps({"address": "/djai/load", "args": ["../default"]}).encode(), "models offered"),
 ])
 def test_bad_input_from_a_page_is_one_error_and_nothing_submitted(served, body, words):
-    server, _, edge = served
+    server, link = served
     status, answer, _ = post(server, body)
     assert status == 400 and words in json.loads(answer)["error"]
-    assert len(edge.rejected) == 1 and words in edge.rejected[0] and edge.submitted == []
+    assert len(link.rejected) == 1 and words in link.rejected[0] and link.commands == []
 
 
 def test_a_flood_of_commands_is_refused_with_one_error():
-    stream, edge = EventStream(), Edge()
-    server = PageServer("127.0.0.1", 0, stream, edge.submitted.append, edge.rejected.append, list,
-                        commands_per_s=10.0).start()  # a rate any machine floods with 100 requests
+    link = Link()
+    server = PageServer("127.0.0.1", 0, None, link, list, commands_per_s=10.0).start()  # any machine floods it
     try:
         statuses = [post(server, {"address": "/djai/ping"})[0] for _ in range(100)]
         assert statuses[0] == 202 and statuses.count(429) > 50, statuses
-        assert len(edge.rejected) == 1 and "more than 10 commands a second" in edge.rejected[0]
-        assert len(edge.submitted) == statuses.count(202)
+        assert len(link.rejected) == 1 and "more than 10 commands a second" in link.rejected[0]
+        assert len(link.commands) == statuses.count(202)
     finally:
         server.close()
-        stream.close()
 
 
 def test_a_command_too_long_to_read_is_refused(served):
-    server, _, edge = served
-    assert post(server, b"x" * 20_000)[0] == 400 and "20000 bytes" in edge.rejected[0]
+    server, link = served
+    assert post(server, b"x" * 20_000)[0] == 400 and "20000 bytes" in link.rejected[0]
 
 
 def open_stream(server: PageServer, receive_buffer: int | None = None) -> socket.socket:
@@ -196,46 +227,46 @@ def read_messages(connection: socket.socket, until, timeout: float = 10.0) -> li
 
 
 def test_a_page_gets_hello_then_asks_for_the_state_then_every_event(served):
-    server, stream, edge = served
+    server, link = served
     connection = open_stream(server)
     try:
         first = read_messages(connection, lambda messages: messages)
         assert first[0]["type"] == "hello" and first[0]["models"] == ["default", "chorale"]
         assert "/djai/set" in first[0]["inbound"]
         deadline = time.monotonic() + 5
-        while len(edge.submitted) < 2 and time.monotonic() < deadline:
+        while len(link.up) < 2 and time.monotonic() < deadline:
             time.sleep(0.01)
-        assert edge.submitted[:2] == [Command("capabilities", (AUDIENCE,)), Command("status", (AUDIENCE,))]
-        stream.publish(NoteHeard(62, 80, 1, 5.0))
-        stream.publish(ErrorRaised("from OSC"))
+        assert link.up[:2] == [{"ask": "capabilities"}, {"ask": "status"}]
+        server.deliver(line(NoteHeard(62, 80, 1, 5.0)))
+        server.deliver(line(ErrorRaised("from OSC")))
         messages = read_messages(connection, lambda messages: any(m["type"] == "error" for m in messages))
         assert [m["type"] for m in messages if m["type"] in ("heard", "error")] == ["heard", "error"]
     finally:
         connection.close()
     deadline = time.monotonic() + 15  # the closed page is let go at its next write (a heartbeat at the latest)
     while server.pages and time.monotonic() < deadline:
-        stream.publish(ErrorRaised("anyone there?"))
+        server.deliver(line(ErrorRaised("anyone there?")))
         time.sleep(0.05)
     assert not server.pages
 
 
-def test_a_page_that_stops_reading_never_holds_up_the_publisher_and_catches_up(served):
-    server, stream, _ = served
+def test_a_page_that_stops_reading_never_holds_up_the_events_and_catches_up(served):
+    server, _ = served
     frozen = open_stream(server, receive_buffer=4096)
     try:
         read_messages(frozen, lambda messages: messages)  # the hello: it is connected
         deadline = time.monotonic() + 5
         while not server.pages and time.monotonic() < deadline:
             time.sleep(0.01)
-        [subscription] = server.pages
+        [page] = server.pages
         longest = 0.0
         count = 40_000
         for i in range(count):  # far more than the socket buffers and the page's queue hold
             started = time.perf_counter()
-            stream.publish(ErrorRaised(f"event {i} " + "x" * 200))
+            server.deliver(line(ErrorRaised(f"event {i} " + "x" * 200)))
             longest = max(longest, time.perf_counter() - started)
-        assert subscription.dropped > 0  # the oldest were dropped: the publisher did not wait for the page
-        stream.publish(ErrorRaised("the last"))
+        assert page.dropped > 0  # the oldest were dropped: the events did not wait for the page
+        server.deliver(line(ErrorRaised("the last")))
         messages = read_messages(frozen, lambda messages: any(m.get("message") == "the last" for m in messages), 30)
         assert any(m["type"] == "gap" and m["dropped"] > 0 for m in messages)  # told it missed some
         assert len(messages) < count
