@@ -161,7 +161,8 @@ class Daemon:
                                             self.reject, helper_priority)
             if self.options.ui_port is not None:
                 self.page = PageEdge(self.options.ui_host, self.options.ui_port, self.stream, self.submit,
-                                     self.reject, self.models_dir)
+                                     self.reject, self.models_dir,
+                                     helper_priority - 1 if helper_priority is not None else None)
             if self.options.midi_in:
                 self.midi_in = MidiInput(self.options.midi_in, self.options.midi_api, self.submit,
                                          self._on_midi_realtime, helper_priority).open()
