@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import http.server
 import io
+import os
 import threading
 import time
 from types import SimpleNamespace
@@ -19,6 +20,7 @@ from tests.support.page import browser, free_tcp_port, need_browser, open_page, 
 need_browser()
 
 PERFORMER_RGB = np.array([0xE8, 0xE8, 0xE8]) / 255.0
+SCREENSHOT_VARIABLE = "DJAI_LIVE_PAGE_SCREENSHOT"  # a path: the generate test saves the page there (docs/page.png)
 
 
 @pytest.fixture(scope="module")
@@ -97,6 +99,10 @@ def test_generate_from_the_page_draws_the_phrase_ahead_of_the_now_line_at_its_on
     if onsets[-1] - onsets[0] > 100:
         assert starts[-1] > seen_at, "the phrase's last note is not drawn ahead of now"
     peer.wait_for("/djai/note", 1)
+    screenshot_to = os.environ.get(SCREENSHOT_VARIABLE)
+    if screenshot_to:  # the docs' picture: the real page, a phrase sounding and the rest of it ahead
+        time.sleep(0.8)
+        driver.save_screenshot(screenshot_to)
     peer.send("/djai/panic")
 
 

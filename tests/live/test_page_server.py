@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -312,3 +313,48 @@ def test_the_config_file_turns_the_page_on_with_a_port_or_true(tmp_path):
         assert argv == ["serve", *expected, "--ui-host", "127.0.0.1"], argv
         args = build_parser().parse_args(argv)
         assert args.ui == {"ui = 9123": 9123, "ui = true": 9080, "ui = false": None}[line]
+
+
+def test_the_page_server_ends_with_the_daemon_even_when_it_is_killed():
+    """A daemon killed (SIGKILL: no shutdown at all) must not leave its page's server holding the port."""
+    import os
+    import signal
+
+    from tests.support.osc import free_udp_port
+    from tests.support.page import free_tcp_port
+
+    ui_port = free_tcp_port()
+    command = [sys.executable, "-m", "djai_live.cli", "serve", "--osc-port", str(free_udp_port()), "--reply-port",
+               str(free_udp_port()), "--ui", str(ui_port)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        line = ""
+        while "djai-live ready" not in line and process.poll() is None:
+            line = process.stdout.readline()
+        children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+        assert len(children) == 1, children
+        child = int(children[0])
+        assert request_page(ui_port) == 200
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(10)
+        deadline = time.monotonic() + 10
+        while alive(child) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not alive(child), "the page's server outlived its daemon"
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
+def alive(pid: int) -> bool:
+    """Running (a zombie has ended: whoever adopted it has yet to reap it)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def request_page(port: int) -> int:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    connection.request("GET", "/")
+    return connection.getresponse().status
