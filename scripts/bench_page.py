@@ -233,11 +233,13 @@ def main() -> int:
     parser.add_argument("--answers", type=int, default=100)
     parser.add_argument("--phrases", type=int, default=6)
     parser.add_argument("--page-notes", type=int, default=40)
+    parser.add_argument("--kinds", default=",".join(KINDS), help="which runs, of " + ", ".join(KINDS))
     args = parser.parse_args()
+    kinds = tuple(kind for kind in KINDS if kind in args.kinds.split(","))
 
     runs = []
     for round_ in range(args.rounds):
-        for kind in (KINDS if round_ % 2 == 0 else KINDS[::-1]):
+        for kind in (kinds if round_ % 2 == 0 else kinds[::-1]):
             result = run(kind, args)
             runs.append(result)
             line = (f"run {len(runs)} {kind:>8}: answer p50 {p(result['answer'], 50):6.3f} p99 "
@@ -256,12 +258,13 @@ def main() -> int:
 
     print("\nsummary (each run's p99; the runs without a page show the noise):")
     for measure in ("answer", "streamed"):
-        by_kind = {kind: [p(r[measure], 99) for r in runs if r["kind"] == kind] for kind in KINDS}
+        by_kind = {kind: [p(r[measure], 99) for r in runs if r["kind"] == kind] for kind in kinds}
         print(f"  {measure:>8} p99 ms: " + " | ".join(f"{kind} {', '.join(f'{v:.3f}' for v in values)}"
                                                      for kind, values in by_kind.items()))
-        print(f"{'':>12}every run with pages no worse than the worst with the browsers alone: "
-              f"{max(by_kind['pages']) <= max(by_kind['browsers'])}; than the worst with no browser: "
-              f"{max(by_kind['pages']) <= max(by_kind['off'])}")
+        if {"pages", "browsers", "off"} <= set(kinds):
+            print(f"{'':>12}every run with pages no worse than the worst with the browsers alone: "
+                  f"{max(by_kind['pages']) <= max(by_kind['browsers'])}; than the worst with no browser: "
+                  f"{max(by_kind['pages']) <= max(by_kind['off'])}")
     every_page = [v for r in runs if r["kind"] == "pages" for v in r["page"]]
     print(f"  note -> page, all runs: p99 {p(every_page, 99):.2f} ms (n={len(every_page)})")
     alive = all(r["alive"] for r in runs)
