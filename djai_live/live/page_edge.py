@@ -31,14 +31,60 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .commands import Command
-from .events import Event, EventStream, Subscription
-from .page_server import (AUDIENCE, LOOPBACK_HOSTS, PAGE_QUEUE, TOKEN_VARIABLE, WILDCARD_HOSTS, bind_page_socket,
-                          page_message)
+from .events import (AllNotesOff, ErrorRaised, Event, EventStream, KeyChanged, NoteEnded, NoteHeard, NotePlanned,
+                     NoteStarted, PhraseDrawn, PortChanged, Reply, SettingChanged, Subscription)
+from .page_server import LOOPBACK_HOSTS, PAGE_QUEUE, TOKEN_VARIABLE, WILDCARD_HOSTS, bind_page_socket
 from .protocol import ProtocolError, parse
 from .realtime import request_realtime
 
 log = logging.getLogger(__name__)
+AUDIENCE = "page"  # the Reply audience of the pages' own asks: OSC does not hear them
 ASKS = ("status", "capabilities")  # what the page's server may ask for, answered to the pages alone
+
+
+def _json_value(value: object) -> object:
+    """A stored setting as the page shows it: a scale in words, everything else as JSON has it."""
+    describe = getattr(value, "describe", None)
+    return describe() if describe is not None else value
+
+
+def page_message(event: Event, now: float) -> dict | None:
+    """What the page receives for an event; times are on the daemon's monotonic clock (seconds), ``now``
+    is when it is sent (the page maps the daemon's clock onto its own with it). None: nothing to show."""
+    if isinstance(event, NoteHeard):
+        return {"type": "heard", "pitch": event.pitch, "velocity": event.velocity, "channel": event.channel,
+                "at": event.at, "now": now}
+    if isinstance(event, NoteStarted):
+        return {"type": "note_on", "pitch": event.pitch, "velocity": event.velocity, "channel": event.channel,
+                "voice": event.voice, "duration_ms": event.duration_ms, "now": now}
+    if isinstance(event, NoteEnded):
+        return {"type": "note_off", "pitch": event.pitch, "channel": event.channel, "voice": event.voice, "now": now}
+    if isinstance(event, AllNotesOff):
+        return {"type": "all_notes_off", "now": now}
+    if isinstance(event, PhraseDrawn):
+        phrase = event.phrase
+        anchor = phrase.anchor if phrase.anchor is not None else now  # None: it plays from when it is drawn
+        return {"type": "drawn", "id": phrase.phrase_id, "now": now,
+                "notes": [{"at": anchor + note.onset_ms / 1000.0, "pitch": note.pitch, "velocity": note.velocity,
+                           "duration_ms": note.duration_ms, "channel": note.channel, "voice": note.voice}
+                          for note in phrase.notes]}
+    if isinstance(event, NotePlanned):
+        return {"type": "planned", "now": now, "notes": [
+            {"at": event.at, "pitch": event.pitch, "velocity": event.velocity, "duration_ms": event.duration_ms,
+             "channel": event.channel, "voice": event.voice}]}
+    if isinstance(event, SettingChanged):
+        return {"type": "set", "name": event.name, "value": _json_value(event.value), "now": now}
+    if isinstance(event, KeyChanged):
+        return {"type": "key", "words": event.words, "now": now}
+    if isinstance(event, ErrorRaised):
+        return {"type": "error", "message": event.message, "now": now}
+    if isinstance(event, PortChanged):
+        return {"type": "port", "direction": event.direction, "state": event.state, "name": event.name, "now": now}
+    if isinstance(event, Reply):
+        if event.audience not in ("", AUDIENCE):
+            return None
+        return {"type": "reply", "kind": event.kind, "values": list(event.values), "now": now}
+    return None
 
 
 class PageEdge:

@@ -41,8 +41,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from .events import (AllNotesOff, ErrorRaised, Event, KeyChanged, NoteEnded, NoteHeard, NotePlanned, NoteStarted,
-                     PhraseDrawn, PortChanged, Reply, SettingChanged)
 from .protocol import INBOUND, ProtocolError, parse
 
 log = logging.getLogger(__name__)
@@ -53,7 +51,6 @@ CONTENT_TYPES = {"/": ("index.html", "text/html; charset=utf-8"),
                  "/page.css": ("page.css", "text/css; charset=utf-8")}
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 WILDCARD_HOSTS = ("0.0.0.0", "::", "")
-AUDIENCE = "page"            # the Reply audience of the page's own status polls: OSC does not hear them
 TOKEN_VARIABLE = "DJAI_PAGE_TOKEN"  # how the daemon hands the token over (not on a command line others can read)
 PAGE_QUEUE = 4096            # events a page may fall behind before the oldest are dropped
 POLL_S = 0.5                 # how often the counters and the clock are asked for while a page is open
@@ -65,51 +62,6 @@ COMMANDS_PER_S = 100.0       # a page's commands beyond this rate are refused, w
 # every real-time thread of the daemon): the browsers it serves compete with it for the CPU, and at their
 # niceness a note reached three drawing pages in 43-76 ms (p99), at 5 less in 15-32 ms (bench_page.py).
 NICE_BOOST = 5
-
-
-def _json_value(value: object) -> object:
-    """A stored setting as the page shows it: a scale in words, everything else as JSON has it."""
-    describe = getattr(value, "describe", None)
-    return describe() if describe is not None else value
-
-
-def page_message(event: Event, now: float) -> dict | None:
-    """What the page receives for an event; times are on the daemon's monotonic clock (seconds), ``now``
-    is when it is sent (the page maps the daemon's clock onto its own with it). None: nothing to show."""
-    if isinstance(event, NoteHeard):
-        return {"type": "heard", "pitch": event.pitch, "velocity": event.velocity, "channel": event.channel,
-                "at": event.at, "now": now}
-    if isinstance(event, NoteStarted):
-        return {"type": "note_on", "pitch": event.pitch, "velocity": event.velocity, "channel": event.channel,
-                "voice": event.voice, "duration_ms": event.duration_ms, "now": now}
-    if isinstance(event, NoteEnded):
-        return {"type": "note_off", "pitch": event.pitch, "channel": event.channel, "voice": event.voice, "now": now}
-    if isinstance(event, AllNotesOff):
-        return {"type": "all_notes_off", "now": now}
-    if isinstance(event, PhraseDrawn):
-        phrase = event.phrase
-        anchor = phrase.anchor if phrase.anchor is not None else now  # None: it plays from when it is drawn
-        return {"type": "drawn", "id": phrase.phrase_id, "now": now,
-                "notes": [{"at": anchor + note.onset_ms / 1000.0, "pitch": note.pitch, "velocity": note.velocity,
-                           "duration_ms": note.duration_ms, "channel": note.channel, "voice": note.voice}
-                          for note in phrase.notes]}
-    if isinstance(event, NotePlanned):
-        return {"type": "planned", "now": now, "notes": [
-            {"at": event.at, "pitch": event.pitch, "velocity": event.velocity, "duration_ms": event.duration_ms,
-             "channel": event.channel, "voice": event.voice}]}
-    if isinstance(event, SettingChanged):
-        return {"type": "set", "name": event.name, "value": _json_value(event.value), "now": now}
-    if isinstance(event, KeyChanged):
-        return {"type": "key", "words": event.words, "now": now}
-    if isinstance(event, ErrorRaised):
-        return {"type": "error", "message": event.message, "now": now}
-    if isinstance(event, PortChanged):
-        return {"type": "port", "direction": event.direction, "state": event.state, "name": event.name, "now": now}
-    if isinstance(event, Reply):
-        if event.audience not in ("", AUDIENCE):
-            return None
-        return {"type": "reply", "kind": event.kind, "values": list(event.values), "now": now}
-    return None
 
 
 class RequestGuard:

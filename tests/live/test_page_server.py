@@ -18,8 +18,8 @@ from djai_live.live.commands import Command
 from djai_live.live.events import (AllNotesOff, AnswerNote, ErrorRaised, EventStream, KeyChanged, NoteEnded,
                                    NoteHeard, NotePlanned, NoteStarted, Phrase, PhraseDrawn, PortChanged, Reply,
                                    SettingChanged)
-from djai_live.live.page_edge import PageEdge
-from djai_live.live.page_server import AUDIENCE, PageServer, RequestGuard, page_message
+from djai_live.live.page_edge import AUDIENCE, PageEdge, page_message
+from djai_live.live.page_server import PageServer, RequestGuard
 from djai_live.scales import parse_scale
 
 
