@@ -220,6 +220,39 @@ def test_every_control_on_the_page_changes_its_parameter_as_status_reads_it(live
     assert peer.status()["rejected"] == rejected  # no stray command on the way
 
 
+SHOWN = """(() => {
+    const row = document.getElementById('control-' + arguments[0]);
+    const input = row.querySelector('select, input[type=number], input[type=text], input[type=checkbox]');
+    return input.type === 'checkbox' ? input.checked : input.value;
+})()"""
+
+
+def test_every_parameter_changed_over_osc_shows_in_its_control(live):
+    driver, peer = live.driver, live.peer
+    params = driver.execute_script("return Object.fromEntries(Object.entries(djai.params).map(([n, p]) => "
+                                   "[n, {kind: p.kind, low: p.low, high: p.high, choices: p.choices}]));")
+    peer.send("/djai/set", "scale", "chromatic")  # any pitch range may follow
+    for name, param in params.items():
+        if name == "mode":  # the page's own test of every control leaves the other modes to it
+            continue
+        status = peer.status()
+        value = _value_for(param, bool(status[name]) if param["kind"] == "bool" else status[name])
+        if param["kind"] == "scale":
+            value = "minor C"  # (the other test left D dorian; C minor has a pitch in any range it leaves)
+        args = value.split() if param["kind"] == "scale" else [int(value) if param["kind"] == "bool" else value]
+        peer.send("/djai/set", name, *args)
+        deadline = time.monotonic() + 5
+        while True:
+            shown = driver.execute_script("return " + SHOWN, name)
+            if param["kind"] in ("float", "int") and shown != "" and float(shown) == pytest.approx(value):
+                break
+            if param["kind"] in ("bool", "choice") and shown == value or param["kind"] == "scale" and \
+                    shown == "C minor":
+                break
+            assert time.monotonic() < deadline, f"{name} {value!r} set over OSC; the page shows {shown!r}"
+            time.sleep(0.05)
+
+
 class _ForeignSite(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         body = b"<!DOCTYPE html><title>another site</title>"
