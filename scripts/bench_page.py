@@ -2,8 +2,8 @@
 """What the live page costs the hot path: `djai-live serve` as its own process, measured from outside
 over real UDP, in alternating runs of the same session: no page and no browser (``off``); three headless
 chromium drawing the page from a file, --ui off (``browsers``: what the browsers' own CPU costs a 2-core
-machine); and `serve --ui` with the three pages open and drawing plus one page frozen, a reader that stops
-reading for the whole run (``pages``).
+machine); and `serve --ui` with the three pages open and drawing, plus a reader that stops reading for the whole run
+and a fourth tab frozen by the browser (Page.setWebLifecycleState) as long (``pages``).
 
 Per run:
 1. answer latency: /djai/generate sent -> /djai/phrase (10 notes) received (kernel arrival stamps);
@@ -177,6 +177,24 @@ def thaw(reader: socket.socket, client, timeout: float = 30.0) -> tuple[int, flo
     return dropped, float("nan")
 
 
+def thaw_tab(tab, client, frozen_epoch_ms: float, timeout: float = 30.0) -> tuple[int, float, int]:
+    """The frozen tab woken: (the gaps it was told of, seconds until a note played now is on it, notes it
+    took while frozen: 0 if it was)."""
+    woken_epoch_ms = time.time() * 1000
+    tab.execute_cdp_cmd("Page.setWebLifecycleState", {"state": "active"})
+    woken = time.monotonic()
+    client.send_message("/djai/note", [127, 1])
+    client.send_message("/djai/note", [127, 0])
+    while time.monotonic() - woken < timeout:
+        if tab.execute_script("return djai.heardLog.some((entry) => entry.pitch === 127);"):
+            break
+        time.sleep(0.02)
+    caught_up = time.monotonic() - woken if time.monotonic() - woken < timeout else float("nan")
+    while_frozen = tab.execute_script(f"return djai.heardLog.filter((entry) => entry.receivedEpochMs > "
+                                      f"{frozen_epoch_ms} && entry.receivedEpochMs < {woken_epoch_ms}).length;")
+    return tab.execute_script("return djai.gaps;"), caught_up, while_frozen
+
+
 def run(kind: str, args) -> dict:
     reply_port, ui_port = free_udp_port(), free_tcp_port()
     flags = ["--mode", "manual", "--length", "10", "--tempo-bpm", "240"]
@@ -196,6 +214,10 @@ def run(kind: str, args) -> dict:
                 drivers.append(driver)
             reader = frozen_reader(ui_port)
             frozen_at = time.monotonic()
+            frozen_tab = stack.enter_context(browser())  # a real tab, frozen by the browser itself
+            open_page(frozen_tab, f"http://127.0.0.1:{ui_port}/")
+            frozen_tab.execute_cdp_cmd("Page.setWebLifecycleState", {"state": "frozen"})
+            frozen_epoch_ms = time.time() * 1000
         elif kind == "browsers":  # the same browsers drawing the same page, from a file, with no server
             for _ in range(args.pages):
                 driver = stack.enter_context(browser())
@@ -217,6 +239,7 @@ def run(kind: str, args) -> dict:
             result["frozen_s"] = time.monotonic() - frozen_at
             result["frozen_dropped"], result["caught_up_s"] = thaw(reader, client)
             reader.close()
+            result["tab"] = thaw_tab(frozen_tab, client, frozen_epoch_ms)
         client.send_message("/djai/status", [])
         _, status = receiver.until("/djai/status")
         values = dict(zip(status[::2], status[1::2]))
@@ -253,7 +276,10 @@ def main() -> int:
                 line += (f"; note -> page p50 {p(result['page'], 50):6.2f} p99 {p(result['page'], 99):6.2f} "
                          f"max {max(result['page']):6.2f} ms (n={len(result['page'])})\n            frozen reader: "
                          f"{result['frozen_s']:.0f} s unread, {result['frozen_dropped']} events dropped for it, "
-                         f"caught up {result['caught_up_s']:.2f} s after reading again")
+                         f"caught up {result['caught_up_s']:.2f} s after reading again\n            frozen tab "
+                         f"(the browser's own freeze, as long): told of {result['tab'][0]} gap(s); a note played "
+                         f"on waking was on it {result['tab'][1]:.2f} s later; notes it took while frozen: "
+                         f"{result['tab'][2]} (0: it was frozen)")
             print(line, flush=True)
 
     print("\nsummary (each run's p99; the runs without a page show the noise):")
