@@ -31,6 +31,7 @@ import hmac
 import json
 import logging
 import os
+import signal
 import socket
 import sys
 import threading
@@ -399,6 +400,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models-dir", required=True)
     parser.add_argument("--log-level", default="WARNING")
     args = parser.parse_args(argv)
+    # Ctrl-C in the daemon's terminal reaches this process too: the daemon ends it by closing the link
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         os.nice(-NICE_BOOST)
     except OSError as error:  # only root (or CAP_SYS_NICE) may: the pages are then a little later
