@@ -9,7 +9,9 @@ Per run:
 1. answer latency: /djai/generate sent -> /djai/phrase (10 notes) received (kernel arrival stamps);
 2. streamed-note lateness: each /djai/note's kernel arrival against its announced onset (the phrase's
    arrival + onset_ms);
-3. with pages: a note sent over OSC -> the page's own clock when its event reached each page (the
+3. with ``--accompany-notes N`` (and a model of several instruments): the harmonizing latency of
+   ``--mode accompany``, from a melody note sent to the first accompanying note received;
+4. with pages: a note sent over OSC -> the page's own clock when its event reached each page (the
    page's performance.timeOrigin + now against the sender's time.time()), and the frames each page drew;
    at the end the frozen reader reads again: the events it lost, and whether it caught up.
 
@@ -19,6 +21,7 @@ A 2-core machine shared with other work makes every figure noisy.
 
     python scripts/bench_page.py                  # 2 rounds: 6 runs, about 4 minutes
     python scripts/bench_page.py --rounds 1 --phrases 4
+    python scripts/bench_page.py --model chorale --rounds 1 --accompany-notes 40   # and the harmonizing
 """
 from __future__ import annotations
 
@@ -128,6 +131,34 @@ def streamed_lateness(client, receiver: StampedReceiver, phrases: int) -> tuple[
     return errors, missing
 
 
+def harmonizing(client, receiver: StampedReceiver, notes: int, bpm: float = 100.0,
+                with_ms: float = 25.0) -> tuple[list[float], int]:
+    """``--mode accompany`` (a model of several instruments): a melody played a note a beat; from each
+    note-on sent to the first daemon note that sounds with it (within ``with_ms``), as bench_accompany times
+    it, and how many found none."""
+    client.send_message("/djai/set", ["mode", "accompany"])
+    receiver.drain(0.3)
+    melody = [72, 74, 76, 77, 79, 77, 76, 74]
+    latencies, none = [], 0
+    beat = 60.0 / bpm
+    for i in range(notes):
+        pitch = melody[i % len(melody)]
+        sent = time.monotonic()
+        client.send_message("/djai/note", [pitch, 90, 1])
+        received = receiver.drain(beat * 0.9)
+        client.send_message("/djai/note", [pitch, 0, 1])
+        ons = [t for t, address, _ in received if address == "/djai/note" and sent <= t < sent + with_ms / 1000]
+        if ons:
+            latencies.append((ons[0] - sent) * 1000)
+        else:
+            none += 1
+        receiver.drain(beat * 0.1)
+    client.send_message("/djai/set", ["mode", "manual"])
+    client.send_message("/djai/panic", [])
+    receiver.drain(0.2)
+    return latencies, none
+
+
 def page_latency(client, drivers, notes: int) -> list[float]:
     """Notes sent over OSC -> their arrival in each page (epoch ms on both sides: one machine's clock)."""
     before = [driver.execute_script("return djai.heardLog.length;") for driver in drivers]
@@ -230,6 +261,8 @@ def run(kind: str, args) -> dict:
         result["answer"] = answers(client, receiver, args.answers)
         client.send_message("/djai/set", ["tempo_bpm", 120.0])
         result["streamed"], result["missing"] = streamed_lateness(client, receiver, args.phrases)
+        if args.accompany_notes:
+            result["harmonizing"], result["unanswered"] = harmonizing(client, receiver, args.accompany_notes)
         if drivers:
             seconds = time.monotonic() - framed
             result["fps"] = [(driver.execute_script("return djai.frames;") - before) / seconds
@@ -257,6 +290,9 @@ def main() -> int:
     parser.add_argument("--phrases", type=int, default=6)
     parser.add_argument("--page-notes", type=int, default=40)
     parser.add_argument("--kinds", default=",".join(KINDS), help="which runs, of " + ", ".join(KINDS))
+    parser.add_argument("--accompany-notes", type=int, default=0,
+                        help="also time the harmonizing (--mode accompany) of this many melody notes: with a model "
+                        "of several instruments, --model chorale")
     args = parser.parse_args()
     kinds = tuple(kind for kind in KINDS if kind in args.kinds.split(","))
 
@@ -269,6 +305,10 @@ def main() -> int:
                     f"{p(result['answer'], 99):6.3f} ms | streamed lateness p50 {p(result['streamed'], 50):6.3f} "
                     f"p99 {p(result['streamed'], 99):6.3f} ms ({result['missing']} missing) | daemon's own p99 "
                     f"{result['daemon_lateness_p99']:.3f} ms")
+            if "harmonizing" in result:
+                line += (f"\n            harmonizing: note -> first accompanying note p50 "
+                         f"{p(result['harmonizing'], 50):6.3f} p99 {p(result['harmonizing'], 99):6.3f} ms "
+                         f"(n={len(result['harmonizing'])}, {result['unanswered']} with none within 25 ms)")
             if "fps" in result:
                 fps = ", ".join(f"{fps:.0f}" for fps in result["fps"])
                 line += f"\n            the {args.pages} browsers drew {fps} frames/s"
@@ -283,7 +323,7 @@ def main() -> int:
             print(line, flush=True)
 
     print("\nsummary (each run's p99; the runs without a page show the noise):")
-    for measure in ("answer", "streamed"):
+    for measure in ("answer", "streamed") + (("harmonizing",) if args.accompany_notes else ()):
         by_kind = {kind: [p(r[measure], 99) for r in runs if r["kind"] == kind] for kind in kinds}
         print(f"  {measure:>8} p99 ms: " + " | ".join(f"{kind} {', '.join(f'{v:.3f}' for v in values)}"
                                                      for kind, values in by_kind.items()))
