@@ -18,6 +18,7 @@ from .notes import Piece, empty_notes
 FEATURES = ("pitch", "dt", "duration", "velocity", "instrument", "interval")
 MAX_INTERVAL = 24
 INTERVAL_CLASSES = 2 * MAX_INTERVAL + 1
+SIMULTANEOUS = 0  # the dt token of a note at the previous note's onset (TimeCodec's bin 0: "zero")
 
 
 def interval_token(pitch: int, previous_pitch: int | None) -> int:

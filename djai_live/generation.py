@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .config import DjaiConfig
-from .encoding import FEATURES, Codec, interval_token, tokens_to_array
+from .encoding import FEATURES, SIMULTANEOUS, Codec, interval_token, tokens_to_array
 from .notes import empty_notes
 from .sampling import SamplingSettings, sample_index
 
@@ -82,14 +82,36 @@ class Generator:
             token[4] = sample_index(logits["instrument"], rng, settings.temperature, settings.top_p)
         return token
 
+    @staticmethod
+    def _redraw_unison(token: np.ndarray, logits: dict[str, np.ndarray], rng: np.random.Generator,
+                       settings: SamplingSettings, previous_pitch: int | None, at_onset: set[tuple[int, int]]) -> None:
+        """A pitch drawn twice at one onset on one instrument is a zero-length note and a retrigger when
+        played (and merged into one note, so an answer of N would have fewer). The pitch is drawn again
+        without the pitches already sounding at that onset; the other heads are kept, and when no pitch
+        is left the note stays as drawn (the phrase merges it)."""
+        allowed = settings.allowed_after(previous_pitch)
+        allowed = np.ones(128, dtype=bool) if allowed is None else allowed.copy()
+        allowed[[pitch for voice, pitch in at_onset if voice == int(token[4])]] = False
+        if not allowed.any():
+            return
+        token[0] = sample_index(logits["pitch"], rng, settings.temperature, settings.top_p, allowed)
+        token[5] = interval_token(int(token[0]), previous_pitch)
+
     def continue_from_state(self, logits: dict[str, np.ndarray], state, count: int, rng: np.random.Generator,
                             settings: SamplingSettings, previous_pitch: int | None, start_onset: float = 0.0,
                             instrument: int | None = None) -> np.ndarray:
         """Sample ``count`` notes after a primed state whose last note had ``previous_pitch``; onsets
         accumulate from ``start_onset`` (beats)."""
         tokens = np.zeros((count, len(FEATURES)), np.int64)
+        at_onset: set[tuple[int, int]] = set()   # (instrument, pitch) of the notes drawn at the current onset
         for i in range(count):
-            tokens[i] = self.sample_token(logits, rng, settings, previous_pitch, instrument)
+            token = self.sample_token(logits, rng, settings, previous_pitch, instrument)
+            if i == 0 or token[1] != SIMULTANEOUS:
+                at_onset.clear()
+            elif (int(token[4]), int(token[0])) in at_onset:
+                self._redraw_unison(token, logits, rng, settings, previous_pitch, at_onset)
+            at_onset.add((int(token[4]), int(token[0])))
+            tokens[i] = token
             previous_pitch = int(tokens[i, 0])
             if i + 1 < count:
                 logits, state = self.runtime.step(tokens[i], state)

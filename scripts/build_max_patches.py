@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import struct
 import sys
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
@@ -21,7 +22,8 @@ import py2max
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from djai_live import __version__
-from djai_live.scales import SCALES
+from djai_live.live.grid import GRIDS
+from djai_live.scales import NOTE_NAMES, SCALES
 
 PACKAGE = "djai_live"
 OUT = Path(__file__).resolve().parents[1] / "max_patches"
@@ -527,10 +529,231 @@ def write_package_info(root: Path) -> Path:
     return path
 
 
+# --- the Max for Live MIDI effect -------------------------------------------------------------------------
+DEVICE = "djai_live.amxd"
+# (inlets, outlets, outlet types) of the objects only the device uses, as Max saves them (Ableton/maxdevtools'
+# Test.amxd and CPU Reporter.amxd; midiparse and midiformat from Max 8 patches found by content search)
+DEVICE_OBJECTS = {
+    "midiin": (1, 1, ["int"]), "midiout": (1, 0, []), "midiparse": (1, 8, ["", "", "", "int", "int", "", "int", ""]),
+    "midiformat": (7, 2, ["int", ""]), "live.thisdevice": (1, 3, ["bang", "int", "int"]),
+    "live.path": (1, 3, ["", "", ""]), "live.observer": (2, 2, ["", ""]), "change": (1, 3, ["", "int", "int"]),
+    "sel": (2, 2, ["bang", ""]),
+}
+LIVE_UI = {"live.dial": (1, 2, ["", "float"]), "live.numbox": (1, 2, ["", "float"]),
+           "live.menu": (1, 3, ["", "", "float"]), "live.text": (1, 2, ["", ""]), "live.comment": (1, 0, [])}
+AMXD_META = 1            # the meta chunk's value in a MIDI effect Max 9 saved (Ableton/maxdevtools Test.amxd)
+AMXD_TIME = 3_850_000_000  # a fixed creation time (Max's 1904 epoch), so a rebuild is byte for byte the same
+
+
+class Device(Layout):
+    """A Max for Live device's patcher: Live's own parameter objects (automatable and mappable), shown in
+    the presentation view Live puts in the device chain."""
+
+    def newobj(self, text: str, x: float, y: float, width: float = 110):
+        inlets, outlets, types = DEVICE_OBJECTS[text.split()[0]]
+        return self.patcher.add_textbox(text, patching_rect=[x, y, width, 22], numinlets=inlets,
+                                        numoutlets=outlets, outlettype=types)
+
+    def parameter(self, maxclass: str, name: str, x: float, y: float, shown: list[float], kind: int,
+                  low: float = 0.0, high: float = 1.0, initial: float = 0.0, items: list[str] | None = None,
+                  **options):
+        """A live.* parameter: ``kind`` 0 float, 1 int, 2 a list of ``items`` (Live's parameter_type)."""
+        inlets, outlets, types = LIVE_UI[maxclass]
+        value = {"parameter_longname": name, "parameter_shortname": name, "parameter_type": kind,
+                 "parameter_initial_enable": 1, "parameter_initial": [initial]}
+        if items is not None:
+            value["parameter_enum"] = items
+            value["parameter_mmax"] = len(items) - 1
+        else:
+            value.update(parameter_mmin=low, parameter_mmax=high)
+        box = self.patcher.add_box(py2max.Box(
+            maxclass=maxclass, numinlets=inlets, numoutlets=outlets, outlettype=types,
+            id=self.patcher.get_id(maxclass), patching_rect=[x, y, shown[2], shown[3]], parameter_enable=1,
+            presentation=1, presentation_rect=shown, varname=name,
+            saved_attribute_attributes={"valueof": value}, **options))
+        return box
+
+    def label(self, text: str, shown: list[float]):
+        inlets, outlets, types = LIVE_UI["live.comment"]
+        return self.patcher.add_box(py2max.Box(
+            maxclass="live.comment", numinlets=inlets, numoutlets=outlets, outlettype=types, text=text,
+            id=self.patcher.get_id("live.comment"), patching_rect=[shown[0], 560 + shown[1], shown[2], shown[3]],
+            presentation=1, presentation_rect=shown))
+
+    def shown(self, box, rect: list[float]):
+        box._kwds.update(presentation=1, presentation_rect=rect)
+        return box
+
+
+def build_device(root: Path) -> Path:
+    """djai_live.amxd: a MIDI effect. The track's notes go to the daemon (and on to the instrument), the
+    daemon's notes come back into the track, Live's transport drives the daemon's OSC clock and its stop
+    ends every note; the main parameters are live.* controls Live can automate and map."""
+    path = root / "devices" / DEVICE
+    p = Device(py2max.Patcher(), 1100, 700)
+    p.patcher.openinpresentation = 1
+    p.patcher.openrect = [0.0, 0.0, 0.0, 169.0]  # Live's device height, as Max saves a device (Test.amxd)
+    p.note("djai_live: the track's notes to djai-live serve, its answers back into the track (start the daemon "
+           "first: djai-live serve; the djai_live Max package must be installed for [djai.live])", 20, 5, 700)
+    bridge = p.obj("djai.live 9000 9001", 20, 300, 200)
+    # the track's MIDI: on to the instrument as it came, and its notes to the daemon
+    midiin = p.newobj("midiin", 20, 40, 60)
+    midiout = p.newobj("midiout", 20, 520, 60)
+    p.wire(midiin, midiout)
+    parse = p.newobj("midiparse", 100, 80, 120)
+    p.wire(midiin, parse)
+    p.wire(parse, bridge, 0, 0)  # pitch velocity: a note, velocity 0 its end
+
+    # the daemon's notes into the track: makenote carries each note's channel to midiformat, as its own end
+    unpack = p.obj("unpack 0 0 0 0", 20, 340, 110)
+    p.wire(bridge, unpack, 0, 0)
+    makenote = p.obj("makenote 100 500 1", 20, 370, 130)
+    for index in range(4):
+        p.wire(unpack, makenote, index, index)
+    format_ = p.newobj("midiformat", 20, 480, 110)
+    note = p.obj("pack 0 0", 20, 410, 70)
+    p.wire(makenote, format_, 2, 6)     # the channel first (Max fires outlets right to left) ...
+    p.wire(makenote, note, 1, 1)
+    p.wire(makenote, note, 0, 0)
+    p.wire(note, format_, 0, 0)         # ... then pitch velocity
+    off = p.obj("unpack 0 0", 160, 340, 80)
+    p.wire(bridge, off, 1, 0)
+    off_note = p.obj("pack 0 0", 160, 410, 70)  # pitch, velocity 0
+    p.wire(off, format_, 1, 6)
+    p.wire(off, off_note, 0, 0)
+    p.wire(off_note, format_, 0, 0)
+    p.wire(format_, midiout, 0, 0)
+    # all notes off (the daemon's, or Live's stop): makenote's notes end, then CC 123 and 120 on channels 1-16
+    all_off = p.obj("t b b", 260, 340, 50)
+    p.wire(bridge, all_off, 2, 0)
+    stop = p.msg("stop", 260, 370, 40)
+    p.wire(all_off, stop, 1, 0)
+    p.wire(stop, makenote, 0, 0)
+    channels = p.obj("uzi 16", 320, 370, 60)
+    p.wire(all_off, channels, 0, 0)
+    each = p.obj("t b b i", 320, 410, 70)
+    p.wire(channels, each, 2, 0)
+    p.wire(each, format_, 2, 6)
+    for index, text in ((1, "120 0"), (0, "123 0")):
+        controller = p.msg(text, 400 - 50 * index, 445, 45)
+        p.wire(each, controller, index, 0)
+        p.wire(controller, format_, 0, 2)   # control change: controller value
+
+    # Live's transport: tempo and beat into the daemon's OSC clock, and its stop ends every note
+    device = p.newobj("live.thisdevice", 560, 40, 100)
+    loaded = p.obj("t b b b", 560, 70, 70)
+    p.wire(device, loaded)
+    for index, text in enumerate(("status", "set clock osc")):
+        message = p.msg(text, 560 + 90 * index, 100, 85)
+        p.wire(loaded, message, index + 1, 0)
+        p.wire(message, bridge, 0, 1)
+    # Live's API: is_playing of the song, observed (path first, then the property, then the object's id)
+    live_path = p.newobj("live.path", 740, 130, 80)
+    path_message = p.msg("path live_set", 740, 100, 90)
+    p.wire(loaded, path_message, 0, 0)
+    p.wire(path_message, live_path)
+    observer = p.newobj("live.observer", 740, 190, 90)
+    property_message = p.msg("property is_playing", 840, 130, 120)
+    p.wire(loaded, property_message, 0, 0)
+    p.wire(property_message, observer, 0, 0)
+    p.wire(live_path, observer, 1, 1)
+    playing = p.newobj("change", 740, 220, 60)
+    p.wire(observer, playing)
+    stopped = p.newobj("sel 0", 740, 250, 50)
+    p.wire(playing, stopped)
+    panic = p.msg("panic", 740, 280, 50)
+    p.wire(stopped, panic, 0, 0)
+    p.wire(stopped, all_off, 0, 0)
+    p.wire(panic, bridge, 0, 1)
+    metro = p.obj("metro 4n @quantize 4n @active 1", 560, 140, 170)
+    transport = p.obj("transport", 560, 170, 80)
+    p.wire(metro, transport)
+    beat = p.obj("pack 0 0", 560, 200, 70)
+    p.wire(transport, beat, 1, 1)
+    p.wire(transport, beat, 0, 0)
+    prepend_beat = p.obj("prepend beat", 560, 230, 90)
+    p.wire(beat, prepend_beat)
+    p.wire(prepend_beat, bridge, 0, 1)
+    prepend_tempo = p.obj("prepend tempo", 655, 230, 90)
+    p.wire(transport, prepend_tempo, 4, 0)
+    p.wire(prepend_tempo, bridge, 0, 1)
+
+    # the main parameters, each a live.* control Live can automate and map, each a /djai/set (or /djai/load)
+    x = 1000
+    temperature = p.parameter("live.dial", "temperature", x, 40, [5.0, 20.0, 44.0, 48.0], 0, 0.1, 2.0, 1.0)
+    length = p.parameter("live.numbox", "length", x, 100, [55.0, 35.0, 40.0, 15.0], 1, 1, 64, 10)
+    mode = p.parameter("live.menu", "mode", x, 140, [105.0, 20.0, 70.0, 15.0], 2, items=MODES)
+    scale = p.parameter("live.menu", "scale", x, 180, [185.0, 20.0, 90.0, 15.0], 2, items=list(SCALES))
+    root_ = p.parameter("live.menu", "root", x, 220, [185.0, 50.0, 40.0, 15.0], 2, items=list(NOTE_NAMES))
+    grid = p.parameter("live.menu", "grid", x, 260, [105.0, 50.0, 70.0, 15.0], 2, items=list(GRIDS))
+    model = p.parameter("live.menu", "model", x, 300, [285.0, 20.0, 70.0, 15.0], 2, items=["default", "chorale"])
+    panic_button = p.parameter("live.text", "panic", x, 340, [285.0, 50.0, 70.0, 15.0], 2, items=["panic", "panic"],
+                               mode=0, text="panic", texton="panic")
+    # a number's value leaves by outlet 0; a menu's item text by outlet 1
+    for box, text, outlet, y in ((temperature, "prepend set temperature", 0, 40),
+                                 (length, "prepend set length", 0, 100), (mode, "prepend set mode", 1, 140),
+                                 (grid, "prepend set grid", 1, 260), (model, "prepend load", 1, 300)):
+        prepend = p.obj(text, x - 200, y, 150)
+        p.wire(box, prepend, outlet, 0)
+        p.wire(prepend, bridge, 0, 1)
+    pak = p.obj("pak s 0", x - 200, 200, 70)
+    p.wire(scale, pak, 1, 0)
+    p.wire(root_, pak, 0, 1)
+    prepend_scale = p.obj("prepend set scale", x - 120, 200, 120)
+    p.wire(pak, prepend_scale)
+    p.wire(prepend_scale, bridge, 0, 1)
+    pressed = p.newobj("sel 1", x - 200, 340, 50)
+    p.wire(panic_button, pressed)
+    p.wire(pressed, panic, 0, 0)
+    for text, rect in (("temp", [5.0, 5.0, 44.0, 15.0]), ("length", [55.0, 20.0, 40.0, 15.0]),
+                       ("mode", [105.0, 5.0, 70.0, 15.0]), ("grid", [105.0, 35.0, 70.0, 15.0]),
+                       ("scale / root", [185.0, 5.0, 90.0, 15.0]), ("model", [285.0, 5.0, 70.0, 15.0])):
+        p.label(text, rect)
+
+    # what the daemon says: its model, the last change, its errors
+    shown = p.obj("route /djai/loaded /djai/set /djai/error /djai/status", 20, 580, 330)
+    p.wire(bridge, shown, 3, 0)
+    for index, (label, rect) in enumerate((("model", [365.0, 5.0, 150.0, 18.0]), ("set", [365.0, 28.0, 150.0, 18.0]),
+                                           ("error", [365.0, 51.0, 220.0, 36.0]))):
+        prepend = p.obj(f"prepend set {label}:", 20 + 110 * index, 620, 100)
+        box = p.shown(p.msg("", 20 + 110 * index, 650, 100), rect)
+        p.wire(shown, prepend, index, 0)
+        p.wire(prepend, box)
+    connected = p.shown(p.msg("", 360, 650, 150), [365.0, 95.0, 150.0, 18.0])
+    status = p.obj("prepend set daemon answers:", 360, 620, 170)
+    answered = p.msg("connected", 360, 590, 80)  # /djai/status came back: the daemon is there
+    p.wire(shown, answered, 3, 0)
+    p.wire(answered, status)
+    p.wire(status, connected)
+    write_device(path, p.patcher)
+    return path
+
+
+def write_device(path: Path, patcher: py2max.Patcher) -> None:
+    """The .amxd layout of a MIDI effect as Max saves it (Ableton/maxdevtools' Test.amxd): chunks of a
+    4-letter tag and a little-endian 32-bit size: ``ampf`` holding the device type ``mmmm``, ``meta``, then
+    ``ptch`` with the patcher JSON, ending in a newline and a NUL."""
+    document = patcher.to_dict()
+    document["patcher"]["project"] = {
+        "version": 1, "creationdate": AMXD_TIME, "modificationdate": AMXD_TIME, "viewrect": [0.0, 0.0, 300.0, 500.0],
+        "autoorganize": 1, "hideprojectwindow": 1, "showdependencies": 1, "autolocalize": 0,
+        "contents": {"patchers": {}}, "layout": {}, "searchpath": {}, "detailsvisible": 0,
+        "amxdtype": int.from_bytes(b"mmmm", "big"), "readonly": 0, "devpathtype": 0, "devpath": ".",
+        "sortmode": 0, "viewmode": 0, "includepackages": 0}
+    document["patcher"]["parameters"] = {
+        box["box"]["id"]: [box["box"]["varname"], box["box"]["varname"], 0]
+        for box in document["patcher"]["boxes"] if box["box"].get("parameter_enable")}
+    payload = (json.dumps(document, indent="\t") + "\n").encode() + b"\0"
+    chunks = [(b"ampf", b"mmmm"), (b"meta", struct.pack("<I", AMXD_META)), (b"ptch", payload)]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"".join(tag + struct.pack("<I", len(data)) + data for tag, data in chunks))
+
+
 def build(out: Path = OUT) -> list[Path]:
     root = out / PACKAGE
     return [write_package_info(root), build_bridge(root), build_midiout(root), build_launch(root),
-            build_bridge_help(root), build_midiout_help(root), *(write_reference(root, name) for name in REFERENCE)]
+            build_bridge_help(root), build_midiout_help(root), *(write_reference(root, name) for name in REFERENCE),
+            build_device(root)]
 
 
 def main() -> int:

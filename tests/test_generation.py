@@ -110,3 +110,39 @@ def test_a_scale_with_no_pitch_in_the_range_is_refused():
 
     with pytest.raises(ValueError, match="no pitch of C# major_pentatonic"):
         SamplingSettings(pitch_min=60, pitch_max=60, scale=Scale.named("major_pentatonic", "C#"))
+
+
+class ChordHungryRuntime:
+    """Logits that want pitch 60 at the previous note's onset for every note: a chord of one pitch."""
+
+    def __init__(self, config) -> None:
+        from djai_live.encoding import Codec
+
+        sizes = Codec(config).vocab_sizes
+        self.logits = {head: np.zeros(size) for head, size in sizes.items()}
+        self.logits["pitch"][60] = 12.0
+        self.logits["pitch"][64] = 10.0
+        self.logits["dt"][0] = 30.0   # SIMULTANEOUS, all but certainly
+
+    def initial_state(self) -> tuple:
+        return ()
+
+    def step(self, token, state):
+        return self.logits, state
+
+
+def test_a_pitch_is_never_drawn_twice_at_one_onset_of_one_instrument():
+    from djai_live.config import DjaiConfig
+
+    config = DjaiConfig()
+    runtime = ChordHungryRuntime(config)
+    generator = Generator(runtime, config)
+    drawn = generator.continue_from_state(runtime.logits, (), 12, np.random.default_rng(0),
+                                          SamplingSettings(temperature=1.0, top_p=1.0), None)
+    assert np.all(drawn["onset"] == drawn["onset"][0])           # one onset: every note after the first is dt 0
+    assert len(set(drawn["pitch"].tolist())) == 12               # twelve pitches, none twice
+    assert set(drawn["pitch"][:2].tolist()) == {60, 64}         # the two likeliest first, then the rest
+    narrow = SamplingSettings(temperature=1.0, top_p=1.0, pitch_min=60, pitch_max=61)
+    two = generator.continue_from_state(runtime.logits, (), 4, np.random.default_rng(0), narrow, None)
+    assert sorted(two["pitch"][:2].tolist()) == [60, 61]         # the range leaves two pitches: then as drawn
+    assert len(two) == 4

@@ -31,9 +31,10 @@ def expand_config_file(argv: list[str], parser: argparse.ArgumentParser, config:
         raise CommandError(f"{path}: cannot read the config file ({error.strerror or error})") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise CommandError(f"{path}: not valid TOML ({error})") from None
-    unknown_tables = set(data) - {"serve", "instrument"}
+    unknown_tables = set(data) - {"serve", "instrument", "midi_map"}  # ([midi_map]: see serve.read_midi_map)
     if unknown_tables:
-        raise CommandError(f"{path}: unknown tables {sorted(unknown_tables)}; use [serve] and [[instrument]]")
+        raise CommandError(f"{path}: unknown tables {sorted(unknown_tables)}; use [serve], [[instrument]] and "
+                           "[midi_map]")
     # argparse has no public way to a subparser; its private attributes are typed loosely.
     serve_parser = parser._subparsers._group_actions[0].choices["serve"]  # type: ignore[union-attr,index]
     known = {option.lstrip("-").replace("-", "_"): action for action in serve_parser._actions

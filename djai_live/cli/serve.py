@@ -32,6 +32,16 @@ def add_parser(commands, parents: list[argparse.ArgumentParser]) -> None:
     serve.add_argument("--no-osc", action="store_true", help="MIDI only")
     serve.add_argument("--midi-in", default=None, help="input port name (or part of it), or 'virtual'")
     serve.add_argument("--midi-out", default=None, help="output port name (or part of it), or 'virtual'")
+    serve.add_argument("--midi-control", default=None, metavar="NAME",
+                       help="a separate controller's output port (or part of its name), or 'virtual': only its "
+                       "mapped controls count (see --midi-map)")
+    serve.add_argument("--midi-map", default=None, metavar="FILE",
+                       help="MIDI controls: a TOML map of control changes, program changes and pads to live "
+                       "parameters and actions, or 'example' for the bundled one; /djai/learn writes to it "
+                       "(default: nothing is mapped, or the --config file's [midi_map] table)")
+    serve.add_argument("--midi-feedback", type=on_off, default="off", metavar="{on,off}",
+                       help="send each changed parameter back as its mapped control change on --midi-out, so "
+                       "motorised faders and LED rings follow")
     serve.add_argument("--midi-api", choices=MIDI_APIS, default=None, help="MIDI backend (default: the platform's)")
     serve.add_argument("--seed", type=integer, default=None, help="fix the sampling for reproducible sessions")
     serve.add_argument("--models-dir", type=existing_dir, default=None, metavar="DIR",
@@ -115,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
         check_mode(settings.mode, config)
     except PolicyError as error:
         raise CommandError(f"--mode {settings.mode}: {error} (model {args.model}; try --model chorale)") from None
-    if args.no_osc and not (args.midi_in or args.midi_out):
+    if args.no_osc and not (args.midi_in or args.midi_out or args.midi_control):
         raise CommandError("--no-osc needs --midi-in and/or --midi-out, or there is nothing to listen to")
     try:
         instruments = InstrumentMap.from_tables(args.instrument_tables or [], str(args.config)) \
@@ -127,14 +137,43 @@ def run(args: argparse.Namespace) -> int:
     instruments.outputs.update(flags.outputs)
     if (instruments.inputs or instruments.outputs) and config.num_instruments < 2:
         log.warning("the model has one instrument: the instrument map and output map are ignored")
+    control_map = read_midi_map(args, config)
+    if args.midi_feedback and not args.midi_out:
+        log.warning("--midi-feedback on: there is no --midi-out to send the values back on")
     options = ServeOptions(model=args.model, osc=not args.no_osc, osc_host=args.osc_host, osc_port=args.osc_port,
                            reply_host=args.reply_host, reply_port=args.reply_port, midi_in=args.midi_in,
                            midi_out=args.midi_out, midi_api=args.midi_api, seed=args.seed, instruments=instruments,
                            prepare_answers=args.prepare_answers,
                            average_transpositions=args.average_transpositions, realtime=not args.no_realtime,
                            models_dir=str(args.models_dir) if args.models_dir is not None else None,
+                           midi_control=args.midi_control, midi_map=control_map, midi_feedback=args.midi_feedback,
                            ui_port=args.ui, ui_host=args.ui_host)
     try:
         return serve(options, settings)
     except OSError as error:
         raise CommandError(str(error)) from None
+
+
+def read_midi_map(args: argparse.Namespace, config):
+    """The MIDI map: --midi-map FILE (or 'example'), else the --config file's [midi_map]; None: nothing is
+    mapped. Each bad entry is said in one line and left out; a file that cannot be read stops the start."""
+    from ..live.control_map import MapError, example_map_path, load_toml, parse_map, read_map_file
+    from ..live.policy import PolicyError, check_mode
+
+    try:
+        if args.midi_map == "example":
+            control_map, problems = read_map_file(example_map_path())
+            control_map.source = None  # (learn keeps what it binds in a copy, never in the package)
+        elif args.midi_map is not None:
+            control_map, problems = read_map_file(Path(args.midi_map))
+        elif args.config is not None and "midi_map" in load_toml(args.config):
+            control_map, problems = parse_map(load_toml(args.config)["midi_map"], f"{args.config} [midi_map]")
+            control_map.source, control_map.table_path = args.config, ("midi_map",)
+        else:
+            return None
+    except MapError as error:
+        raise CommandError(str(error)) from None
+    problems += control_map.model_problems(lambda mode: check_mode(mode, config), PolicyError)
+    for problem in problems:
+        log.warning("MIDI map: %s", problem)
+    return control_map

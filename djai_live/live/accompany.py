@@ -35,6 +35,7 @@ from .grid import grid_step, snap
 from .listening import MAX_HOLD_S, ListeningState
 from .policy import SILENT, NoteWaiting, Output, Policy, PolicyError
 from .rehearsal import Abandoned, Rehearsal, likeliest_next_notes, rehearsal_key
+from .turns import play_on
 from .voicing import Voicing
 
 MIN_DURATION_MS = 10.0
@@ -46,6 +47,7 @@ class Accompaniment(Policy):
     """The accompaniment policy (mode accompany); thread-confined like the listening state it reads."""
 
     folds_notes = False  # its own context is the whole band: the performer's alone would only cost steps
+    take_turn = play_on  # the hand-over pedal (see .turns)
 
     def __init__(self, listening: ListeningState, output: Output, prepare_answers: bool = True) -> None:
         super().__init__(listening, output, prepare_answers)
@@ -240,7 +242,7 @@ class Accompaniment(Policy):
         """When the performer counts as stopped: phrase_gap_ms plus carry_on_beats after the last note
         ended (None while a key is held: a held key is not silence, unless its note-off was evidently lost)."""
         listening = self.listening
-        if listening.last_activity is None:
+        if listening.last_activity is None or self.daemon_turn:
             return None
         now = listening.clock()
         if any(n.duration is None and now - n.onset < MAX_HOLD_S for n in listening.notes):

@@ -48,9 +48,9 @@ class CallAndResponse(Policy):
     # --- the policy interface ------------------------------------------------------------------------
     def heard_note_on(self, pitch: int, velocity: int, channel: int, arrival: float) -> None:
         listening = self.listening
-        if listening.settings.interrupt and listening.settings.channel_in in (0, channel):
+        if listening.settings.interrupt and listening.settings.channel_in in (0, channel) and not self.daemon_turn:
             self.output.cancel()
-        if listening.note_on(pitch, velocity, channel) and self.answer_after == "notes" \
+        if listening.note_on(pitch, velocity, channel) and self.answer_after == "notes" and not self.daemon_turn \
                 and listening.note_ons_since_answer >= listening.settings.every_n:
             self._play(self.answer())
 
@@ -59,6 +59,16 @@ class CallAndResponse(Policy):
         if phrase is None:
             raise PolicyError("nothing to answer yet; play or send some notes first")
         self._play(phrase)
+
+    def take_turn(self, held: bool) -> None:
+        """Held: answer at once (the answer made ahead, when it is for this buffer), and the performer's
+        notes neither interrupt it nor start another; released: the performer's turn, as before."""
+        if held and not self.daemon_turn:
+            phrase = self.answer()
+            if phrase is None:
+                raise PolicyError("nothing to answer yet; play or send some notes first")
+            self._play(phrase)
+        super().take_turn(held)
 
     def next_deadline(self) -> float | None:
         deadline = self.answer_deadline()
@@ -110,7 +120,8 @@ class CallAndResponse(Policy):
     def answer_deadline(self) -> float | None:
         """When the phrase mode will answer if nothing else happens (engine clock), or None."""
         listening = self.listening
-        if self.answer_after != "silence" or listening.answered_since_activity or listening.last_activity is None:
+        if self.answer_after != "silence" or listening.answered_since_activity or listening.last_activity is None \
+                or self.daemon_turn:
             return None
         now = listening.clock()
         if any(n.duration is None and now - n.onset < MAX_HOLD_S for n in listening.notes):

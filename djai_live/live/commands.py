@@ -23,6 +23,11 @@ KINDS = {
     "status": "[audience]: the edge that alone hears the answer (none: every edge)",
     "swap": "name generator: a model the loader has loaded, to swap in between answers",
     "load_failed": "name reason: a model the loader could not load",
+    "handover": "held: the hand-over pedal down (1) or up (0)",
+    "stop": "stop now: the daemon's notes end, what it planned is dropped",
+    "transport": "stop|pause|start|continue: the host's transport (CC 123/120, MIDI Stop/Start/Continue)",
+    "learn": "name or off: bind the next control change to a parameter or action",
+    "learned": "name cc channel: the control change learn bound (from the MIDI edge)",
 }
 NOTE_KINDS = ("note_on", "note_off")  # the rest are control commands: their own lane, served first
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -24,6 +25,10 @@ from .listening import ListeningState
 from .playback import Playback
 from .policy import Policy, PolicyError, policy_for
 from .settings import LiveSettings, SettingError
+from .steering import Steering
+
+if TYPE_CHECKING:
+    from .controls import MidiControls
 
 log = logging.getLogger(__name__)
 events = logging.getLogger("djai_live.events")  # each setting change: shown with -v
@@ -41,7 +46,8 @@ class Conductor:
 
     def __init__(self, model_name: str, listening: ListeningState, playback: Playback,
                  publish: Callable[[Event], None], request_load: Callable[[str], None],
-                 edge_facts: Callable[[], dict], prepare_answers: bool = True) -> None:
+                 edge_facts: Callable[[], dict], prepare_answers: bool = True,
+                 controls: MidiControls | None = None) -> None:
         self.model_name = model_name
         self.listening = listening
         self.settings: LiveSettings = listening.settings
@@ -73,6 +79,8 @@ class Conductor:
             "ping": lambda args, arrival: self.publish(Reply("pong")),
             "status": self._status,
         }
+        self.steering = Steering(self, controls)  # the pedal, stop now, the host's transport, MIDI learn
+        self.table.update(self.steering.handlers())
 
     @property
     def generator(self) -> Generator:
@@ -197,6 +205,7 @@ class Conductor:
             log.warning("clock midi: no MIDI input is open (--midi-in), so no clock will arrive")
         old, self.listening.host_clock = self.listening.host_clock, clock
         old.close()
+        self.playback.transport_stopped = False  # a MIDI Stop's hold ends with the clock that sent it
 
     def announce_key(self, always: bool = False) -> None:
         """The scale answers keep to, when it changes (key auto follows the performer) or when asked."""
@@ -225,8 +234,10 @@ class Conductor:
                   ("generate_ms_last", round(counters.generate_ms_last, 3)),
                   ("prepared_used", counters.prepared_used),
                   ("lateness_ms_p99", edges["lateness_ms_p99"]),
-                  ("realtime", int(edges["realtime"]))]
+                  ("realtime", int(edges["realtime"])),
+                  ("transport_stopped", int(self.playback.transport_stopped))]
         pairs += self._clock_pairs()
+        pairs += self.steering.controls.map.pairs()
         return [item for pair in pairs for item in pair]
 
     def _clock_pairs(self) -> list[tuple[str, object]]:
@@ -258,6 +269,7 @@ class Conductor:
         pairs += [("scales", " ".join(SCALES)), ("grids", " ".join(GRIDS)),
                   ("clocks", " ".join(available_sources())),
                   ("midi_in", edges["midi_in"]), ("midi_out", edges["midi_out"])]
+        pairs += self.steering.controls.map.pairs()
         return [item for pair in pairs for item in pair]
 
 

@@ -23,13 +23,15 @@ from ..runtime import single_threaded_blas
 from .clock import make_clock
 from .commands import Command
 from .conductor import Conductor, lateness_p99
+from .control_map import ControlMap
+from .controls import ControlFeedback, MidiControls
 from .events import ErrorRaised, EventStream, PortChanged
 from .instruments import InstrumentMap
 from .jack import JackMessages
 from .listening import ListeningState
 from .loader import ModelLoader, warm_up
 from .midi_clock import MidiClock
-from .midi import MidiInput, MidiOutput, MidiPort, MidiSink
+from .midi import ControlInput, MidiInput, MidiOutput, MidiPort, MidiSink
 from .osc import OscListener, OscReplies
 from .page_edge import PageEdge
 from .playback import Playback
@@ -45,6 +47,8 @@ log = logging.getLogger(__name__)
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 GIL_SWITCH_S = 0.0005        # the scheduler thread gets the interpreter within this when a note is due
 HELPER_PRIORITY = DEFAULT_PRIORITY - 1  # the engine and OSC threads, when real-time scheduling is asked for
+TRANSPORT_MESSAGES = {"stop": "pause", "start": "start", "continue": "continue"}  # MIDI realtime -> transport
+SETTLE_S = 0.05  # work ahead waits until no setting has changed for this long: a knob being turned
 IDLE_TIMEOUT_S = 0.25        # the engine thread looks up at least this often (a stop, a clock's notes)
 
 
@@ -67,6 +71,9 @@ class ServeOptions:
     average_transpositions: int | None = 0  # None: as the model file says
     realtime: bool = True            # ask for SCHED_FIFO for the thread that sends notes
     models_dir: str | None = None    # where /djai/load may read model files; None: the folder of ``model``
+    midi_control: str | None = None  # a separate controller's port (--midi-control)
+    midi_map: ControlMap | None = None  # what controls drive what (--midi-map); None: nothing is mapped
+    midi_feedback: bool = False      # changed values sent back as their control change on the MIDI output
     ui_port: int | None = None       # serve the live page on this TCP port (serve --ui); None: no page
     ui_host: str = "127.0.0.1"
 
@@ -89,26 +96,30 @@ class Daemon:
         if self.replies is not None:
             self.stream.subscribe_inline(self.replies)
         self._stop = threading.Event()
+        self._last_set = 0.0  # when a /djai/set (or a CC's) last arrived: see _note_waiting
         self.listener: OscListener | None = None
         self.midi_in: MidiInput | None = None
         self.midi_out: MidiOutput | None = None
         self.watcher: PortWatcher | None = None
         self.page: PageEdge | None = None
+        self.control_in: ControlInput | None = None
+        self.controls = MidiControls(options.midi_map)
         self.jack_messages = JackMessages()
-        if options.midi_in or options.midi_out:
+        if options.midi_in or options.midi_out or options.midi_control:
             self.jack_messages.install()
         if options.midi_out:
             self.midi_out = MidiOutput(options.midi_out, options.midi_api).open()
             self.stream.subscribe_inline(MidiSink(self.midi_out))
+            if options.midi_feedback:
+                self.stream.subscribe_inline(ControlFeedback(self.controls, self.midi_out.send_bytes))
         self.scheduler = Scheduler(self.stream.publish,
                                    realtime_priority=DEFAULT_PRIORITY if options.realtime else None)
         self.playback = Playback(self.scheduler, self.stream.publish, self.listening.host_position)
         models_dir = Path(options.models_dir) if options.models_dir else resolve_model_path(options.model).parent
-        self.models_dir = models_dir
         self.loader = ModelLoader(models_dir, options.average_transpositions, self._model_loaded, self._model_failed)
         self.conductor = Conductor(str(options.model), self.listening, self.playback,
                                    self.stream.publish, self.loader.request, self._edge_facts,
-                                   options.prepare_answers)
+                                   options.prepare_answers, self.controls)
         self._thread = threading.Thread(target=self._conduct, name="djai-engine", daemon=True)
 
     @property
@@ -138,14 +149,14 @@ class Daemon:
         if self.listener is not None and self.replies is not None:
             self.listener.start()
             log.info("OSC in on %s:%d, replies to %s:%d", *self.listener.address, *self.replies.target)
-        if self.page is not None:
-            log.info("live page on %s", self.page.start().url)
         if self.midi_in is not None:
             log.info("MIDI in: %s", self.midi_in.describe())
+        if self.control_in is not None:
+            log.info("MIDI control in: %s", self.control_in.describe())
         if self.midi_out is not None:
             log.info("MIDI out: %s", self.midi_out.describe())
         # output first, as at start: JACK then names the clients in the same order after a restart
-        self.watcher = PortWatcher([self.midi_out, self.midi_in], self._port_changed).start()
+        self.watcher = PortWatcher([self.midi_out, self.midi_in, self.control_in], self._port_changed).start()
         return self
 
     def _open_inputs(self) -> None:
@@ -159,13 +170,17 @@ class Daemon:
                                 "can play through djai-live", self.options.osc_host, self.options.osc_port)
                 self.listener = OscListener(self.options.osc_host, self.options.osc_port, self._on_osc,
                                             self.reject, helper_priority)
-            if self.options.ui_port is not None:
+            if self.options.ui_port is not None:  # the live page: its server starts now, in its own process
                 self.page = PageEdge(self.options.ui_host, self.options.ui_port, self.stream, self.submit,
-                                     self.reject, self.models_dir,
-                                     helper_priority - 1 if helper_priority is not None else None)
+                                     self.reject, self.loader.models_dir, helper_priority).start()
             if self.options.midi_in:
                 self.midi_in = MidiInput(self.options.midi_in, self.options.midi_api, self.submit,
-                                         self._on_midi_realtime, helper_priority).open()
+                                         self._on_midi_realtime, helper_priority,
+                                         to_command=self.controls.command_for).open()
+            if self.options.midi_control:
+                self.control_in = ControlInput(self.options.midi_control, self.options.midi_api, self.submit,
+                                               None, helper_priority,
+                                               to_command=self.controls.control_command).open()
         except BaseException:
             self._close_unstarted()
             raise
@@ -175,10 +190,7 @@ class Daemon:
         if self.listener is not None:
             self.listener.close()
             self.listener = None
-        if self.page is not None:
-            self.page.close()
-            self.page = None
-        for port in (self.midi_in, self.midi_out):
+        for port in (self.midi_in, self.control_in, self.midi_out, self.page):
             if port is not None:
                 port.close()
         self.jack_messages.uninstall()
@@ -195,12 +207,13 @@ class Daemon:
         self._stop.set()
         if self.watcher is not None:
             self.watcher.close()
-        if self.listener is not None:
-            self.listener.close()
-        if self.page is not None:
-            self.page.close()
+        for edge in (self.listener, self.page):
+            if edge is not None:
+                edge.close()
         if self.midi_in is not None:
             self.midi_in.close()
+        if self.control_in is not None:
+            self.control_in.close()
         self._thread.join(timeout=2.0)
         self.loader.close()
         ended = self.scheduler.close()  # all notes off: the known note-offs, every pitch ever sent, CC 123/120
@@ -215,7 +228,10 @@ class Daemon:
     # --- the edges' way in -----------------------------------------------------------------------------
     def submit(self, command: Command, arrival: float | None = None) -> None:
         """Queue a command from any edge, from any thread (control commands in their own lane)."""
-        self.queue.put((command, time.monotonic() if arrival is None else arrival), control=not command.is_note)
+        now = time.monotonic()
+        if command.kind == "set":
+            self._last_set = now  # (a float, written whole: read on the engine thread without a lock)
+        self.queue.put((command, now if arrival is None else arrival), control=not command.is_note)
 
     def reject(self, message: str) -> None:
         """What an edge could not parse: counted and said like any rejected command."""
@@ -233,6 +249,8 @@ class Daemon:
         clock = self.listening.host_clock  # read once: /djai/set clock may swap it from the engine thread
         if isinstance(clock, MidiClock):
             clock.feed(kind, arrival, position)
+            if kind in TRANSPORT_MESSAGES:  # following the host's clock, its transport is followed too
+                self.submit(Command("transport", (TRANSPORT_MESSAGES[kind],)), arrival)
 
     def _port_changed(self, state: str, port: MidiPort, text: str) -> None:
         """A watched MIDI port's device went or came back (the watcher's thread)."""
@@ -241,9 +259,10 @@ class Daemon:
             self.stream.publish(ErrorRaised(text))
         else:
             log.info("%s", text)
-            if isinstance(port, MidiInput):
+            if port is self.midi_in:
                 self.conductor.lose_midi_clock_phase(f"MIDI input {port.device or port.wanted!r} was reopened")
-        self.stream.publish(PortChanged("in" if isinstance(port, MidiInput) else "out", state,
+        self.stream.publish(PortChanged("control" if port is self.control_in else
+                                        "in" if isinstance(port, MidiInput) else "out", state,
                                         port.device or port.wanted))
 
     def _model_loaded(self, name: str, generator: Generator, path: Path) -> None:
@@ -294,8 +313,10 @@ class Daemon:
         return min([IDLE_TIMEOUT_S] + [max(0.0, t - now) for t in times])
 
     def _note_waiting(self) -> bool:
-        """Whether a note (or any command) waits in the queue: asked between the steps of idle work."""
-        return len(self.queue) > 0
+        """Whether a note (or any command) waits in the queue: asked between the steps of idle work. While
+        a knob turns (a setting changed within SETTLE_S) the answer prepared would be stale at its next
+        step, and preparing it again and again would hold the engine thread from the knob's next value."""
+        return len(self.queue) > 0 or time.monotonic() - self._last_set < SETTLE_S
 
     def _tell_clock_notes(self) -> None:
         """What the host clock had to say (a phase it cannot know), logged and said as an error, from

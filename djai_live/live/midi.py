@@ -23,6 +23,8 @@ APIS = {"alsa": "LINUX_ALSA", "jack": "UNIX_JACK", "coremidi": "MACOSX_CORE", "w
 VIRTUAL = "virtual"
 IN_NAME = "djai_live in"
 OUT_NAME = "djai_live out"
+CONTROL_NAME = "djai_live control"
+OWN_NAMES = (IN_NAME, OUT_NAME, CONTROL_NAME)
 CLIENT_NAME = "djai_live"
 CONTROL_CHANGE, NOTE_ON, NOTE_OFF = 0xB0, 0x90, 0x80
 ALL_SOUND_OFF, ALL_NOTES_OFF = 120, 123
@@ -156,8 +158,9 @@ class MidiPort:
         """The device port to connect to among ``names``: the one connected before when it is back (ALSA
         may give a replugged device another client number, so that suffix is ignored), else the one
         ``wanted`` names; never one of our own ports. Raises MidiPortError when none or several match."""
-        names = [name for name in names if not name.endswith((f":{IN_NAME}", f":{OUT_NAME}"))
-                 and not _without_client_number(name).endswith((f":{IN_NAME}", f":{OUT_NAME}"))]
+        own = tuple(f":{name}" for name in OWN_NAMES)
+        names = [name for name in names if not name.endswith(own)
+                 and not _without_client_number(name).endswith(own)]
         if self.device is not None:
             base = _without_client_number(self.device)
             for name in names:
@@ -270,9 +273,11 @@ class MidiInput(MidiPort):
 
     def __init__(self, wanted: str, api: str | None, on_command: Callable[[Command], None],
                  on_realtime: Callable[[str, float, int | None], None] | None = None,
-                 realtime_priority: int | None = None) -> None:
+                 realtime_priority: int | None = None,
+                 to_command: Callable[[Sequence[int]], Command | None] = bytes_to_command) -> None:
         super().__init__(wanted, api)
         self.on_command, self.on_realtime = on_command, on_realtime
+        self.to_command = to_command  # notes only, or the MIDI controls' translation (see .controls)
         self.timeline = DriverTimeline()
         self.realtime_priority = realtime_priority
         self._reader: threading.Thread | None = None
@@ -340,11 +345,18 @@ class MidiInput(MidiPort):
             elif status == SONG_POSITION and len(payload) == 3 and payload[1] < 128 and payload[2] < 128:
                 self.on_realtime("songpos", when, payload[1] | (payload[2] << 7))
             return
-        command = bytes_to_command(payload)
+        command = self.to_command(payload)
         if command is not None:
             if log.isEnabledFor(logging.DEBUG):
                 log.debug("MIDI in: %s %s", command.kind, command.args)
             self.on_command(command)
+
+
+class ControlInput(MidiInput):
+    """'djai_live control' (``--midi-control``): a separate controller's port; only its mapped controls
+    count, its other notes are not music."""
+
+    name = CONTROL_NAME
 
 
 class MidiOutput(MidiPort):

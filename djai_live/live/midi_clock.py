@@ -3,13 +3,13 @@ Position Pointer, as they arrive (stamped by the driver) on the MIDI input."""
 from __future__ import annotations
 
 import logging
-import math
 import threading
 from collections import deque
 
 import numpy as np
 
 from .clock import Position
+from .tick_fit import drifting, robust_line, whole
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,14 @@ MERGE_CHECK_TICKS = 24     # a tempo change is checked against the old fit once 
 SAME_TEMPO = 0.01          # tempi within 1%: the same
 START_SLACK = 0.35         # a first tick within this (in periods) of Start, or of a whole number of periods later
 MAX_LOST_AFTER_START = 12  # more ticks than this between Start and the first tick: a slow master, not a loss
+MAX_CLUSTER_TICKS = 48     # off the fit for this long without an offset or a drift: taken as a tempo change
+TRUST_TICKS = 48           # two beats of ticks close to the fit make it the line a stretch of chaos is counted by
+TRUST_SCATTER = 0.15       # close: 90% of them within this (in periods) of the fit
+RECOUNT_WINDOW = 12        # the latest ticks, checked against the line through the ticks just before them
+RECOUNT_REFERENCE = 24     # that line's ticks: recent, so that a tempo ramp does not bend it away
+RECOUNT_EVERY = 6          # ticks between two such checks
+RECOUNT_STEADY = 0.2       # the window's two halves agree this well (in periods): an offset, not a tempo change
+RECOUNT_TOLERANCE = 0.25   # how close to a whole number of periods the offset must be
 
 
 class MidiClock:
@@ -63,6 +71,9 @@ class MidiClock:
         self._pending: list[tuple[int, float, int]] = []   # (index, time, periods late) of undecided ticks
         # the fit and the ticks before a tempo change, and the last tick before it (index, time)
         self._before_jump: tuple[tuple[float, float], list, tuple[int, float]] | None = None
+        # the last line that ticks followed closely for two beats: what a stretch of lost and late ticks is
+        # counted against once it is over, whatever false starts the fit made meanwhile
+        self._trusted: tuple[float, float] | None = None
         self._origin: int | None = None          # grid index of song position 0; None: phase unknown
         self._song_tick: int | None = None       # song position (ticks) the next Continue resumes at
         self._resume: tuple[float, int] | None = None   # (time, song tick) of a Start/Continue awaiting its tick
@@ -121,6 +132,7 @@ class MidiClock:
         self._off_fit.clear()
         self._before_jump = None
         self._fit = None
+        self._trusted = None
 
     def _tell(self, note: str) -> None:
         self.phase_notes.append(note)
@@ -171,7 +183,7 @@ class MidiClock:
             after = first + first_lost + 1
             residual, tolerance = (self._periods_late(when, after, (after - 1, first_when)) if checkable
                                    else (float("nan"), 0.0))
-            lost = _whole(residual, tolerance)
+            lost = whole(residual, tolerance)
             if lost == 0:                                    # ticks were lost
                 self._settle([(first + first_lost, first_when), (after, when)])
             elif lost is not None and 1 <= lost <= MAX_LOST:  # late again: a stall, more lost ticks, or a
@@ -196,7 +208,7 @@ class MidiClock:
                             ) -> int | None:
         """How many whole tick periods ``when`` is after tick ``index``; None when it is not close to a
         whole number."""
-        return _whole(*self._periods_late(when, index, reference))
+        return whole(*self._periods_late(when, index, reference))
 
     def _periods_late(self, when: float, index: int, reference: tuple[int, float] | None = None
                       ) -> tuple[float, float]:
@@ -210,6 +222,8 @@ class MidiClock:
         if not (steps > 0).any():
             return float("nan"), 0.0
         period = float(np.median(np.diff(ticks[:, 1])[steps > 0] / steps[steps > 0]))
+        if period <= 0.0:   # the first ticks came in one burst (a stalled driver): their spacing says nothing
+            return float("nan"), 0.0
         last_index, last_when = reference or self._ticks[-1]
         return (when - (last_when + period * (index - last_index))) / period, EARLY_LOST_TOLERANCE
 
@@ -229,6 +243,7 @@ class MidiClock:
             if abs(residual) > JUMP_FRACTION:
                 self._off_fit.append(residual)
                 if len(self._off_fit) >= JUMP_TICKS and len({r > 0 for r in self._off_fit}) == 1:
+                    settled = True
                     tail = self._off_fit[-2:]  # (an earlier straggler may precede the loss)
                     lag = round(float(np.mean(tail)))
                     steady = abs(tail[-1] - tail[0]) < STEADY_OFFSET  # (a tempo change drifts away)
@@ -238,14 +253,20 @@ class MidiClock:
                         placed = [self._ticks.pop() for _ in range(len(tail) - 1)][::-1]
                         self._ticks.extend((i + lag, t) for i, t in placed)
                         index += lag
+                    elif not drifting(self._off_fit) and len(self._off_fit) < MAX_CLUSTER_TICKS:
+                        # Neither an offset nor a drift: ticks lost and late in a cluster (a starved driver).
+                        # The tempo did not change; the count is settled by the offset once the ticks are
+                        # back on time (above), or by the recount (_recount).
+                        settled = False
                     else:
                         # the tempo moved: keep only the ticks since the change (and the one before it), and
                         # the old fit, to check the change once the new fit is sure of its tempo
-                        recent = list(self._ticks)[-JUMP_TICKS:]
-                        self._before_jump = (self._fit, list(self._ticks)[:-JUMP_TICKS], recent[0])
+                        recent = list(self._ticks)[-len(self._off_fit):]   # (the one before, and the change's)
+                        self._before_jump = (self._fit, list(self._ticks)[:-len(recent)], recent[0])
                         self._ticks.clear()
                         self._ticks.extend(recent)
-                    self._off_fit.clear()
+                    if settled:
+                        self._off_fit.clear()
             else:
                 self._off_fit.clear()
         self._next_tick = index + 1
@@ -257,6 +278,41 @@ class MidiClock:
             self._check_start_gap()
         if self._before_jump is not None and len(self._ticks) >= MERGE_CHECK_TICKS:
             self._check_jump()
+        elif index % RECOUNT_EVERY == 0:
+            self._recount()
+
+    def _recount(self) -> None:
+        """Ticks lost and delayed in clusters (a JACK server starved of CPU loses some ticks and hands
+        others over late, in bursts) can fool the tick-by-tick checks, and a miscount would otherwise stay
+        for good: the beat whole ticks off the host's. So the latest ticks are checked against the line
+        through the ticks just before them, by their lower quartile (a delivery can only be late, never
+        early): a steady offset of whole periods is ticks lost (late) or delays taken for losses (early),
+        and the ticks at that offset are counted again."""
+        if (self._pending or self._off_fit or self._fit is None
+                or len(self._ticks) < RECOUNT_WINDOW + RECOUNT_REFERENCE):
+            return
+        ticks = np.array(self._ticks, dtype=np.float64)[-(RECOUNT_WINDOW + RECOUNT_REFERENCE):]
+        reference = robust_line(ticks[:RECOUNT_REFERENCE])
+        if reference is None:
+            return
+        intercept, period = reference
+        window = ticks[RECOUNT_REFERENCE:]
+        residuals = (window[:, 1] - (intercept + period * window[:, 0])) / period
+        half = RECOUNT_WINDOW // 2
+        lowest = float(np.percentile(residuals, 25))
+        shift = round(lowest)
+        steady = abs(float(np.percentile(residuals[half:], 25)) - float(np.percentile(residuals[:half], 25)))
+        if shift == 0 or abs(lowest - shift) > RECOUNT_TOLERANCE or steady > RECOUNT_STEADY:
+            return
+        miscounted = {int(i) for i, r in zip(window[:, 0], residuals) if abs(r - shift) < 0.5}
+        recounted = [(i + shift, t) if i in miscounted else (i, t) for i, t in self._ticks]
+        if any(b[0] <= a[0] for a, b in zip(recounted, recounted[1:])):
+            return   # the recount would put two ticks in one slot: leave it to the next check
+        log.debug("MIDI clock: %+d tick(s) miscounted among lost and late ones; recounted", shift)
+        self._ticks.clear()
+        self._ticks.extend(recounted)
+        self._next_tick = recounted[-1][0] + 1
+        self._refit()
 
     def _check_start_gap(self) -> None:
         """A clock that started with Start: its first tick comes right after Start, or at most a tick period
@@ -287,6 +343,11 @@ class MidiClock:
         (old_intercept, old_period), old_ticks, (boundary_index, boundary_when) = self._before_jump
         self._before_jump = None
         intercept, period = self._fit
+        if self._trusted is not None and abs(period / self._trusted[1] - 1.0) <= SAME_TEMPO:
+            # The tempo is the one the ticks last followed closely: the fit may have restarted on a cluster of
+            # lost and late ticks (several times over), so the ticks since are counted against that line.
+            old_intercept, old_period = self._trusted
+            old_ticks = []
         same_tempo = abs(period / old_period - 1.0) <= SAME_TEMPO
         if same_tempo:
             ticks = np.array(self._ticks, dtype=np.float64)
@@ -307,7 +368,45 @@ class MidiClock:
 
     def _refit(self) -> None:
         if len(self._ticks) >= 3:
-            self._fit = robust_line(np.array(self._ticks, dtype=np.float64)) or self._fit
+            ticks = np.array(self._ticks, dtype=np.float64)
+            self._fit = robust_line(ticks) or self._fit
+            if (self._fit is not None and len(ticks) >= TRUST_TICKS and not self._off_fit and not self._pending
+                    and self._before_jump is None):
+                intercept, period = self._fit
+                latest = ticks[-TRUST_TICKS:]
+                residuals = (latest[:, 1] - (intercept + period * latest[:, 0])) / period
+                if float(np.percentile(np.abs(residuals), 90)) <= TRUST_SCATTER:
+                    self._trust(ticks)
+
+    def _trust(self, ticks: np.ndarray) -> None:
+        """The fit is followed closely: it becomes the trusted line, unless it is the trusted tempo whole
+        periods off the trusted phase. The beat does not move when nothing but ticks went missing, so that
+        is ticks miscounted in a stretch of lost and late ones that no check could settle at the time:
+        those ticks are counted again, by the trusted line."""
+        assert self._fit is not None
+        intercept, period = self._fit
+        if self._trusted is None or abs(period / self._trusted[1] - 1.0) > SAME_TEMPO:
+            self._trusted = self._fit   # the first line, or a new tempo that the ticks now follow closely
+            return
+        trusted_intercept, trusted_period = self._trusted
+        last = ticks[-1, 0]
+        offset = ((intercept + period * last) - (trusted_intercept + trusted_period * last)) / trusted_period
+        shift = round(offset)
+        if shift == 0:
+            self._trusted = self._fit
+            return
+        if abs(offset - shift) > JUMP_FRACTION:
+            return   # neither the same phase nor whole ticks off: wait for a clearer stretch
+        residuals = (ticks[:, 1] - (trusted_intercept + trusted_period * ticks[:, 0])) / trusted_period
+        recounted = [(int(i) + shift, t) if abs(r - shift) < 0.5 else (int(i), t)
+                     for (i, t), r in zip(ticks, residuals)]
+        if any(b[0] <= a[0] for a, b in zip(recounted, recounted[1:])):
+            return
+        log.debug("MIDI clock: %+d tick(s) miscounted, found against the trusted line; recounted", shift)
+        self._ticks.clear()
+        self._ticks.extend(recounted)
+        self._next_tick = recounted[-1][0] + 1
+        self._fit = robust_line(np.array(recounted, dtype=np.float64)) or self._fit
 
     def position(self, now: float) -> Position | None:
         with self._lock:
@@ -332,25 +431,3 @@ class MidiClock:
 
     def close(self) -> None:
         pass
-
-
-def _whole(periods: float, tolerance: float) -> int | None:
-    """``periods`` rounded when it is within ``tolerance`` of a whole number, else None (also for NaN)."""
-    if not math.isfinite(periods):
-        return None
-    whole = round(periods)
-    return whole if abs(periods - whole) < tolerance else None
-
-
-def robust_line(ticks: np.ndarray) -> tuple[float, float] | None:
-    """(intercept, seconds per tick) of tick index -> time: least squares, then again without ticks more
-    than three median deviations off (a late delivery), so one straggler does not tilt the tempo."""
-    index, times = ticks[:, 0] - ticks[0, 0], ticks[:, 1]
-    period, intercept = np.polyfit(index, times, 1)
-    residuals = np.abs(times - (intercept + period * index))
-    keep = residuals <= max(3.0 * float(np.median(residuals)), 1e-4)
-    if 3 <= keep.sum() < len(keep):
-        period, intercept = np.polyfit(index[keep], times[keep], 1)
-    if period <= 0:
-        return None
-    return float(intercept - period * ticks[0, 0]), float(period)

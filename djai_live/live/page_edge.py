@@ -10,7 +10,7 @@
   the OSC contract's parser, then :meth:`Daemon.submit`, the same path, checks and acknowledgements as
   OSC; what the page could not send (bad JSON, a flood) is rejected as any edge's bad input is.
 
-Both threads ask for real-time scheduling (``realtime_priority``, below the daemon's own threads) when
+Both threads ask for real-time scheduling (one below the daemon's helper threads, ``helper_priority``) when
 the daemon does: their work is bounded (a line encoded or parsed, then a blocking socket call, which lets
 go of the interpreter lock), and a thread at normal priority that the browsers' load preempts while it
 holds that lock makes the notes wait behind it (scripts/bench_page.py: answer latency p99 6.5 ms with
@@ -89,14 +89,16 @@ def page_message(event: Event, now: float) -> dict | None:
 
 class PageEdge:
     def __init__(self, host: str, port: int, stream: EventStream, submit: Callable[[Command], None],
-                 reject: Callable[[str], None], models_dir: Path, realtime_priority: int | None = None) -> None:
+                 reject: Callable[[str], None], models_dir: Path, helper_priority: int | None = None) -> None:
+        """``helper_priority``: the daemon's helper threads' real-time priority (None: not asked for); the
+        page's two threads run one below it."""
         self.host, self.stream, self.submit, self.reject, self.models_dir = host, stream, submit, reject, models_dir
         self.listening = bind_page_socket(host, port)
         self.port = self.listening.getsockname()[1]
         self.token = None if host in LOOPBACK_HOSTS else secrets.token_urlsafe(24)
         self.link, self._child_link = socket.socketpair()
         self.process: subprocess.Popen | None = None
-        self.realtime_priority = realtime_priority
+        self.realtime_priority = helper_priority - 1 if helper_priority is not None else None
         self._forwarding = False
         self.subscription: Subscription | None = None
         self._reader = threading.Thread(target=self._read, name="djai-page-commands", daemon=True)
@@ -115,6 +117,7 @@ class PageEdge:
                    str(fds[1]), "--host", self.host, "--models-dir", str(self.models_dir),
                    "--log-level", logging.getLevelName(logging.getLogger("djai_live").getEffectiveLevel())]
         self.process = subprocess.Popen(command, pass_fds=fds, env={**os.environ, TOKEN_VARIABLE: self.token or ""})
+        log.info("live page on %s", self.url)
         self.listening.close()  # the child's now
         self._child_link.close()
         self.subscription = self.stream.subscribe(self._forward, PAGE_QUEUE, name="page")

@@ -28,8 +28,11 @@ class Playback:
         self.host_position = host_position
         self.clock = clock
         self.placement: Placement | None = None  # how the phrase now playing sits on the host's beats
+        self.transport_stopped = False  # the host's MIDI Stop: nothing new sounds until Start or Continue
 
     def play(self, phrase: Phrase) -> None:
+        if self.transport_stopped:
+            return
         self.publish(PhraseDrawn(phrase))
         self.scheduler.play(phrase, start=phrase.anchor)
         self.placement = phrase.placement()
@@ -38,6 +41,8 @@ class Playback:
         return self.scheduler.cancel()
 
     def start_note(self, pitch: int, velocity: int, duration_ms: float, channel: int, voice: int) -> None:
+        if self.transport_stopped:
+            return
         self.scheduler.start_note(pitch, velocity, duration_ms, channel, voice)
 
     def end_note(self, pitch: int, channel: int) -> None:

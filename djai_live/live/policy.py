@@ -81,6 +81,7 @@ class Policy:
     """The interface, with what most policies share. Thread-confined like the listening state."""
 
     folds_notes = True  # whether the listening state folds finished notes into its model state for it
+    daemon_turn = False  # the hand-over pedal is down: the performer's notes are heard, not waited for
 
     def __init__(self, listening: ListeningState, output: Output, prepare_answers: bool = True) -> None:
         self.listening = listening
@@ -106,6 +107,11 @@ class Policy:
         """Answer now (/djai/generate). Raises PolicyError when there is nothing to answer."""
         raise PolicyError("this mode plays along and answers no requests; "
                           "/djai/generate answers in phrase, every or manual mode")
+
+    def take_turn(self, held: bool) -> None:
+        """The hand-over pedal: held, the daemon's turn; released, the performer's. Raises PolicyError
+        when there is nothing to play from yet."""
+        self.daemon_turn = held
 
     # --- time ----------------------------------------------------------------------------------------
     def next_deadline(self) -> float | None:

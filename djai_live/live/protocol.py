@@ -30,6 +30,8 @@ INBOUND = {
                   "answered by /djai/loaded or /djai/error",
     "/djai/ping": "answered by /djai/pong",
     "/djai/status": "answered by /djai/status with name/value pairs",
+    "/djai/learn": "NAME|off: bind the next MIDI control change to a parameter or action (kept in the --midi-map "
+                   "file); answered by /djai/learn NAME, then /djai/learned when a control arrives",
 }
 OUTBOUND = {
     "/djai/phrase": "phrase_id count, then per note: onset_ms pitch velocity duration_ms",
@@ -49,6 +51,11 @@ OUTBOUND = {
     "/djai/set": "name value: the acknowledgement of a /djai/set, with the value stored (on/off as 1/0, a scale "
                  "as words)",
     "/djai/reset": "the acknowledgement of /djai/reset",
+    "/djai/learn": "NAME or off: the acknowledgement of /djai/learn (waiting for a control change, or no longer)",
+    "/djai/learned": "name cc channel: the control change learn bound to a parameter or action",
+    "/djai/handover": "1|0: the hand-over pedal went down (the daemon's turn) or up (the performer's)",
+    "/djai/transport": "stop|pause|start|continue: the host's transport was followed (CC 123/120, MIDI Stop, "
+                       "Start, Continue)",
 }
 
 
@@ -129,6 +136,11 @@ def parse(address: str, args: Sequence[Any]) -> Command:
         if not isinstance(args[0], str) or not args[0].strip():
             raise ProtocolError(f"{address}: the model must be a non-empty string, got {args[0]!r}")
         return Command("load", (args[0].strip(),))
+    if address == "/djai/learn":
+        _arity(address, args, 1, 1, "a parameter or action name, or off")
+        if not isinstance(args[0], str) or not args[0].strip():
+            raise ProtocolError(f"{address}: the name must be a non-empty string, got {args[0]!r}")
+        return Command("learn", (args[0].strip(),))
     if address in ("/djai/reset", "/djai/panic", "/djai/ping", "/djai/status", "/djai/capabilities"):
         _arity(address, args, 0, 0, "no arguments")
         return Command(address[len(PREFIX):])

@@ -120,6 +120,7 @@ function buildControls() {
     }
     const learn = midiLearnButton(name);
     if (learn) row.append(learn);
+    param.learn = learn;
     box.append(row);
     if (name in djai.values) param.show(djai.values[name]);
   }
@@ -134,6 +135,22 @@ function midiLearnButton(name) {
   button.title = `move a MIDI control to map it to ${name}`;
   button.addEventListener("click", () => send("/djai/learn", [name]));
   return button;
+}
+
+// What learn said: waiting for a control change for NAME (or "off"), then the control it bound.
+function showLearning(name) {
+  djai.learning = name === "off" ? null : name;
+  for (const [each, param] of Object.entries(djai.params)) {
+    if (param.learn && param.learn.textContent === "learning…" || each === name) {
+      param.learn.textContent = each === name ? "learning…" : "learn";
+    }
+  }
+}
+
+function showLearned(name, cc, channel) {
+  djai.learning = null;
+  const param = djai.params[name];
+  if (param && param.learn) param.learn.textContent = `cc ${cc}/${channel}`;
 }
 
 function showValue(name, value, acknowledged) {
@@ -292,6 +309,8 @@ function handle(message) {
     case "reply":
       if (message.kind === "status") showStatus(pairs(message.values));
       else if (message.kind === "capabilities") showCapabilities(pairs(message.values));
+      else if (message.kind === "learn") showLearning(message.values[0]);
+      else if (message.kind === "learned") showLearned(...message.values);
       break;
   }
 }

@@ -14,6 +14,7 @@ BAD_VALUES = ["", "x", "nan", "inf", "-1", "0", "99999", "1e309", "/nonexistent/
 # (any integer), scale words (checked by the same code as /djai/set, test_cli covers the message), map texts.
 ACCEPTED_AT_PARSE = {
     "--model": set(BAD_VALUES), "--midi-in": set(BAD_VALUES), "--midi-out": set(BAD_VALUES),
+    "--midi-control": set(BAD_VALUES), "--midi-map": set(BAD_VALUES),  # (tests/cli/test_serve_midi_map.py)
     "--config": set(BAD_VALUES), "--scale": set(BAD_VALUES), "--instrument-map": set(BAD_VALUES),
     "--output-map": set(BAD_VALUES), "--cache-dir": set(BAD_VALUES), "--copy-to": set(BAD_VALUES),
     "--pd-to": set(BAD_VALUES),  # folders, made when they do not exist
@@ -28,7 +29,8 @@ ACCEPTED_AT_PARSE = {
     "--velocity-scale": {"0"}, "--channel-in": {"0"}, "--clock-latency-ms": {"-1", "0"},
     "--carry-on-beats": {"0"}, "--wait-ms": {"0"},  # accompaniment: rest at once, do not wait
     # on/off switches take 0 for off; hosts: "0" is 0.0.0.0 and "99999" an IPv4 number, as getaddrinfo reads them
-    "--interrupt": {"0"}, "--prepare-answers": {"0"}, "--osc-host": {"0", "99999"}, "--reply-host": {"0", "99999"},
+    "--interrupt": {"0"}, "--prepare-answers": {"0"}, "--midi-feedback": {"0"},
+    "--osc-host": {"0", "99999"}, "--reply-host": {"0", "99999"},
     "--ui-host": {"0", "99999"},
 }
 # Output names: any file name in an existing folder is fine ("x" is ./x); folders and missing folders are not.

@@ -83,6 +83,12 @@ def test_notes_played_over_osc_are_on_the_page_and_in_its_pixels(live):
 
 def test_generate_from_the_page_draws_the_phrase_ahead_of_the_now_line_at_its_onsets(live):
     driver, peer = live.driver, live.peer
+    before = peer.status()["notes_in"]
+    for pitch in (60, 62, 64, 65, 67):  # something to answer, held as a performer holds them
+        peer.send("/djai/note", pitch, 90)
+        time.sleep(0.15)
+        peer.send("/djai/note", pitch, 0)
+    peer.wait_for_status(lambda values: values["notes_in"] == before + 5 and values["held"] == 0)
     before = len(peer.messages("/djai/phrase"))
     planned_before = driver.execute_script("return djai.planned.length;")
     driver.find_element("id", "generate").click()
@@ -251,6 +257,24 @@ def test_every_parameter_changed_over_osc_shows_in_its_control(live):
                 break
             assert time.monotonic() < deadline, f"{name} {value!r} set over OSC; the page shows {shown!r}"
             time.sleep(0.05)
+
+
+def test_midi_learn_is_a_button_beside_each_control_when_the_daemon_has_it(live):
+    driver, peer = live.driver, live.peer
+    has_learn = driver.execute_script("return djai.inbound.includes('/djai/learn');")
+    buttons = driver.execute_script("return Object.keys(djai.params).filter((n) => djai.params[n].learn);")
+    if not has_learn:  # (a daemon without MIDI learn: no button, rather than one that does nothing)
+        assert buttons == []
+        return
+    assert sorted(buttons) == sorted(driver.execute_script("return Object.keys(djai.params);"))
+    before = len(peer.messages("/djai/learn"))
+    driver.find_element("css selector", "#control-temperature button").click()
+    assert peer.wait_for("/djai/learn", before + 1)[before][2] == ["temperature"]  # acknowledged as OSC's is
+    wait_until(driver, "document.querySelector('#control-temperature button').textContent === 'learning…'", 5,
+               "the learn button waiting")
+    peer.send("/djai/learn", "off")
+    wait_until(driver, "document.querySelector('#control-temperature button').textContent === 'learn'", 5,
+               "learn off on the page")
 
 
 class _ForeignSite(http.server.BaseHTTPRequestHandler):

@@ -47,9 +47,22 @@ MAX_OBJECTS = {
     "print": lambda text: (1, 0),
     "metro": lambda text: (2, 1),
     "transport": lambda text: (2, 9),   # bars beats units resolution tempo timesig-num timesig-denom ticks state
+    # the Max for Live device's: from devices Max saved (Ableton/maxdevtools maxdiff/tests/test_files/Test.amxd
+    # and cpu-reporter/CPU Reporter.amxd), midiparse and midiformat from Max 8 patches found by content search
+    "midiin": lambda text: (1, 1),
+    "midiout": lambda text: (1, 0),
+    "midiparse": lambda text: (1, 8),
+    "midiformat": lambda text: (7, 2),
+    "live.thisdevice": lambda text: (1, 3),
+    "live.path": lambda text: (1, 3),
+    "live.observer": lambda text: (2, 2),
+    "change": lambda text: (1, 3),
+    "sel": lambda text: (args_count(text) + 1, args_count(text) + 1),   # "sel 0 1" 3/3 (CPU Reporter.amxd)
 }
 UI_OBJECTS = {"message": (2, 1), "comment": (1, 0), "flonum": (1, 2), "number": (1, 2), "umenu": (1, 3),
-              "kslider": (2, 2), "button": (1, 1), "toggle": (1, 1), "inlet": (0, 1), "outlet": (1, 0)}
+              "kslider": (2, 2), "button": (1, 1), "toggle": (1, 1), "inlet": (0, 1), "outlet": (1, 0),
+              "live.dial": (1, 2), "live.numbox": (1, 2), "live.menu": (1, 3), "live.text": (1, 2),
+              "live.comment": (1, 0)}
 
 
 def walk(patcher: dict):
@@ -226,12 +239,15 @@ def test_committed_package_is_what_the_build_script_makes(tmp_path):
     subprocess.run([sys.executable, str(ROOT / "scripts" / "build_max_patches.py"), "--out-dir", str(tmp_path)],
                    check=True, capture_output=True)
     built = sorted(p.relative_to(tmp_path / PACKAGE.name) for p in (tmp_path / PACKAGE.name).rglob("*") if p.is_file())
+    # (the .amxd is binary: compared byte for byte below)
     committed = sorted(p.relative_to(PACKAGE) for p in PACKAGE.rglob("*") if p.is_file())
     assert built == committed
     for relative in committed:
         built_file, committed_file = tmp_path / PACKAGE.name / relative, PACKAGE / relative
         if relative.suffix == ".xml":
             same = built_file.read_text() == committed_file.read_text()
+        elif relative.suffix == ".amxd":
+            same = built_file.read_bytes() == committed_file.read_bytes()
         else:
             same = json.loads(built_file.read_text()) == json.loads(committed_file.read_text())
         assert same, f"{relative} differs from scripts/build_max_patches.py's output: rebuild it"

@@ -38,6 +38,7 @@ class RecordingOutput:
         self.planned_notes: list[NotePlanned] = []
         self.sounding: set[tuple[int, int]] = set()
         self.cancels = 0
+        self.transport_stopped = False  # as Playback's: set by the host's MIDI Stop
 
     def play(self, phrase: Phrase) -> None:
         self.phrases.append(phrase)
