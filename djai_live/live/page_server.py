@@ -351,9 +351,11 @@ def _handler_for(server: PageServer) -> type[BaseHTTPRequestHandler]:
             if guarded[0] != "/command":
                 self._answer(404, "text/plain; charset=utf-8", b"not found\n")
                 return
-            length = int(self.headers.get("Content-Length") or 0)
+            length_header = self.headers.get("Content-Length") or "0"
+            length = int(length_header) if length_header.isdigit() else -1
             if not 0 < length <= MAX_BODY:
-                status, error = server._refuse(f"page: a command of {length} bytes (1-{MAX_BODY} expected)")
+                status, error = server._refuse(f"page: a command of Content-Length {length_header[:20]!r} "
+                                               f"(1-{MAX_BODY} bytes expected)")
                 self.close_connection = True
             else:
                 status, error = server.command(self.rfile.read(length))

@@ -200,9 +200,16 @@ def test_a_flood_of_commands_is_refused_with_one_error():
         server.close()
 
 
-def test_a_command_too_long_to_read_is_refused(served):
+def test_a_command_too_long_to_read_or_of_no_length_is_refused(served):
     server, link = served
-    assert post(server, b"x" * 20_000)[0] == 400 and "20000 bytes" in link.rejected[0]
+    assert post(server, b"x" * 20_000)[0] == 400 and "'20000'" in link.rejected[0]
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    connection.putrequest("POST", "/command")
+    for name, value in (("Host", f"127.0.0.1:{server.port}"), ("Origin", f"http://127.0.0.1:{server.port}"),
+                        ("Content-Length", "lots")):
+        connection.putheader(name, value)
+    connection.endheaders()
+    assert connection.getresponse().status == 400 and "'lots'" in link.rejected[1]
 
 
 def open_stream(server: PageServer, receive_buffer: int | None = None) -> socket.socket:
