@@ -47,8 +47,8 @@ def expand_config_file(argv: list[str], parser: argparse.ArgumentParser, config:
             hint = f" (did you mean {close[0]!r}?)" if close else "; see `djai-live serve --help`"
             raise CommandError(f"{path}: [serve] has no flag {key!r}{hint}")
         flag = action.option_strings[-1]
-        if action.nargs == 0:
-            if value is True:
+        if action.nargs == 0 or action.nargs == "?" and isinstance(value, bool):
+            if value is True:  # (a flag with an optional value, `ui = true`: the flag alone)
                 flags.append(flag)
         elif isinstance(value, list):
             flags += [flag, *map(str, value)]

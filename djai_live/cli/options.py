@@ -105,6 +105,13 @@ def port(text: str) -> int:
     return value
 
 
+def tcp_port(text: str) -> int:
+    value = _number(text, int, "a TCP port 1-65535")
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a TCP port 1-65535, got {text}")
+    return value
+
+
 def host(text: str) -> str:
     """A host name or address that resolves now: a typo fails at start, not on the first reply."""
     try:

@@ -6,10 +6,11 @@ import logging
 from pathlib import Path
 
 from .options import (CommandError, HelpFormatter, add_model_flag, add_transposition_flag, existing_dir, host,
-                      integer, on_off, output_dir, port, positive)
+                      integer, on_off, output_dir, port, positive, tcp_port)
 
 log = logging.getLogger("djai_live")
 MIDI_APIS = ("alsa", "jack", "coremidi", "windows")
+UI_PORT = 9080
 
 
 def add_parser(commands, parents: list[argparse.ArgumentParser]) -> None:
@@ -61,6 +62,11 @@ def add_parser(commands, parents: list[argparse.ArgumentParser]) -> None:
     serve.add_argument("--prepare-answers", type=on_off, default="on", metavar="{on,off}",
                        help="draw the next answer while the performer is between notes, so a request finds it "
                        "ready")
+    serve.add_argument("--ui", type=tcp_port, nargs="?", const=UI_PORT, default=None, metavar="PORT",
+                       help=f"serve the live page (piano roll, clock, key, counters, every control) on this TCP "
+                       f"port ({UI_PORT} if none is given); its address is in the ready line")
+    serve.add_argument("--ui-host", type=host, default="127.0.0.1",
+                       help="address the page listens on (anything but 127.0.0.1 needs the token of the ready line)")
     serve.add_argument("--config", type=Path, default=None, metavar="LIVE.toml",
                        help="read flags from a TOML file: a [serve] table of flag names (flags given here win) "
                        "and [[instrument]] tables (index, in_channels, out_channel)")
@@ -153,7 +159,8 @@ def run(args: argparse.Namespace) -> int:
                            midi_control=args.midi_control, midi_map=control_map, midi_feedback=args.midi_feedback,
                            record=str(args.record) if args.record is not None else None,
                            take_silence_s=args.take_silence,
-                           adapt_every_s=args.adapt_every * 60.0 if args.adapt_every is not None else None)
+                           adapt_every_s=args.adapt_every * 60.0 if args.adapt_every is not None else None,
+                           ui_port=args.ui, ui_host=args.ui_host)
     try:
         return serve(options, settings)
     except OSError as error:

@@ -67,13 +67,14 @@ class Conductor:
         listening.key_changed = self.announce_key
         self.policy: Policy = policy_for(self.settings.mode, listening, playback, prepare_answers=prepare_answers)
         self.table: dict[str, Handler] = {
-            "note_on": self._note_on,
-            "note_off": self._note_off,
+            "note_on": self._heard_note_on,
+            "note_off": self._heard_note_off,
             "generate": self._generate,
             "set": lambda args, arrival: self.set(args[0], args[1:]),
             "tempo": lambda args, arrival: self._host_clock_message("tempo", args, arrival),
             "beat": lambda args, arrival: self._host_clock_message("beat", args, arrival),
-            "capabilities": lambda args, arrival: self.publish(Reply("capabilities", tuple(self.capability_pairs()))),
+            "capabilities": lambda args, arrival: self.publish(Reply("capabilities", tuple(self.capability_pairs()),
+                                                                    *args)),
             "reset": self._reset,
             "panic": self._panic,
             "load": self._load,
@@ -107,11 +108,12 @@ class Conductor:
         self.publish(ErrorRaised(message))
 
     # --- the handlers --------------------------------------------------------------------------------
-    def _note_on(self, args: tuple, arrival: float) -> None:
+    # A heard note is said on the stream after the policy has taken it: an answer it starts never waits.
+    def _heard_note_on(self, args: tuple, arrival: float) -> None:
         self.policy.heard_note_on(args[0], args[1], args[2], arrival)
         self.publish(NoteHeard(args[0], args[1], args[2], arrival))
 
-    def _note_off(self, args: tuple, arrival: float) -> None:
+    def _heard_note_off(self, args: tuple, arrival: float) -> None:
         self.policy.heard_note_off(args[0], args[1], arrival)
         self.publish(NoteReleased(args[0], args[1], arrival))
 
@@ -173,8 +175,10 @@ class Conductor:
         self.publish(Reply("adapt", ("started", seconds, str(output))))
 
     def _status(self, args: tuple, arrival: float) -> None:
-        self.publish(Reply("status", tuple(self.status_pairs())))
-        self.announce_key(always=True)
+        """``args``: none from OSC; an edge's name (the page's polls) when only that edge should hear it."""
+        self.publish(Reply("status", tuple(self.status_pairs()), *args))
+        if not args:
+            self.announce_key(always=True)
 
     # --- what they change ----------------------------------------------------------------------------
     def try_swap(self) -> None:

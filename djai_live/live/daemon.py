@@ -30,6 +30,7 @@ from .loader import ModelLoader, warm_up
 from .midi_clock import MidiClock
 from .midi import ControlInput, MidiInput, MidiOutput, MidiPort, MidiSink
 from .osc import OscListener, OscReplies
+from .page_edge import PageEdge
 from .playback import Playback
 from .ports import PortWatcher
 from .protocol import ProtocolError, parse
@@ -73,6 +74,7 @@ class Daemon:
         self.midi_in: MidiInput | None = None
         self.midi_out: MidiOutput | None = None
         self.watcher: PortWatcher | None = None
+        self.page: PageEdge | None = None
         self.control_in: ControlInput | None = None
         self.controls = MidiControls(options.midi_map)
         self.jack_messages = JackMessages()
@@ -153,6 +155,9 @@ class Daemon:
                                 "can play through djai-live", self.options.osc_host, self.options.osc_port)
                 self.listener = OscListener(self.options.osc_host, self.options.osc_port, self._on_osc,
                                             self.reject, helper_priority)
+            if self.options.ui_port is not None:  # the live page: its server starts now, in its own process
+                self.page = PageEdge(self.options.ui_host, self.options.ui_port, self.stream, self.submit,
+                                     self.reject, self.loader.models_dir, helper_priority).start()
             if self.options.midi_in:
                 self.midi_in = MidiInput(self.options.midi_in, self.options.midi_api, self.submit,
                                          self._on_midi_realtime, helper_priority,
@@ -170,7 +175,7 @@ class Daemon:
         if self.listener is not None:
             self.listener.close()
             self.listener = None
-        for port in (self.midi_in, self.control_in, self.midi_out):
+        for port in (self.midi_in, self.control_in, self.midi_out, self.page):
             if port is not None:
                 port.close()
         self.jack_messages.uninstall()
@@ -187,8 +192,9 @@ class Daemon:
         self._stop.set()
         if self.watcher is not None:
             self.watcher.close()
-        if self.listener is not None:
-            self.listener.close()
+        for edge in (self.listener, self.page):
+            if edge is not None:
+                edge.close()
         if self.midi_in is not None:
             self.midi_in.close()
         if self.control_in is not None:
@@ -326,7 +332,8 @@ def serve(options: ServeOptions, settings: LiveSettings) -> int:
           + (f", OSC in {options.osc_host}:{options.osc_port} -> replies {options.reply_host}:{options.reply_port}"
              if options.osc else "")
           + (f", MIDI in {daemon.midi_in.describe()}" if daemon.midi_in else "")
-          + (f", MIDI out {daemon.midi_out.describe()}" if daemon.midi_out else ""), flush=True)
+          + (f", MIDI out {daemon.midi_out.describe()}" if daemon.midi_out else "")
+          + (f", page {daemon.page.url}" if daemon.page else ""), flush=True)
     daemon.wait()
     daemon.stop()
     return 0

@@ -152,9 +152,11 @@ class PortChanged(NamedTuple):
 
 class Reply(NamedTuple):
     """The answer to a command that asks for one: ``kind`` is the command's (status, capabilities, pong,
-    loaded, reset) and ``values`` its flat name/value list or arguments."""
+    loaded, reset) and ``values`` its flat name/value list or arguments. ``audience`` names the one edge
+    that asked, when only it should hear the answer (the page's own status polls): "" is every edge."""
     kind: str
     values: tuple = ()
+    audience: str = ""
 
 
 Event = (NoteStarted | NoteEnded | NoteHeard | NoteReleased | AllNotesOff | PhraseDrawn | NotePlanned

@@ -55,6 +55,16 @@ def resolve_request(text: str, models_dir: Path) -> Path:
     return resolved
 
 
+def available_models(models_dir: Path) -> list[str]:
+    """The names a /djai/load of each model it may load takes: the bundled ones, then the folder's files."""
+    names = list(bundled_models())
+    bundled_files = {resolve_model_path(name).resolve() for name in names}
+    if models_dir.is_dir():
+        names += sorted(path.stem for path in models_dir.glob("*" + MODEL_SUFFIX)
+                        if path.stem not in names and path.resolve() not in bundled_files)
+    return names
+
+
 def warm_up(generator: Generator) -> float:
     """One throw-away answer so that the first real one does not pay for cold caches; returns its ms."""
     from .call_response import CallAndResponse  # (the policies import this module's neighbours)

@@ -169,8 +169,8 @@ class OscReplies:
             KeyChanged: self._key,
             ErrorRaised: lambda e: self.error(e.message),
             PortChanged: lambda e: self.send("/djai/midi_port", e.direction, e.state, e.name),
-            Reply: lambda e: self.send("/djai/" + e.kind, *e.values),
-        }  # NotePlanned has no OSC message: the accompaniment's note is sent when it sounds
+            Reply: lambda e: self.send("/djai/" + e.kind, *e.values) if not e.audience else None,
+        }  # NotePlanned and NoteHeard have no OSC message: the accompaniment's note is sent when it sounds
 
     def __call__(self, event: Event) -> None:
         send = self._send_event.get(type(event))

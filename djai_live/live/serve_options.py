@@ -33,3 +33,5 @@ class ServeOptions:
     record: str | None = None        # the folder takes are kept in; None: no recording
     take_silence_s: float = SILENCE_S
     adapt_every_s: float | None = None   # adapt after this much of takes (--adapt-every); None: only when asked
+    ui_port: int | None = None       # serve the live page on this TCP port (serve --ui); None: no page
+    ui_host: str = "127.0.0.1"

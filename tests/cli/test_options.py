@@ -32,6 +32,7 @@ ACCEPTED_AT_PARSE = {
     "--interrupt": {"0"}, "--prepare-answers": {"0"}, "--midi-feedback": {"0"},
     "--osc-host": {"0", "99999"}, "--reply-host": {"0", "99999"},
     "--take-silence": {"99999"}, "--adapt-every": {"99999"},   # a long silence, a long set between adaptations
+    "--ui-host": {"0", "99999"},
 }
 # Output names: any file name in an existing folder is fine ("x" is ./x); folders and missing folders are not.
 for _flag in ("--out", "--plot", "--wav", "--output", "--record"):  # (--record: a folder, made when missing)

@@ -10,7 +10,8 @@ from djai_live.live.policy import POLICIES
 
 LIVE = Path(djai_live.live.__file__).parent
 POLICY_SIDE = {"policy", "call_response", "accompany", "band", "voicing", "rehearsal", "listening"}
-EDGES = {"osc", "midi", "scheduler", "jack", "ports", "daemon", "playback", "conductor", "loader"}
+EDGES = {"osc", "midi", "scheduler", "jack", "ports", "daemon", "playback", "conductor", "loader", "page_server",
+         "page_edge"}
 
 
 def live_modules():
@@ -44,7 +45,7 @@ def test_the_policies_and_the_edges_meet_only_through_commands_and_events():
         module, imported = path.stem, live_imports(path)
         if module in POLICY_SIDE:
             assert not imported & EDGES, f"the policy-side module {module} imports the edge(s) {imported & EDGES}"
-        if module in {"osc", "midi", "scheduler", "jack", "ports"}:
+        if module in {"osc", "midi", "scheduler", "jack", "ports", "page_server", "page_edge"}:
             assert not imported & POLICY_SIDE, f"the edge {module} imports {imported & POLICY_SIDE}"
 
 

@@ -79,3 +79,23 @@ def test_acknowledged_commands_reply(kind):
     conductor, published, _ = make()
     conductor.dispatch(Command(kind), 0.0)
     assert published == [Reply({"reset": "reset", "ping": "pong"}[kind])]
+
+
+def test_a_heard_note_is_said_on_the_stream_after_the_policy_took_it():
+    from djai_live.live.events import NoteHeard, NoteReleased
+
+    conductor, published, _ = make()
+    conductor.dispatch(Command("note_on", (60, 90, 1)), 1.5)
+    conductor.dispatch(Command("note_off", (60, 1)), 1.75)
+    assert published == [NoteHeard(60, 90, 1, 1.5), NoteReleased(60, 1, 1.75)]
+    assert len(conductor.listening.notes) == 1  # taken by the policy first
+
+
+@pytest.mark.parametrize("kind", ["status", "capabilities"])
+def test_a_status_asked_for_one_edge_is_addressed_to_it_alone(kind):
+    conductor, published, _ = make()
+    conductor.dispatch(Command(kind, ("page",)), 0.0)
+    assert [(type(event), getattr(event, "audience", None)) for event in published] == [(Reply, "page")]
+    conductor.dispatch(Command(kind), 0.0)  # as OSC asks: to every edge, and status says the key too
+    assert published[1].audience == ""
+    assert [type(event) for event in published[2:]] == ([KeyChanged] if kind == "status" else [])
