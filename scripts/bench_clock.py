@@ -2,8 +2,8 @@
 """Playing in time with MIDI clock, timed where a user hears it: answer onsets against the host's beats.
 
 A MIDI clock master runs as a process of its own over JACK (dummy driver, 64-frame periods, no sound card),
-as a DAW does: Start, the first tick 0.5 ms later, then 24 ticks per beat at 120 BPM for 24 beats and
-90 BPM for 24 beats, every tick jittered uniformly by +-2 ms as USB interfaces do. `djai-live serve`
+as a DAW does: Start, the first tick 0.5 ms later, then 24 ticks per beat at 120 BPM for 64 beats and
+90 BPM for 64 beats, every tick jittered uniformly by +-2 ms as USB interfaces do. `djai-live serve`
 runs as a process of its own too (`--midi-in` the clock, `--clock midi --quantize-start beat --grid 1/16
 --mode manual --length 8`) and is asked for an answer every 1.5 s over OSC; an OSC host times every
 `/djai/note` by the kernel's arrival stamp (SO_TIMESTAMPNS). Each answer's first note should fall on a
@@ -41,8 +41,8 @@ from tests.support.midi_clock import ClockProcess, answer_onsets, nearest_ms  # 
 from tests.support.osc import OscPeer, free_udp_port, running_daemon  # noqa: E402
 
 SERVER = "djai_bench_clock"
-PLAN = "120:24,90:24"
-BEATS_120 = 24
+PLAN = "120:64,90:64"  # long enough for about 70 note-ons at each tempo: a median and p99 that mean something
+BEATS_120 = 64
 JITTER_MS = 2.0
 CLIENT = "BenchClock"
 ANSWER_EVERY_S = 1.5
