@@ -29,7 +29,7 @@ from pathlib import Path
 
 from mido.midifiles.meta import encode_variable_int
 
-from ..midi_files import ANSWER_TRACK_PREFIX
+from ..midi_files import ANSWER_TRACK_PREFIX, TAKE_NAME
 from .events import AllNotesOff, Event, NoteEnded, NoteHeard, NoteReleased, NoteStarted
 from .realtime import request_realtime
 
@@ -141,7 +141,7 @@ class Take:
 
     def to_bytes(self, until: float) -> bytes:
         """The whole Standard MIDI File (type 1) as it stands; notes still sounding end at ``until``."""
-        conductor = TrackBytes("djai_live take")
+        conductor = TrackBytes(TAKE_NAME)
         conductor.add(0, mido_meta("time_signature", numerator=self.beats_per_bar, denominator=4))
         conductor.add(0, mido_meta("text", text="djai_live " + json.dumps(self.description, sort_keys=True)))
         for at, ticks, _, bpm in self.tempo.segments:

@@ -211,3 +211,17 @@ def test_a_take_written_whole_is_announced_with_its_length(tmp_path):
     assert written == []                          # still going
     takes.step(9.0)
     assert written == [(takes.last_path, 3.5)]    # from its first note to its last sound
+
+
+def test_a_rolled_chord_in_a_take_is_read_as_one_onset(tmp_path):
+    now = Now(0.0)
+    takes = recorder(tmp_path, now)
+    for pitch, at in ((60, 0.0), (64, 0.012), (67, 0.025), (72, 0.060)):   # a chord rolled over 25 ms, then a note
+        send(takes, now, at, NoteHeard(pitch, 90, 1, at))
+    for pitch in (60, 64, 67, 72):
+        send(takes, now, 1.0, NoteReleased(pitch, 1, 1.0))
+    takes.step(30.0)
+    notes = read_midi_notes(takes.last_path).tracks[0].notes
+    assert notes["onset"].tolist() == pytest.approx([0.0, 0.0, 0.0, 0.12], abs=1e-3)   # in beats at 120 BPM
+    played = notes_by_track(takes.last_path)["performer"]
+    assert [round(start, 3) for _, start, _ in played] == [0.0, 0.012, 0.025, 0.06]   # the file keeps them as played
