@@ -9,9 +9,9 @@
 2. `/djai/adapt SECONDS`, and while it runs (the fine-tune on the same 2 cores) the same two timings as
    before it, side by side, at an OSC receiver with kernel arrival stamps: each streamed `/djai/note`
    against its announced onset (phrase arrival + onset_ms), and the harmonizing latency of a second
-   daemon (`--model chorale --mode accompany`): from a soprano note sent to the first daemon note that
-   sounds with it. Answers asked for during the adaptation and the swap are counted, and so are those
-   that never came.
+   daemon (`--model chorale --mode accompany`): from a soprano note sent (the held-out chorales of
+   tests/data/keys, at 100 BPM) to the first daemon note that sounds with it. Answers asked for during the
+   adaptation and the swap are counted, and so are those that never came.
 3. Pitch NLL (nats) and accuracy on movements of held-out masses: the model it started from against the one
    the adaptation swapped in.
 
@@ -38,8 +38,8 @@ from djai_live.midi_files import read_midi_notes  # noqa: E402
 from tests.support.osc import OscPeer, free_udp_port, running_daemon  # noqa: E402
 
 WRITTEN_BPM = 120.0
-BEFORE_SOPRANO = 40
-SOPRANO = [67, 69, 71, 72, 74, 72, 71, 69, 67, 66, 67, 69, 71, 69, 67, 66]
+BEFORE_SOPRANO = 60
+SOPRANO_LINE: list[tuple[int, float]] = []
 
 
 def percentiles(values: list[float]) -> str:
@@ -87,20 +87,30 @@ def streamed_lateness(host: OscPeer, answers: int) -> tuple[list[float], int, in
     return errors, answers, missing
 
 
-def harmonizing_latency(host: OscPeer, notes: int) -> list[float]:
-    """Soprano notes to the accompanying daemon: ms from each to the first daemon note-on after it."""
-    latencies = []
-    for i in range(notes):
-        pitch = SOPRANO[i % len(SOPRANO)]
+def sopranos() -> list[tuple[int, float]]:
+    """(pitch, beats) of the soprano of the chorales the chorale model holds out (tests/data/keys), in turn."""
+    line = []
+    for path in sorted((ROOT / "tests" / "data" / "keys").glob("*.mid")):
+        notes = read_midi_notes(path).tracks[0].notes
+        line += [(int(n["pitch"]), float(n["duration"])) for n in notes]
+    return line
+
+
+def harmonizing_latency(host: OscPeer, notes: int, bpm: float = 100.0) -> list[float]:
+    """Soprano notes (held-out chorales, at ``bpm``) to the accompanying daemon: ms from each note-on to the
+    first daemon note-on after it, where one comes within 50 ms (the policy lets some melody notes sound
+    alone, as Bach's lower voices do)."""
+    latencies, line = [], SOPRANO_LINE[:notes]
+    for pitch, beats in line:
         seen = len(host.messages("/djai/note"))
         sent = time.monotonic()
         host.send("/djai/note", pitch, 90)
-        time.sleep(0.4)
+        time.sleep(max(0.05, beats * 60.0 / bpm - 0.01))
         host.send("/djai/note", pitch, 0)
         after = [when for when, _, args in host.messages("/djai/note")[seen:] if args[1] > 0 and when >= sent]
         if after and after[0] - sent < 0.05:
             latencies.append((after[0] - sent) * 1000.0)
-        time.sleep(0.05)
+        time.sleep(0.01)
     return latencies
 
 
@@ -113,6 +123,8 @@ def main() -> int:
     parser.add_argument("--evaluation", type=int, default=10, help="held-out movements scored")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
+    global SOPRANO_LINE
+    SOPRANO_LINE = sopranos()
     if WRITTEN_BPM * args.speed > 400:
         parser.error("--speed: the daemon's tempo_bpm goes up to 400, so at most 3.33 times 120 BPM")
     pool, held_out = split_by_mass(args.corpus / "palestrina")
@@ -161,7 +173,7 @@ def main() -> int:
                 during_stream, during_harmony = [], []
                 asked = missing = 0
                 deadline = time.monotonic() + args.adapt_seconds * 3 + 60
-                during_soprano = int(args.adapt_seconds / 0.5)
+                during_soprano = min(len(SOPRANO_LINE), int(args.adapt_seconds / 0.6))
                 harmony = threading.Thread(target=lambda: during_harmony.extend(
                     harmonizing_latency(soprano, during_soprano)), daemon=True)
                 harmony.start()
