@@ -74,13 +74,18 @@ class Band:
     performer_until: float = 0.0       # when the performer's last note is expected to end
     held: Held | None = None
     version: int = 0                   # bumped whenever the context changes: rehearsals then expire
+    # the voice leading's view (performer's voices too): instrument -> newest pitch, and the pitch it had
+    # at the chord before the current one
+    sounding: dict = field(default_factory=dict)
+    before_chord: dict = field(default_factory=dict)
 
     def copy(self) -> Band:
         """A copy that the original's changes do not reach, for a rehearsal to change and drop. What the
         containers hold is replaced, never edited (a token, a voice); the shadow and the held note are
         edited only by :func:`bound_context`, which never runs inside a rehearsal."""
         return replace(self, tokens=list(self.tokens), chord=set(self.chord), heard=set(self.heard),
-                       voices=dict(self.voices))
+                       voices=dict(self.voices), sounding=dict(self.sounding),
+                       before_chord=dict(self.before_chord))
 
 
 def first_of_context(token: np.ndarray) -> np.ndarray:
