@@ -298,11 +298,10 @@ class Accompaniment(Policy):
             later = np.ones(len(self.codec.time), bool)
             later[0] = False
         token[DT] = sample_index(logits["dt"], rng, temperature, top_p, later)
-        # A note of this chord moves from the chord before; a later one starts a chord of its own, from this one.
-        band = self.band
-        before = band.before_chord if token[DT] == 0 else band.sounding
-        token[INSTRUMENT], token[PITCH] = self.voicing.draw_voice_and_pitch(logits, free if token[DT] == 0 else own,
-                                                                            band.voices, rng, band.sounding, before)
+        band = self.band  # a note of this chord moves from the chord before; a later one from this one
+        token[INSTRUMENT], token[PITCH] = self.voicing.draw_voice_and_pitch(
+            logits, free if token[DT] == 0 else own, band.voices, rng, band.sounding,
+            band.before_chord if token[DT] == 0 else band.sounding)
         token[DURATION] = sample_index(logits["duration"], rng, temperature, top_p)
         token[VELOCITY] = sample_index(logits["velocity"], rng, temperature, top_p)
         return token
@@ -359,11 +358,7 @@ class Accompaniment(Policy):
         token[INTERVAL] = interval_token(int(token[PITCH]), None if previous is None else int(previous[PITCH]))
         if previous is None:
             token[DT] = 0
-        if token[DT] != 0 or self.band.last_time is None:
-            self.band.chord = set()
-            self.band.before_chord = dict(self.band.sounding)
-        self.band.chord.add(int(token[INSTRUMENT]))
-        self.band.sounding[int(token[INSTRUMENT])] = int(token[PITCH])
+        self.band.join_chord(int(token[INSTRUMENT]), int(token[PITCH]), token[DT] != 0 or self.band.last_time is None)
         self.band.last_time = onset if token[DT] != 0 or self.band.last_time is None else self.band.last_time
         stepped = next(self._script[0], None) if self._script is not None else None
         if stepped is not None and np.array_equal(stepped[0], token):

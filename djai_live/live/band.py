@@ -79,6 +79,14 @@ class Band:
     sounding: dict = field(default_factory=dict)
     before_chord: dict = field(default_factory=dict)
 
+    def join_chord(self, instrument: int, pitch: int, new_chord: bool) -> None:
+        """A note folded in: it starts a new chord (what sounded becomes the chord before) or joins this one."""
+        if new_chord:
+            self.chord = set()
+            self.before_chord = dict(self.sounding)
+        self.chord.add(instrument)
+        self.sounding[instrument] = pitch
+
     def copy(self) -> Band:
         """A copy that the original's changes do not reach, for a rehearsal to change and drop. What the
         containers hold is replaced, never edited (a token, a voice); the shadow and the held note are

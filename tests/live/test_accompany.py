@@ -395,7 +395,9 @@ def test_the_context_is_what_priming_its_last_notes_gives_and_is_tidied_a_step_a
             for head, values in accompanist.band.logits.items():
                 np.testing.assert_allclose(values, expected[head], atol=2e-4, err_msg=head)
             checked += 1
-    assert swapped >= 2 and max(lengths) <= 2 * limit + 4 and min(lengths[len(lengths) // 2:]) >= limit
+    # a swap waits while the held note would leave the context: the notes the voices move under a note
+    # held 3 beats (up to a dozen) may come on top of 2L
+    assert swapped >= 2 and max(lengths) <= 2 * limit + 12 and min(lengths[len(lengths) // 2:]) >= limit
     assert checked >= 10
 
 
