@@ -188,9 +188,9 @@ class Recorded(SilentOutput):
 
 
 def offline(pieces, bpm: float, serve_args: list[str], seed: int, rules: tuple[str, ...] | None = None
-            ) -> tuple[list, list, int, int, list, VoiceLeadingCount]:
+            ) -> tuple[list, list, int, int, list, VoiceLeadingCount, list]:
     """The policy on a simulated clock: (pairs, onsets in beats with 'at a soprano onset', notes,
-    soprano notes, pairs at soprano onsets, voice leading with the soprano)."""
+    soprano notes, pairs at soprano onsets, voice leading with the soprano, each chorale's four voices)."""
     from djai_live.generation import Generator
     from djai_live.live.accompany import Accompaniment
     from djai_live.live.listening import ListeningState
@@ -204,7 +204,7 @@ def offline(pieces, bpm: float, serve_args: list[str], seed: int, rules: tuple[s
     generator = Generator.from_file("chorale")
     seconds = 60.0 / bpm
     pairs, onsets, notes, upper, at_pairs = [], [], 0, 0, []
-    leading = VoiceLeadingCount()
+    leading, every_voice = VoiceLeadingCount(), []
     for number, piece in enumerate(pieces):
         soprano = piece.tracks[0].notes
         now = [1000.0]
@@ -236,6 +236,7 @@ def offline(pieces, bpm: float, serve_args: list[str], seed: int, rules: tuple[s
                                       [(t + d / 1000.0 - 1000.0) / seconds for t, _, d in mine],
                                       [p for _, p, _ in mine]))
         leading.add(count_voice_leading(voices))
+        every_voice.append(voices)
         for time_, pitch, _, _ in output.started:
             beat = (time_ - 1000.0) / seconds
             at = bool(np.isclose(soprano["onset"], beat).any())
@@ -247,7 +248,7 @@ def offline(pieces, bpm: float, serve_args: list[str], seed: int, rules: tuple[s
                     at_pairs.append((pitch, top))
         notes += len(output.started)
         upper += len(soprano)
-    return pairs, onsets, notes, upper, at_pairs, leading
+    return pairs, onsets, notes, upper, at_pairs, leading, every_voice
 
 
 def main() -> int:
@@ -284,7 +285,7 @@ def main() -> int:
     if args.offline:
         rules = tuple(filter(None, args.rules.split(","))) if args.rules is not None else None
         started = time.perf_counter()
-        pairs, onsets, notes, upper, at_pairs, leading = offline(pieces, args.bpm, args.serve_args, args.seed,
+        pairs, onsets, notes, upper, at_pairs, leading, _ = offline(pieces, args.bpm, args.serve_args, args.seed,
                                                               rules)
         wall = time.perf_counter() - started
         planned = [abs(b * 2 - round(b * 2)) * 30_000.0 / args.bpm <= args.grid_ms for b, at in onsets if not at]

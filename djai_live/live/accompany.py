@@ -31,13 +31,14 @@ from ..generation import Generator
 from ..sampling import sample_index, softmax
 from .band import DT, DURATION, INSTRUMENT, INTERVAL, PITCH, VELOCITY, Band, Held, Plan, Shadow, Voice, bound_context
 from .events import NotePlanned
-from .grid import grid_step, snap
+from .grid import grid_step
 from .listening import MAX_HOLD_S, ListeningState
 from .policy import SILENT, NoteWaiting, Output, Policy, PolicyError
 from .rehearsal import Abandoned, Rehearsal, likeliest_next_notes, rehearsal_key
 from .voicing import Voicing
 
 MIN_DURATION_MS = 10.0
+NO_FLAM_S = 0.03  # a voice struck this recently is not struck again (a re-voiced chord is heard as a flam)
 IDLE_WORK_CLEARANCE_S = 0.005  # a rehearsed chord, cold, with room: idle work stops this close to a due note
 IDLE_YIELD_S = 0.0002          # the core given back between slices of idle work (see _busy_with)
 
@@ -141,13 +142,15 @@ class Accompaniment(Policy):
         self.band.held = Held(pitch, channel, now, len(self.band.tokens), self.band.state, self.band.logits)
         first = self.band.logits is None
         rehearsal = None
-        if self._recording is None:
+        struck = self.band.struck_after(now - NO_FLAM_S)  # they keep their notes: no flam
+        if self._recording is None and not struck:
             self.performer_style = (channel, velocity)
             rehearsal = self._rehearsal_for(token)
         if rehearsal is not None:
             self._script = (iter(rehearsal.folds), iter(rehearsal.draws))
             listening.counters.prepared_used += 1
         self._fold(token, now)
+        self.band.chord |= struck
         if first and self._velocity_bin(velocity) != token[VELOCITY]:
             # the first note had no prediction to check its velocity against: now there is one
             token[VELOCITY] = self._velocity_bin(velocity)
@@ -299,30 +302,20 @@ class Accompaniment(Policy):
             later[0] = False
         token[DT] = sample_index(logits["dt"], rng, temperature, top_p, later)
         band = self.band  # a note of this chord moves from the chord before; a later one from this one
+        start = band.last_time if band.last_time is not None else listening.clock()
+        at = start + float(self.codec.time.decode([token[DT]])[0]) * 60.0 / listening.bpm(start)
         token[INSTRUMENT], token[PITCH] = self.voicing.draw_voice_and_pitch(
-            logits, free if token[DT] == 0 else own, band.voices, rng, band.sounding,
-            band.before_chord if token[DT] == 0 else band.sounding)
+            logits, free if token[DT] == 0 else self.voicing.ended_by(own, band.voices, at), band.voices, rng,
+            band.sounding, band.before_chord if token[DT] == 0 else band.sounding)
         token[DURATION] = sample_index(logits["duration"], rng, temperature, top_p)
         token[VELOCITY] = sample_index(logits["velocity"], rng, temperature, top_p)
         return token
 
     def _planned_time(self, token: np.ndarray, now: float) -> float:
-        """The engine time of a later note: its offset after the current chord, at the host's tempo, on
-        the host's grid when there is one; never in the past."""
-        listening = self.listening
         start = self.band.last_time if self.band.last_time is not None else now
-        beats = float(self.codec.time.decode([token[DT]])[0])
-        position = listening.host_position(now)
-        step = grid_step(listening.settings.grid)
-        if position is None or step is None:
-            bpm = position.bpm if position is not None else listening.settings.tempo_bpm
-            return max(start + beats * 60.0 / bpm, now)
-        beat = position.beat + (start - now) * position.bpm / 60.0 + beats
-        snapped, _ = snap(np.array([beat]), np.array([step]), step, listening.settings.swing)
-        target = float(snapped[0])
-        while target < position.beat:  # a grid point already passed: the next one
-            target += step
-        return position.time_of(target, now)
+        time = self.voicing.planned_time(start, float(self.codec.time.decode([token[DT]])[0]), now)
+        voice = self.band.voices.get(int(token[INSTRUMENT]))  # never before the voice's own note has ended
+        return time if voice is None else max(time, voice.ends_at, voice.since + NO_FLAM_S)
 
     # --- playing -------------------------------------------------------------------------------------
     def _sounding(self, token: np.ndarray, now: float) -> tuple[int, float]:
@@ -343,11 +336,15 @@ class Accompaniment(Policy):
         velocity, duration_ms = self._sounding(token, now)
         channel = self.voicing.channel_of(instrument)
         voice = self.band.voices.get(instrument)
-        self.output.start_note(pitch, velocity, duration_ms, channel, instrument)  # a repeat retriggers there
-        if voice is not None and voice.ends_at > now and (voice.pitch, voice.channel) != (pitch, channel):
+        voice = voice if voice is not None and voice.ends_at > now else None  # still sounding
+        if voice is not None and (voice.pitch, voice.channel) == (pitch, channel):
+            self._fold(token, chord_time)  # the voice holds its note on: no note-off and note-on at one instant
+            return
+        self.output.start_note(pitch, velocity, duration_ms, channel, instrument)
+        if voice is not None:
             self.output.end_note(voice.pitch, voice.channel)  # a voice sings one note at a time: after the
             # new note-on, which is what the ear waits for (and a mono synth glides instead of re-attacking)
-        self.band.voices[instrument] = Voice(pitch, channel, now + duration_ms / 1000.0)
+        self.band.voices[instrument] = Voice(pitch, channel, now + duration_ms / 1000.0, now)
         if self._recording is None:
             self.listening.counters.notes_out += 1
         self._fold(token, chord_time)
@@ -439,6 +436,8 @@ class Accompaniment(Policy):
         try:
             channel, velocity = self.performer_style
             now = band.last_time + float(self.codec.time.centres[dt]) * 60.0 / self.listening.bpm(band.last_time)
+            if band.struck_after(now - NO_FLAM_S):
+                return None, recording  # not used when it comes (see heard_note)
             self.heard_note(pitch, velocity, channel, now)
             recording.rng_state = rng.bit_generator.state
         finally:

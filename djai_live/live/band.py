@@ -24,7 +24,8 @@ class Voice:
     """What one of the daemon's instruments last played."""
     pitch: int
     channel: int
-    ends_at: float   # engine clock
+    ends_at: float   # engine clock: the end its note was announced with
+    since: float = 0.0  # engine clock of its note-on
 
 
 @dataclass
@@ -78,6 +79,10 @@ class Band:
     # at the chord before the current one
     sounding: dict = field(default_factory=dict)
     before_chord: dict = field(default_factory=dict)
+
+    def struck_after(self, time: float) -> set[int]:
+        """The daemon's voices whose note started after ``time`` (engine clock)."""
+        return {instrument for instrument, voice in self.voices.items() if voice.since > time}
 
     def join_chord(self, instrument: int, pitch: int, new_chord: bool) -> None:
         """A note folded in: it starts a new chord (what sounded becomes the chord before) or joins this one."""

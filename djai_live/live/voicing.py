@@ -24,6 +24,7 @@ import numpy as np
 from ..sampling import sample_index
 from ..voice_leading import RELAXATION_ORDER, RULES, VoiceLeadingRules, instrument_order
 from .band import Voice
+from .grid import grid_step, snap
 from .listening import ListeningState
 
 # The rules each setting keeps. Unisons cost the most consonance with the performer (a voice kept off its
@@ -67,6 +68,30 @@ class Voicing:
             if voice_low <= high and voice_high >= low:  # the global range wins when they do not meet
                 low, high = max(low, voice_low), min(high, voice_high)
         return low, high
+
+    def ended_by(self, own: list[int], voices: dict[int, Voice], at: float) -> list[int]:
+        """The voices of ``own`` whose note has ended by ``at`` (engine clock), or all of them when none has:
+        a voice's own next note never cuts the one it sounds, so duration_ms as announced is the note's
+        length unless the performer's next note ends it (:meth:`.accompany.Accompaniment._planned_time`
+        then waits for the voice)."""
+        ended = [voice for voice in own if voice not in voices or voices[voice].ends_at <= at + 1e-6]
+        return ended or own
+
+    def planned_time(self, start: float, beats: float, now: float) -> float:
+        """The engine time ``beats`` after ``start``, at the host's tempo, on the host's grid when there is
+        one; never in the past."""
+        listening = self.listening
+        position = listening.host_position(now)
+        step = grid_step(listening.settings.grid)
+        if position is None or step is None:
+            bpm = position.bpm if position is not None else listening.settings.tempo_bpm
+            return max(start + beats * 60.0 / bpm, now)
+        beat = position.beat + (start - now) * position.bpm / 60.0 + beats
+        snapped, _ = snap(np.array([beat]), np.array([step]), step, listening.settings.swing)
+        target = float(snapped[0])
+        while target < position.beat:  # a grid point already passed: the next one
+            target += step
+        return position.time_of(target, now)
 
     def channel_of(self, instrument: int) -> int:
         """Instrument i on channel i + 1 unless --output-map says otherwise."""
