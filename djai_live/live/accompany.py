@@ -39,6 +39,7 @@ from .voicing import Voicing
 
 MIN_DURATION_MS = 10.0
 NO_FLAM_S = 0.03  # a voice struck this recently is not struck again (a re-voiced chord is heard as a flam)
+REPEAT_GAP_S = 0.02  # between a voice's note and its next on the same pitch (not a note-off and on at once)
 IDLE_WORK_CLEARANCE_S = 0.005  # a rehearsed chord, cold, with room: idle work stops this close to a due note
 IDLE_YIELD_S = 0.0002          # the core given back between slices of idle work (see _busy_with)
 
@@ -314,8 +315,9 @@ class Accompaniment(Policy):
     def _planned_time(self, token: np.ndarray, now: float) -> float:
         start = self.band.last_time if self.band.last_time is not None else now
         time = self.voicing.planned_time(start, float(self.codec.time.decode([token[DT]])[0]), now)
-        voice = self.band.voices.get(int(token[INSTRUMENT]))  # never before the voice's own note has ended
-        return time if voice is None else max(time, voice.ends_at, voice.since + NO_FLAM_S)
+        voice = self.band.voices.get(int(token[INSTRUMENT]))  # not before the voice's own note has ended
+        repeat = REPEAT_GAP_S if voice is not None and voice.pitch == token[PITCH] else 0.0  # (a breath first)
+        return time if voice is None else max(time, voice.since + NO_FLAM_S, voice.ends_at + repeat)
 
     # --- playing -------------------------------------------------------------------------------------
     def _sounding(self, token: np.ndarray, now: float) -> tuple[int, float]:
@@ -326,9 +328,8 @@ class Accompaniment(Policy):
         if step is not None and listening.host_position(now) is not None:
             beats = max(round(beats / step), 1) * step
         duration_ms = max(beats * 60_000.0 / listening.bpm(now), MIN_DURATION_MS)
-        velocity = int(min(127, max(1, round(int(self.codec.velocity.decode([token[VELOCITY]])[0])
-                                              * listening.settings.velocity_scale))))
-        return velocity, duration_ms
+        velocity = round(int(self.codec.velocity.decode([token[VELOCITY]])[0]) * listening.settings.velocity_scale)
+        return int(min(127, max(1, velocity))), duration_ms
 
     def _sound(self, token: np.ndarray, chord_time: float, now: float) -> None:
         """Send a drawn note now and fold it into the context at ``chord_time``."""
@@ -337,8 +338,9 @@ class Accompaniment(Policy):
         channel = self.voicing.channel_of(instrument)
         voice = self.band.voices.get(instrument)
         voice = voice if voice is not None and voice.ends_at > now else None  # still sounding
-        if voice is not None and (voice.pitch, voice.channel) == (pitch, channel):
-            self._fold(token, chord_time)  # the voice holds its note on: no note-off and note-on at one instant
+        if voice is not None and (voice.pitch, voice.channel) == (pitch, channel) \
+                and voice.ends_at >= now + duration_ms / 1000.0 - REPEAT_GAP_S:
+            self._fold(token, chord_time)  # it holds its note on, long enough: no note-off and on at one instant
             return
         self.output.start_note(pitch, velocity, duration_ms, channel, instrument)
         if voice is not None:
