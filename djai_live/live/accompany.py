@@ -29,15 +29,14 @@ from ..config import DjaiConfig
 from ..encoding import FEATURES, interval_token
 from ..generation import Generator
 from ..sampling import sample_index, softmax
-from .band import DT, DURATION, INSTRUMENT, INTERVAL, PITCH, VELOCITY, Band, Held, Plan, Shadow, Voice, bound_context
+from .band import (DT, DURATION, INSTRUMENT, INTERVAL, PITCH, VELOCITY, Band, Held, Plan, Repeat, Shadow, Voice,
+                   bound_context)
 from .events import NotePlanned
-from .grid import grid_step
 from .listening import MAX_HOLD_S, ListeningState
 from .policy import SILENT, NoteWaiting, Output, Policy, PolicyError
 from .rehearsal import Abandoned, Rehearsal, likeliest_next_notes, rehearsal_key
 from .voicing import Voicing
 
-MIN_DURATION_MS = 10.0
 NO_FLAM_S = 0.03  # a voice struck this recently is not struck again (a re-voiced chord is heard as a flam)
 REPEAT_GAP_S = 0.02  # between a voice's note and its next on the same pitch (not a note-off and on at once)
 IDLE_WORK_CLEARANCE_S = 0.005  # a rehearsed chord, cold, with room: idle work stops this close to a due note
@@ -114,7 +113,7 @@ class Accompaniment(Policy):
 
     def rest(self) -> int:
         """Drop the plan and end every note the accompaniment started; it plays again with the performer."""
-        self.band.plan = None
+        self.band.plan, self.band.repeats = None, []
         self.band.resting = True
         self.band.voices.clear()
         self.band.sounding, self.band.before_chord = {}, {}  # a new phrase leads from nothing
@@ -181,8 +180,8 @@ class Accompaniment(Policy):
         if self.band.resting:
             return None
         plan = self.band.plan
-        times = [t for t in (self._stop_time(), plan.play_at if plan is not None else None, self._extend_time())
-                 if t is not None]
+        times = [t for t in (self._stop_time(), plan.play_at if plan is not None else None, self._extend_time(),
+                             *(late.at for late in self.band.repeats)) if t is not None]
         return min(times) if times else None
 
     def due(self, now: float) -> None:
@@ -193,6 +192,9 @@ class Accompaniment(Policy):
         if stop is not None and now >= stop:
             self.rest()
             return
+        for late in [late for late in self.band.repeats if now >= late.at]:
+            self.band.repeats.remove(late)
+            self.output.start_note(late.pitch, late.velocity, late.duration_ms, late.channel, late.instrument)
         extend = self._extend_time()
         if extend is not None and now >= extend:
             self._extend_held(now)
@@ -276,7 +278,7 @@ class Accompaniment(Policy):
 
     def _announce_plan(self, plan: Plan, now: float) -> None:
         instrument = int(plan.token[INSTRUMENT])
-        velocity, duration_ms = self._sounding(plan.token, now)
+        velocity, duration_ms = self.voicing.sounding(plan.token, now)
         self.output.planned(NotePlanned(plan.play_at, int(plan.token[PITCH]), velocity, duration_ms,
                                         self.voicing.channel_of(instrument), instrument))
 
@@ -295,14 +297,16 @@ class Accompaniment(Policy):
         listening, logits = self.listening, self.band.logits
         settings = listening.settings
         rng, temperature, top_p = listening.rng, settings.temperature, settings.top_p
-        free = [i for i in own if i not in self.band.chord]
+        band, free = self.band, [i for i in own if i not in self.band.chord]
+        if not band.chord & band.heard and band.last_time is not None:  # a chord it began: it cuts no sounding note
+            free = [i for i in free if i not in band.voices or band.voices[i].ends_at <= band.last_time + 1e-3]
         token = np.zeros(len(FEATURES), np.int64)
         later = None
         if not free:  # every voice has played in this chord: the next note starts later
             later = np.ones(len(self.codec.time), bool)
             later[0] = False
         token[DT] = sample_index(logits["dt"], rng, temperature, top_p, later)
-        band = self.band  # a note of this chord moves from the chord before; a later one from this one
+        # a note of this chord moves from the chord before; a later one from this one
         start = band.last_time if band.last_time is not None else listening.clock()
         at = start + float(self.codec.time.decode([token[DT]])[0]) * 60.0 / listening.bpm(start)
         token[INSTRUMENT], token[PITCH] = self.voicing.draw_voice_and_pitch(
@@ -320,33 +324,28 @@ class Accompaniment(Policy):
         return time if voice is None else max(time, voice.since + NO_FLAM_S, voice.ends_at + repeat)
 
     # --- playing -------------------------------------------------------------------------------------
-    def _sounding(self, token: np.ndarray, now: float) -> tuple[int, float]:
-        """The velocity and the duration (ms) a drawn note sounds with: on the host's grid when there is one."""
-        listening = self.listening
-        beats = float(self.codec.time.decode([token[DURATION]])[0])
-        step = grid_step(listening.settings.grid)
-        if step is not None and listening.host_position(now) is not None:
-            beats = max(round(beats / step), 1) * step
-        duration_ms = max(beats * 60_000.0 / listening.bpm(now), MIN_DURATION_MS)
-        velocity = round(int(self.codec.velocity.decode([token[VELOCITY]])[0]) * listening.settings.velocity_scale)
-        return int(min(127, max(1, velocity))), duration_ms
-
     def _sound(self, token: np.ndarray, chord_time: float, now: float) -> None:
         """Send a drawn note now and fold it into the context at ``chord_time``."""
         instrument, pitch = int(token[INSTRUMENT]), int(token[PITCH])
-        velocity, duration_ms = self._sounding(token, now)
+        velocity, duration_ms = self.voicing.sounding(token, now)
         channel = self.voicing.channel_of(instrument)
-        voice = self.band.voices.get(instrument)
-        voice = voice if voice is not None and voice.ends_at > now else None  # still sounding
+        voice, start = self.band.voices.get(instrument), now
         if voice is not None and (voice.pitch, voice.channel) == (pitch, channel) \
-                and voice.ends_at >= now + duration_ms / 1000.0 - REPEAT_GAP_S:
-            self._fold(token, chord_time)  # it holds its note on, long enough: no note-off and on at one instant
-            return
-        self.output.start_note(pitch, velocity, duration_ms, channel, instrument)
+                and voice.ends_at > now - REPEAT_GAP_S:  # its pitch again: never a note-off and on at once
+            if voice.ends_at >= now + duration_ms / 1000.0 - REPEAT_GAP_S:
+                self._fold(token, chord_time)  # it holds its note on, long enough
+                return
+            if voice.ends_at > now:
+                self.output.end_note(pitch, channel)  # ends now, and strikes again a breath later
+            start, voice = min(now, voice.ends_at) + REPEAT_GAP_S, None
+            self.band.repeats.append(Repeat(start, pitch, velocity, duration_ms, channel, instrument))
+        else:
+            voice = voice if voice is not None and voice.ends_at > now else None  # still sounding
+            self.output.start_note(pitch, velocity, duration_ms, channel, instrument)
         if voice is not None:
             self.output.end_note(voice.pitch, voice.channel)  # a voice sings one note at a time: after the
             # new note-on, which is what the ear waits for (and a mono synth glides instead of re-attacking)
-        self.band.voices[instrument] = Voice(pitch, channel, now + duration_ms / 1000.0, now)
+        self.band.voices[instrument] = Voice(pitch, channel, start + duration_ms / 1000.0, start)
         if self._recording is None:
             self.listening.counters.notes_out += 1
         self._fold(token, chord_time)

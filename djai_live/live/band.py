@@ -29,6 +29,17 @@ class Voice:
 
 
 @dataclass
+class Repeat:
+    """A voice's note on the pitch it just ended, struck a breath (REPEAT_GAP_S) after the note-off."""
+    at: float         # engine clock
+    pitch: int
+    velocity: int
+    duration_ms: float
+    channel: int
+    instrument: int
+
+
+@dataclass
 class Plan:
     """The next note, drawn ahead for a later time."""
     time: float       # engine clock: where the model places it
@@ -71,6 +82,7 @@ class Band:
     heard: set = field(default_factory=set)    # instruments the performer has played
     voices: dict = field(default_factory=dict)  # instrument -> Voice
     plan: Plan | None = None
+    repeats: list = field(default_factory=list)  # Repeat notes still to strike
     resting: bool = True
     performer_until: float = 0.0       # when the performer's last note is expected to end
     held: Held | None = None
@@ -97,7 +109,7 @@ class Band:
         containers hold is replaced, never edited (a token, a voice); the shadow and the held note are
         edited only by :func:`bound_context`, which never runs inside a rehearsal."""
         return replace(self, tokens=list(self.tokens), chord=set(self.chord), heard=set(self.heard),
-                       voices=dict(self.voices), sounding=dict(self.sounding),
+                       voices=dict(self.voices), sounding=dict(self.sounding), repeats=list(self.repeats),
                        before_chord=dict(self.before_chord))
 
 

@@ -23,10 +23,11 @@ import numpy as np
 
 from ..sampling import sample_index
 from ..voice_leading import RELAXATION_ORDER, RULES, VoiceLeadingRules, instrument_order
-from .band import Voice
+from .band import DURATION, VELOCITY, Voice
 from .grid import grid_step, snap
 from .listening import ListeningState
 
+MIN_DURATION_MS = 10.0  # the shortest note a voice sounds
 # The rules each setting keeps. Unisons cost the most consonance with the performer (a voice kept off its
 # neighbour's pitch takes a less likely one; measured in docs/harmonizer.md), and Bach doubles at the
 # unison himself in 7.6% of chords: loose lets them be.
@@ -92,6 +93,18 @@ class Voicing:
         while target < position.beat:  # a grid point already passed: the next one
             target += step
         return position.time_of(target, now)
+
+    def sounding(self, token: np.ndarray, now: float) -> tuple[int, float]:
+        """The velocity and the duration (ms) a drawn note sounds with: on the host's grid when there is one."""
+        listening = self.listening
+        codec = listening.generator.codec
+        beats = float(codec.time.decode([token[DURATION]])[0])
+        step = grid_step(listening.settings.grid)
+        if step is not None and listening.host_position(now) is not None:
+            beats = max(round(beats / step), 1) * step
+        duration_ms = max(beats * 60_000.0 / listening.bpm(now), MIN_DURATION_MS)
+        velocity = round(int(codec.velocity.decode([token[VELOCITY]])[0]) * listening.settings.velocity_scale)
+        return int(min(127, max(1, velocity))), duration_ms
 
     def channel_of(self, instrument: int) -> int:
         """Instrument i on channel i + 1 unless --output-map says otherwise."""
