@@ -18,6 +18,7 @@ import math
 import os
 from collections import deque
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -58,6 +59,16 @@ class Harmony:
                            "onset_beats": round(float(n["onset"]), 6), "duration_beats": round(float(n["duration"]), 6)}
                           for n in notes]})
         return {"parts": parts, "score": self.score, "voice_leading_relaxed": self.relaxed}
+
+
+@dataclass
+class _Line:
+    """One harmonization so far (a beam keeps the best few)."""
+    score: float
+    band: Any
+    started: list
+    cuts: list
+    relaxed: int
 
 
 class _Recorder:
@@ -126,8 +137,9 @@ def _restore(listening: ListeningState, snapshot: tuple) -> None:
 
 
 def harmonize(generator: Generator, melody: np.ndarray, settings: LiveSettings | None = None,
-              melody_instrument: int = 0, candidates: int = 8, seed: int | None = 0) -> Harmony:
-    """Harmonize ``melody`` (``NOTE_DTYPE``, beats) with the model's other instruments.
+              melody_instrument: int = 0, candidates: int = 8, seed: int | None = 0, beam: int = 1) -> Harmony:
+    """Harmonize ``melody`` (``NOTE_DTYPE``, beats) with the model's other instruments: ``candidates``
+    draws of each stretch from each of the ``beam`` best harmonizations so far (by their summed scores).
 
     Raises:
         HarmonizeError: no melody notes, or the model has one instrument, or ``melody_instrument`` is not one
@@ -142,8 +154,8 @@ def harmonize(generator: Generator, melody: np.ndarray, settings: LiveSettings |
                              f"got {melody_instrument}")
     if not len(melody):
         raise HarmonizeError("the melody has no notes")
-    if candidates < 1:
-        raise HarmonizeError(f"candidates must be at least 1, got {candidates}")
+    if candidates < 1 or beam < 1:
+        raise HarmonizeError(f"candidates and beam must be at least 1, got {candidates} and {beam}")
     settings = replace(settings) if settings is not None else LiveSettings()
     settings.set("mode", "accompany")
     now = [START]
@@ -155,8 +167,7 @@ def harmonize(generator: Generator, melody: np.ndarray, settings: LiveSettings |
     onsets = np.unique(melody["onset"])
     offs = sorted((float(n["onset"] + n["duration"]), int(n["pitch"])) for n in melody)
     harmony = Harmony(melody_instrument, {})
-    started: list[tuple[float, int, int, float, int]] = []
-    cuts: list[float] = []
+    lines = [_Line(0.0, policy.band, [], [], 0)]
     streams = np.random.SeedSequence(seed).spawn(len(onsets))
 
     def run_until(when: float, offs_until: list[tuple[float, int]]) -> None:
@@ -188,39 +199,39 @@ def harmonize(generator: Generator, melody: np.ndarray, settings: LiveSettings |
         heard = [n for n in melody if n["onset"] == onset]
         for note in heard:
             listening.note_on(int(note["pitch"]), int(note["velocity"]) or 1, 1, now=when)
-        snapshot, band = _listening_snapshot(listening), policy.band
+        snapshot = _listening_snapshot(listening)
         next_pitch = int(melody["pitch"][melody["onset"] == onsets[index + 1]].max()) \
             if index + 1 < len(onsets) else None
-        best = None
-        for stream in streams[index].spawn(candidates):
-            _restore(listening, snapshot)
-            policy.band, policy.log_prob = band.copy(), 0.0
-            listening.rng = np.random.default_rng(stream)
-            recorder.started, recorder.cancels = [], []
-            relaxed = policy.voicing.relaxed
-            now[0] = when
-            for note in heard:
-                policy.heard_note(int(note["pitch"]), int(note["velocity"]) or 1, 1, when)
-            run_until(until, stretch_offs)
-            score = policy.log_prob
-            if next_pitch is not None and policy.band.logits is not None:
-                score += _log_prob(policy.band.logits["pitch"], next_pitch) \
-                    + _log_prob(policy.band.logits["instrument"], melody_instrument)
-            if best is None or score > best[0]:
-                best = (score, policy.band, listening.rng, recorder.started, recorder.cancels,
-                        policy.voicing.relaxed - relaxed)
-            policy.voicing.relaxed = relaxed
-        assert best is not None  # (candidates >= 1)
-        score, policy.band, listening.rng, chosen, cancels, relaxed = best
-        policy.voicing.relaxed += relaxed
-        started += chosen
-        cuts += cancels
-        harmony.score += score
+        grown: list[_Line] = []
+        children = streams[index].spawn(candidates * len(lines))
+        for number, line in enumerate(lines):
+            for stream in children[candidates * number:candidates * (number + 1)]:
+                _restore(listening, snapshot)
+                policy.band, policy.log_prob, policy.voicing.relaxed = line.band.copy(), 0.0, 0
+                listening.rng = np.random.default_rng(stream)
+                recorder.started, recorder.cancels = [], []
+                now[0] = when
+                for note in heard:
+                    policy.heard_note(int(note["pitch"]), int(note["velocity"]) or 1, 1, when)
+                run_until(until, stretch_offs)
+                score = policy.log_prob
+                if next_pitch is not None and policy.band.logits is not None:
+                    score += _log_prob(policy.band.logits["pitch"], next_pitch) \
+                        + _log_prob(policy.band.logits["instrument"], melody_instrument)
+                grown.append(_Line(line.score + score, policy.band, line.started + recorder.started,
+                                   line.cuts + recorder.cancels, line.relaxed + policy.voicing.relaxed))
+        lines = sorted(grown, key=lambda grown_line: -grown_line.score)[:beam]
+        for line in lines:  # bounding a context edits its shadow and held note: each line its own
+            line.band.shadow = replace(line.band.shadow) if line.band.shadow is not None else None
+            line.band.held = replace(line.band.held) if line.band.held is not None else None
+            policy.band = line.band
+            policy.tidy()
         harmony.stretches += 1
-        policy.tidy()
+    best = lines[0]
+    policy.band, started, cuts = best.band, best.started, best.cuts
+    harmony.score, harmony.relaxed = best.score, best.relaxed
     policy.rest()
     cuts.append(now[0])
-    harmony.relaxed = policy.voicing.relaxed
     harmony.parts = {melody_instrument: np.sort(melody.copy(), order=["onset", "pitch"])}
     for instrument in range(config.num_instruments):
         if instrument != melody_instrument:

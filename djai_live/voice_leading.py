@@ -57,12 +57,14 @@ class VoiceLeadingCount:
                 "unisons": self.share("unisons")}
 
 
-def sounding_chords(voices: Sequence[np.ndarray]) -> list[tuple[int, ...]]:
+def sounding_chords(voices: Sequence[np.ndarray], together: float = 0.0) -> list[tuple[int, ...]]:
     """The pitches sounding at every onset of any voice where every voice sounds, top voice first.
 
     ``voices``: one structured array per voice (``onset``, ``duration``, ``pitch``; any time unit), in
     order from the top voice down. A voice's note sounds from its onset until its end or the voice's next
-    onset, whichever comes first.
+    onset, whichever comes first. Onsets less than ``together`` apart are one chord, read at its last
+    onset: played live, the voices of a chord arrive a millisecond or two apart, and read one by one they
+    would move one at a time (never in parallel).
     """
     ends = []
     for notes in voices:
@@ -73,6 +75,8 @@ def sounding_chords(voices: Sequence[np.ndarray]) -> list[tuple[int, ...]]:
             end[:-1] = np.minimum(end[:-1], onset[1:])
         ends.append((onset, end, np.asarray(notes["pitch"])[order]))
     times = np.unique(np.concatenate([onset for onset, _, _ in ends])) if ends else np.zeros(0)
+    if together > 0 and len(times) > 1:
+        times = times[np.append(np.diff(times) >= together, True)]  # the last onset of each cluster
     chords = []
     for time in times:
         chord = []
@@ -116,9 +120,9 @@ def parallels_between(before: Sequence[int], after: Sequence[int]) -> int:
     return found
 
 
-def count_voice_leading(voices: Sequence[np.ndarray]) -> VoiceLeadingCount:
+def count_voice_leading(voices: Sequence[np.ndarray], together: float = 0.0) -> VoiceLeadingCount:
     """:func:`count_chords` of :func:`sounding_chords`: the voice leading of one piece (voices top first)."""
-    return count_chords(sounding_chords(voices))
+    return count_chords(sounding_chords(voices, together))
 
 
 @dataclass

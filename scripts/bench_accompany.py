@@ -48,6 +48,7 @@ from djai_live.voice_leading import VoiceLeadingCount, count_voice_leading  # no
 from tests.support.osc import free_udp_port, running_daemon  # noqa: E402
 
 CONSONANT = {0, 3, 4, 5, 7, 8, 9}
+TOGETHER_S = 0.03  # onsets this close count as one chord in the voice-leading figures
 SILENCE_TIMEOUT_S = 8.0
 
 
@@ -163,10 +164,10 @@ def voice_notes(onsets: list[float], ends: list[float], pitches: list[int]) -> n
     return notes
 
 
-def bach_voice_leading(pieces) -> VoiceLeadingCount:
+def bach_voice_leading(pieces, together: float) -> VoiceLeadingCount:
     total = VoiceLeadingCount()
     for piece in pieces:
-        total.add(count_voice_leading([track.notes for track in piece.tracks[:4]]))
+        total.add(count_voice_leading([track.notes for track in piece.tracks[:4]], together))
     return total
 
 
@@ -235,7 +236,7 @@ def offline(pieces, bpm: float, serve_args: list[str], seed: int, rules: tuple[s
             voices.append(voice_notes([(t - 1000.0) / seconds for t, _, _ in mine],
                                       [(t + d / 1000.0 - 1000.0) / seconds for t, _, d in mine],
                                       [p for _, p, _ in mine]))
-        leading.add(count_voice_leading(voices))
+        leading.add(count_voice_leading(voices, TOGETHER_S / seconds))  # (a repeat comes 20 ms after its chord)
         every_voice.append(voices)
         for time_, pitch, _, _ in output.started:
             beat = (time_ - 1000.0) / seconds
@@ -299,7 +300,7 @@ def main() -> int:
         print(f"notes not on a soprano onset on the 1/8 grid (+-{args.grid_ms:g} ms): "
               f"{np.mean(planned):.1%} (n={len(planned)})" if planned else "")
         print(voice_leading_line("voice leading, daemon", leading))
-        print(voice_leading_line("voice leading, Bach  ", bach_voice_leading(pieces)))
+        print(voice_leading_line("voice leading, Bach  ", bach_voice_leading(pieces, TOGETHER_S * args.bpm / 60.0)))
         print(f"wall time of the policy (model steps and draws included, all chorales): {wall:.2f} s, "
               f"{wall / max(notes, 1) * 1000.0:.3f} ms per daemon note")
         return 0

@@ -5,11 +5,13 @@ tenor and bass; the live accompaniment policy on a simulated clock (no sockets, 
 times every reply); and `djai-live harmonize` (in this process, and once as its own process on a 16-bar
 melody, start-up included).
 
-Counted as djai_live/voice_leading.py does, at every onset of any voice while all four sound: parallel
+Counted as djai_live/voice_leading.py does, at every onset of any voice while all four sound (onsets less
+than 30 ms apart are one chord, read at the last: a live chord's voices arrive a few ms apart): parallel
 perfect fifths and octaves per 100 chord changes, chords with voices crossed, spaced wider than an octave
 (S-A, A-T), neighbouring unisons; beside them consonance against the soprano (each note of A/T/B against the
 soprano note sounding at its onset, intervals 0, 3, 4, 5, 7, 8, 9 mod 12), notes per soprano note, latency
-at the receiver (live) or wall time (offline), stuck notes (UDP).
+at the receiver (live; beside it /djai/ping -> /djai/pong in the same run, the machine without the model)
+or wall time (offline), stuck notes (UDP).
 
     python scripts/bench_harmony.py                       # 27 chorales offline, 6 over UDP, 150 BPM
     python scripts/bench_harmony.py --udp-files 0         # offline only (about a minute)
@@ -38,13 +40,14 @@ from djai_live.voice_leading import VoiceLeadingCount, count_voice_leading  # no
 from tests.support.osc import free_udp_port, running_daemon  # noqa: E402
 
 SIXTEEN_BARS = 64.0  # beats
+TOGETHER_S = 0.03    # onsets this close are one chord (a live chord's voices arrive a few ms apart)
 
 
 class Column:
     """One way of harmonizing, measured."""
 
-    def __init__(self, name: str) -> None:
-        self.name = name
+    def __init__(self, name: str, bpm: float) -> None:
+        self.name, self.together = name, TOGETHER_S * bpm / 60.0
         self.leading = VoiceLeadingCount()
         self.pairs: list[tuple[int, int]] = []
         self.notes = 0
@@ -55,7 +58,7 @@ class Column:
 
     def add_voices(self, voices: list[np.ndarray]) -> None:
         """Soprano first, then alto, tenor, bass (beats)."""
-        self.leading.add(count_voice_leading(voices))
+        self.leading.add(count_voice_leading(voices, self.together))
         self.soprano_notes += len(voices[0])
         for voice in voices[1:]:
             self.notes += len(voice)
@@ -77,15 +80,15 @@ ROWS = ["consonance with the soprano", "parallel 5ths/8ves per 100 chord changes
         "flams / cut short / off and on at one instant (UDP, see honest_voices)"]
 
 
-def bach(pieces) -> Column:
-    column = Column("Bach")
+def bach(pieces, bpm: float) -> Column:
+    column = Column("Bach", bpm)
     for piece in pieces:
         column.add_voices([track.notes for track in piece.tracks[:4]])
     return column
 
 
 def simulated(pieces, bpm: float, voice_leading: str, seed: int) -> Column:
-    column = Column(f"live, simulated clock ({voice_leading})")
+    column = Column(f"live, simulated clock ({voice_leading})", bpm)
     started = time.perf_counter()
     *_, every_voice = offline(pieces, bpm, ["--temperature", "0.5", "--voice-leading", voice_leading], seed)
     wall = time.perf_counter() - started
@@ -96,9 +99,9 @@ def simulated(pieces, bpm: float, voice_leading: str, seed: int) -> Column:
 
 
 def over_udp(pieces, bpm: float, voice_leading: str, seed: int, with_ms: float = 25.0) -> Column:
-    column = Column(f"live, serve over UDP ({voice_leading})")
+    column = Column(f"live, serve over UDP ({voice_leading})", bpm)
     reply_port = free_udp_port()
-    latencies, stuck = [], 0
+    latencies, pongs, stuck = [], [], 0
     honesty = [0, 0, 0, 0]  # flams, notes cut short, off-and-on at one instant, daemon notes
     serve_args = ["--mode", "accompany", "--tempo-bpm", f"{bpm:g}", "--seed", str(seed), "--voice-leading",
                   voice_leading]
@@ -115,6 +118,8 @@ def over_udp(pieces, bpm: float, voice_leading: str, seed: int, with_ms: float =
                 gc.enable()
             if not performer.wait_silent(SILENCE_TIMEOUT_S):
                 stuck += len(performer.sounding())
+            answers = [t for t, address, _ in performer.received if address == "/djai/pong"]
+            pongs += [(answer - ping) * 1000.0 for ping, answer in zip(performer.pings, answers)]
             performer.send("/djai/reset")
             ons = [(t, int(a[0]), float(a[2]), int(a[3])) for t, address, a in performer.received
                    if address == "/djai/note"]
@@ -144,7 +149,8 @@ def over_udp(pieces, bpm: float, voice_leading: str, seed: int, with_ms: float =
         performer.wait_silent(2.0)
         stuck_after = len(performer.sounding())
     lat = np.asarray(latencies)
-    column.timing = (f"p50 {np.percentile(lat, 50):.2f} / p99 {np.percentile(lat, 99):.2f} ms (n={len(lat)})"
+    column.timing = (f"p50 {np.percentile(lat, 50):.2f} / p99 {np.percentile(lat, 99):.2f} ms (n={len(lat)}; "
+                     f"ping p99 {np.percentile(pongs, 99) if pongs else float('nan'):.2f} ms)"
                      if len(lat) else "no harmony")
     column.stuck = f"{stuck} / {stuck_after} after SIGTERM"
     column.honesty = f"{honesty[0]} / {honesty[1]} / {honesty[2]} of {honesty[3]} notes"
@@ -174,12 +180,12 @@ def honest_voices(ons, offs, sent, flam_s: float = 0.03, slack_s: float = 0.005,
     return flams, cut, instant, len(ons)
 
 
-def harmonized(pieces, voice_leading: str, candidates: int, seed: int) -> Column:
+def harmonized(pieces, voice_leading: str, candidates: int, seed: int, bpm: float) -> Column:
     from djai_live.generation import Generator
     from djai_live.harmonize import harmonize
     from djai_live.live.settings import LiveSettings
 
-    column = Column(f"harmonize ({voice_leading}, {candidates} candidates)")
+    column = Column(f"harmonize ({voice_leading}, {candidates} candidates)", bpm)
     generator = Generator.from_file("chorale")
     walls = []
     for piece in pieces:
@@ -229,11 +235,11 @@ def main() -> int:
     pieces = [read_midi_notes(args.corpus / name) for name in listed[:args.files]]
     ranges = read_config(model).instrument_ranges
     _, random_pairs, _, _, _ = bach_baselines(pieces, ranges, np.random.default_rng(args.seed))
-    columns = [bach(pieces), simulated(pieces, args.bpm, args.live_voice_leading, args.seed)]
+    columns = [bach(pieces, args.bpm), simulated(pieces, args.bpm, args.live_voice_leading, args.seed)]
     if args.udp_files:
         columns.append(over_udp(pieces[:args.udp_files], args.bpm, args.live_voice_leading, args.seed))
     if not args.no_harmonize:
-        columns.append(harmonized(pieces, args.harmonize_voice_leading, args.candidates, args.seed))
+        columns.append(harmonized(pieces, args.harmonize_voice_leading, args.candidates, args.seed, args.bpm))
         wall, melody_notes = sixteen_bars_as_a_user_runs_it(pieces[0], args.harmonize_voice_leading,
                                                             args.candidates)
 

@@ -31,6 +31,14 @@ def test_a_note_ends_at_the_voices_next_onset():
     assert sounding_chords([soprano, bass]) == [(72, 48), (74, 48), (74, 50)]
 
 
+def test_onsets_a_moment_apart_are_one_chord_when_asked():
+    soprano = voice((0, 1, 72), (1, 1, 74))
+    bass = voice((0.01, 1.0, 60), (1.01, 1, 62))  # a live chord: the bass arrives 10 ms after the melody
+    assert count_voice_leading([soprano, bass]).parallels == 0  # read one voice at a time: no parallel motion
+    assert sounding_chords([soprano, bass], together=0.05) == [(72, 60), (74, 62)]
+    assert count_voice_leading([soprano, bass], together=0.05).parallels == 1
+
+
 @pytest.mark.parametrize("before, after, expected", [
     ((72, 60), (74, 62), 1),    # parallel octaves
     ((67, 60), (69, 62), 1),    # parallel fifths

@@ -45,6 +45,8 @@ def add_parser(commands, parents: list[argparse.ArgumentParser]) -> None:
                            help="the voice-leading rules kept, as serve's voice_leading (docs/harmonizer.md)")
     harmonize.add_argument("--candidates", type=_candidates, default=8,
                            help="draws of each stretch between melody notes, the best kept (1: as live)")
+    harmonize.add_argument("--beam", type=_candidates, default=1,
+                           help="harmonizations kept after each stretch, each drawn --candidates times (1-64)")
     harmonize.add_argument("--grid", choices=GRIDS, default="none",
                            help="onsets and durations of the voices on this grid (1/8: eighth notes)")
     harmonize.add_argument("--tempo-bpm", type=_tempo, default=None,
@@ -130,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(str(error)) from None
     try:
         melody = read_melody(args.melody, args.track, args.channel)
-        harmony = harmonize(generator, melody, settings, args.voice, args.candidates, args.seed)
+        harmony = harmonize(generator, melody, settings, args.voice, args.candidates, args.seed, args.beam)
     except HarmonizeError as error:
         raise CommandError(str(error)) from None
     step = grid_step(args.grid)
@@ -153,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             Path(args.json).write_text(text + "\n")
     order = instrument_order(config.num_instruments, config.instrument_ranges)
-    count = count_voice_leading([harmony.parts[i] for i in order])
+    count = count_voice_leading([harmony.parts[i] for i in order], 0.03 * tempo / 60.0)  # 30 ms: one chord
     voices = sum(len(notes) for i, notes in harmony.parts.items() if i != args.voice)
     seconds = time.perf_counter() - started
     report = (f"wrote {args.out}: {len(melody)} melody notes and {voices} notes in {config.num_instruments - 1} "
