@@ -14,8 +14,8 @@ While nothing is due it rehearses (:mod:`.rehearsal`) its answers to the perform
 on a copy of the band and of the random generator: when one of them comes, the chord goes out with no
 model step on the way, exactly as drawing then would have played it.
 
-Each instrument is a voice (:mod:`.voicing`): at most one note per chord, one sounding note at a time (a
-new note ends the voice's previous one). When the performer has been silent for phrase_gap_ms (plus
+Each instrument is a voice (:mod:`.voicing`): one note per chord, one at a time, lasting its duration_ms unless
+the performer's next note ends it (no flam, no off and on at once). When the performer is silent phrase_gap_ms (plus
 carry_on_beats), every note is ended and it rests until the performer plays again. No sockets here: notes
 go to the policy's :class:`~.policy.Output`.
 """
@@ -38,7 +38,7 @@ from .rehearsal import Abandoned, Rehearsal, likeliest_next_notes, rehearsal_key
 from .voicing import Voicing
 
 NO_FLAM_S = 0.03  # a voice struck this recently is not struck again (a re-voiced chord is heard as a flam)
-REPEAT_GAP_S = 0.02  # between a voice's note and its next on the same pitch (not a note-off and on at once)
+REPEAT_GAP_S = 0.003  # a voice's note-off and its next note-on of that pitch: two instants, no audible gap
 IDLE_WORK_CLEARANCE_S = 0.005  # a rehearsed chord, cold, with room: idle work stops this close to a due note
 IDLE_YIELD_S = 0.0002          # the core given back between slices of idle work (see _busy_with)
 
