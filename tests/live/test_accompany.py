@@ -234,8 +234,8 @@ def test_the_chorale_model_harmonizes_a_soprano_note_on_alto_tenor_and_bass():
         hear(accompanist, engine, clock, pitch)
         onsets.append(clock.now)
         end = clock.now + 0.5
-        while accompanist.band.plan is not None and accompanist.band.plan.time < end:
-            clock.now = accompanist.band.plan.time
+        while accompanist.next_deadline() is not None and accompanist.next_deadline() < end:
+            clock.now = accompanist.next_deadline()  # as the daemon does (a plan may wait wait_ms past its time)
             accompanist.due(clock.now)
         clock.now = end
         engine.note_off(pitch, 1, now=clock.now)
