@@ -44,9 +44,11 @@ from pythonosc.osc_packet import OscPacket  # noqa: E402
 from pythonosc.udp_client import SimpleUDPClient  # noqa: E402
 
 from djai_live.live.policy import SilentOutput  # noqa: E402
+from djai_live.voice_leading import VoiceLeadingCount, count_voice_leading  # noqa: E402
 from tests.support.osc import free_udp_port, running_daemon  # noqa: E402
 
 CONSONANT = {0, 3, 4, 5, 7, 8, 9}
+TOGETHER_S = 0.03  # onsets this close count as one chord in the voice-leading figures
 SILENCE_TIMEOUT_S = 8.0
 
 
@@ -155,20 +157,41 @@ def play(performer: Performer, soprano: np.ndarray, bpm: float) -> tuple[float, 
     return start, [tuple(s) for s in sent]
 
 
+def voice_notes(onsets: list[float], ends: list[float], pitches: list[int]) -> np.ndarray:
+    """One voice's notes as the voice-leading count takes them (any time unit)."""
+    notes = np.zeros(len(onsets), dtype=[("onset", "f8"), ("duration", "f8"), ("pitch", "i4")])
+    notes["onset"], notes["duration"], notes["pitch"] = onsets, np.subtract(ends, onsets), pitches
+    return notes
+
+
+def bach_voice_leading(pieces, together: float) -> VoiceLeadingCount:
+    total = VoiceLeadingCount()
+    for piece in pieces:
+        total.add(count_voice_leading([track.notes for track in piece.tracks[:4]], together))
+    return total
+
+
+def voice_leading_line(label: str, count: VoiceLeadingCount) -> str:
+    return (f"{label}: parallel 5ths/8ves {count.parallels_per_100_changes:.1f} per 100 chord changes "
+            f"(n={count.changes}), crossed {count.share('crossed'):.1%}, spaced wider than an octave "
+            f"{count.share('spaced'):.1%}, neighbouring unisons {count.share('unisons'):.1%} of {count.chords} chords")
+
+
 class Recorded(SilentOutput):
-    """The accompaniment's output in --offline: sends nothing, keeps (time, pitch, channel) of every note
-    started."""
+    """The accompaniment's output in --offline: sends nothing, keeps (time, pitch, channel, duration_ms) of
+    every note started."""
 
     def __init__(self, clock) -> None:
         self.clock, self.started = clock, []
 
     def start_note(self, pitch: int, velocity: int, duration_ms: float, channel: int, voice: int) -> None:
-        self.started.append((self.clock(), pitch, channel))
+        self.started.append((self.clock(), pitch, channel, duration_ms))
 
 
-def offline(pieces, bpm: float, serve_args: list[str], seed: int) -> tuple[list, list, int, int, list]:
+def offline(pieces, bpm: float, serve_args: list[str], seed: int, rules: tuple[str, ...] | None = None
+            ) -> tuple[list, list, int, int, list, VoiceLeadingCount, list]:
     """The policy on a simulated clock: (pairs, onsets in beats with 'at a soprano onset', notes,
-    soprano notes, pairs at soprano onsets)."""
+    soprano notes, pairs at soprano onsets, voice leading with the soprano, each chorale's four voices)."""
     from djai_live.generation import Generator
     from djai_live.live.accompany import Accompaniment
     from djai_live.live.listening import ListeningState
@@ -182,6 +205,7 @@ def offline(pieces, bpm: float, serve_args: list[str], seed: int) -> tuple[list,
     generator = Generator.from_file("chorale")
     seconds = 60.0 / bpm
     pairs, onsets, notes, upper, at_pairs = [], [], 0, 0, []
+    leading, every_voice = VoiceLeadingCount(), []
     for number, piece in enumerate(pieces):
         soprano = piece.tracks[0].notes
         now = [1000.0]
@@ -189,6 +213,8 @@ def offline(pieces, bpm: float, serve_args: list[str], seed: int) -> tuple[list,
         listening = ListeningState(generator, settings, clock=lambda: now[0], seed=seed + number)  # noqa: B023
         output = Recorded(listening.clock)
         accompanist = Accompaniment(listening, output)
+        if rules is not None:
+            accompanist.voicing.rules_kept = rules
         events = sorted([(float(n["onset"] + n["duration"]), 0, i) for i, n in enumerate(soprano)]
                         + [(float(n["onset"]), 1, i) for i, n in enumerate(soprano)])
         for beat, is_on, index in events + [(events[-1][0] + 8.0, -1, -1)]:
@@ -204,7 +230,15 @@ def offline(pieces, bpm: float, serve_args: list[str], seed: int) -> tuple[list,
                 accompanist.heard_note_on(pitch, 90, 1, when)
             else:
                 listening.note_off(pitch, 1, now=when)
-        for time_, pitch, _ in output.started:
+        voices = [piece.tracks[0].notes]
+        for channel in (2, 3, 4):
+            mine = [(t, p, d) for t, p, c, d in output.started if c == channel]
+            voices.append(voice_notes([(t - 1000.0) / seconds for t, _, _ in mine],
+                                      [(t + d / 1000.0 - 1000.0) / seconds for t, _, d in mine],
+                                      [p for _, p, _ in mine]))
+        leading.add(count_voice_leading(voices, TOGETHER_S / seconds))  # (a repeat comes 20 ms after its chord)
+        every_voice.append(voices)
+        for time_, pitch, _, _ in output.started:
             beat = (time_ - 1000.0) / seconds
             at = bool(np.isclose(soprano["onset"], beat).any())
             onsets.append((beat, at))
@@ -215,7 +249,7 @@ def offline(pieces, bpm: float, serve_args: list[str], seed: int) -> tuple[list,
                     at_pairs.append((pitch, top))
         notes += len(output.started)
         upper += len(soprano)
-    return pairs, onsets, notes, upper, at_pairs
+    return pairs, onsets, notes, upper, at_pairs, leading, every_voice
 
 
 def main() -> int:
@@ -228,6 +262,9 @@ def main() -> int:
                         help="a daemon note this soon after a performer's note sounds with it")
     parser.add_argument("--grid-ms", type=float, default=10.0, help="tolerance of 'on the 1/8 grid'")
     parser.add_argument("--offline", action="store_true", help="the policy alone, on a simulated clock")
+    parser.add_argument("--rules", default=None,
+                        help="--offline: the voice-leading rules kept instead of the setting's, comma-separated, of "
+                             "crossing,parallels,unison,spacing ('' none), to measure what each costs")
     parser.add_argument("--latencies", type=Path, default=None,
                         help="also write every latency (ms, one per line) to this file, to pool several runs")
     parser.add_argument("serve_args", nargs="*", help="more flags for serve (after --)")
@@ -247,16 +284,25 @@ def main() -> int:
     bach, random_pairs, bach_lower, bach_upper, bach_grid = bach_baselines(pieces, ranges, rng)
 
     if args.offline:
-        pairs, onsets, notes, upper, at_pairs = offline(pieces, args.bpm, args.serve_args, args.seed)
+        rules = tuple(filter(None, args.rules.split(","))) if args.rules is not None else None
+        started = time.perf_counter()
+        pairs, onsets, notes, upper, at_pairs, leading, _ = offline(pieces, args.bpm, args.serve_args, args.seed,
+                                                              rules)
+        wall = time.perf_counter() - started
         planned = [abs(b * 2 - round(b * 2)) * 30_000.0 / args.bpm <= args.grid_ms for b, at in onsets if not at]
         print(f"offline (simulated clock, no sockets): {len(pieces)} held-out chorales, {upper} soprano notes at "
-              f"{args.bpm:g} BPM, settings {' '.join(args.serve_args) or 'default'}")
+              f"{args.bpm:g} BPM, settings {' '.join(args.serve_args) or 'default'}"
+              + (f", rules kept {args.rules or 'none'}" if args.rules is not None else ""))
         print(f"consonance with the soprano: daemon {consonance(pairs):.3f} (n={len(pairs)}; with a soprano onset "
               f"{consonance(at_pairs):.3f}, n={len(at_pairs)})  |  Bach {consonance(bach):.3f}  |  random in-key "
               f"{consonance(random_pairs):.3f}")
         print(f"notes per performer note: daemon {notes / upper:.2f}  |  Bach {bach_lower / bach_upper:.2f}")
         print(f"notes not on a soprano onset on the 1/8 grid (+-{args.grid_ms:g} ms): "
               f"{np.mean(planned):.1%} (n={len(planned)})" if planned else "")
+        print(voice_leading_line("voice leading, daemon", leading))
+        print(voice_leading_line("voice leading, Bach  ", bach_voice_leading(pieces, TOGETHER_S * args.bpm / 60.0)))
+        print(f"wall time of the policy (model steps and draws included, all chorales): {wall:.2f} s, "
+              f"{wall / max(notes, 1) * 1000.0:.3f} ms per daemon note")
         return 0
     reply_port = free_udp_port()
     latencies, heard, pairs, onsets_beats, stuck, no_soprano, pongs = [], 0, [], [], 0, 0, []

@@ -14,10 +14,9 @@ While nothing is due it rehearses (:mod:`.rehearsal`) its answers to the perform
 on a copy of the band and of the random generator: when one of them comes, the chord goes out with no
 model step on the way, exactly as drawing then would have played it.
 
-Each instrument is a voice (:mod:`.voicing`): at most one note per chord, one sounding note at a time (a
-new note ends the voice's previous one). When the performer has been silent for phrase_gap_ms (plus
-carry_on_beats), every note is ended and it rests until the performer plays again. No sockets here: notes
-go to the policy's :class:`~.policy.Output`.
+Each instrument is a voice (:mod:`.voicing`): one note per chord, one at a time, lasting its duration_ms unless
+the performer's next note ends it (no flam, no off and on at once). Silent phrase_gap_ms (plus carry_on_beats),
+every note ends and it rests until the performer plays again. Notes go to the policy's :class:`~.policy.Output`.
 """
 from __future__ import annotations
 
@@ -29,16 +28,17 @@ from ..config import DjaiConfig
 from ..encoding import FEATURES, interval_token
 from ..generation import Generator
 from ..sampling import sample_index, softmax
-from .band import DT, DURATION, INSTRUMENT, INTERVAL, PITCH, VELOCITY, Band, Held, Plan, Shadow, Voice, bound_context
+from .band import (DT, DURATION, INSTRUMENT, INTERVAL, PITCH, VELOCITY, Band, Held, Plan, Repeat, Shadow, Voice,
+                   bound_context)
 from .events import NotePlanned
-from .grid import grid_step, snap
 from .listening import MAX_HOLD_S, ListeningState
 from .policy import SILENT, NoteWaiting, Output, Policy, PolicyError
 from .rehearsal import Abandoned, Rehearsal, likeliest_next_notes, rehearsal_key
 from .turns import play_on
 from .voicing import Voicing
 
-MIN_DURATION_MS = 10.0
+NO_FLAM_S = 0.03  # a voice struck this recently is not struck again (a re-voiced chord is heard as a flam)
+REPEAT_GAP_S = 0.003  # a voice's note-off and its next note-on of that pitch: two instants, no audible gap
 IDLE_WORK_CLEARANCE_S = 0.005  # a rehearsed chord, cold, with room: idle work stops this close to a due note
 IDLE_YIELD_S = 0.0002          # the core given back between slices of idle work (see _busy_with)
 
@@ -114,9 +114,10 @@ class Accompaniment(Policy):
 
     def rest(self) -> int:
         """Drop the plan and end every note the accompaniment started; it plays again with the performer."""
-        self.band.plan = None
+        self.band.plan, self.band.repeats = None, []
         self.band.resting = True
         self.band.voices.clear()
+        self.band.sounding, self.band.before_chord = {}, {}  # a new phrase leads from nothing
         return self.output.cancel()
 
     # --- events --------------------------------------------------------------------------------------
@@ -142,13 +143,15 @@ class Accompaniment(Policy):
         self.band.held = Held(pitch, channel, now, len(self.band.tokens), self.band.state, self.band.logits)
         first = self.band.logits is None
         rehearsal = None
-        if self._recording is None:
+        struck = self.band.struck_after(now - NO_FLAM_S)  # they keep their notes: no flam
+        if self._recording is None and not struck:
             self.performer_style = (channel, velocity)
             rehearsal = self._rehearsal_for(token)
         if rehearsal is not None:
             self._script = (iter(rehearsal.folds), iter(rehearsal.draws))
             listening.counters.prepared_used += 1
         self._fold(token, now)
+        self.band.chord |= struck
         if first and self._velocity_bin(velocity) != token[VELOCITY]:
             # the first note had no prediction to check its velocity against: now there is one
             token[VELOCITY] = self._velocity_bin(velocity)
@@ -178,8 +181,8 @@ class Accompaniment(Policy):
         if self.band.resting:
             return None
         plan = self.band.plan
-        times = [t for t in (self._stop_time(), plan.play_at if plan is not None else None, self._extend_time())
-                 if t is not None]
+        times = [t for t in (self._stop_time(), plan.play_at if plan is not None else None, self._extend_time(),
+                             *(late.at for late in self.band.repeats)) if t is not None]
         return min(times) if times else None
 
     def due(self, now: float) -> None:
@@ -190,6 +193,9 @@ class Accompaniment(Policy):
         if stop is not None and now >= stop:
             self.rest()
             return
+        for late in [late for late in self.band.repeats if now >= late.at]:
+            self.band.repeats.remove(late)
+            self.output.start_note(late.pitch, late.velocity, late.duration_ms, late.channel, late.instrument)
         extend = self._extend_time()
         if extend is not None and now >= extend:
             self._extend_held(now)
@@ -273,7 +279,7 @@ class Accompaniment(Policy):
 
     def _announce_plan(self, plan: Plan, now: float) -> None:
         instrument = int(plan.token[INSTRUMENT])
-        velocity, duration_ms = self._sounding(plan.token, now)
+        velocity, duration_ms = self.voicing.sounding(plan.token, now)
         self.output.planned(NotePlanned(plan.play_at, int(plan.token[PITCH]), velocity, duration_ms,
                                         self.voicing.channel_of(instrument), instrument))
 
@@ -292,61 +298,55 @@ class Accompaniment(Policy):
         listening, logits = self.listening, self.band.logits
         settings = listening.settings
         rng, temperature, top_p = listening.rng, settings.temperature, settings.top_p
-        free = [i for i in own if i not in self.band.chord]
+        band, free = self.band, [i for i in own if i not in self.band.chord]
+        if not band.chord & band.heard and band.last_time is not None:  # a chord it began: it cuts no sounding note
+            free = [i for i in free if i not in band.voices or band.voices[i].ends_at <= band.last_time + 1e-3]
         token = np.zeros(len(FEATURES), np.int64)
         later = None
         if not free:  # every voice has played in this chord: the next note starts later
             later = np.ones(len(self.codec.time), bool)
             later[0] = False
         token[DT] = sample_index(logits["dt"], rng, temperature, top_p, later)
-        token[INSTRUMENT], token[PITCH] = self.voicing.draw_voice_and_pitch(logits, free if token[DT] == 0 else own,
-                                                                            self.band.voices, rng)
+        # a note of this chord moves from the chord before; a later one from this one
+        start = band.last_time if band.last_time is not None else listening.clock()
+        at = start + float(self.codec.time.decode([token[DT]])[0]) * 60.0 / listening.bpm(start)
+        token[INSTRUMENT], token[PITCH] = self.voicing.draw_voice_and_pitch(
+            logits, free if token[DT] == 0 else self.voicing.ended_by(own, band.voices, at), band.voices, rng,
+            band.sounding, band.before_chord if token[DT] == 0 else band.sounding)
         token[DURATION] = sample_index(logits["duration"], rng, temperature, top_p)
         token[VELOCITY] = sample_index(logits["velocity"], rng, temperature, top_p)
         return token
 
     def _planned_time(self, token: np.ndarray, now: float) -> float:
-        """The engine time of a later note: its offset after the current chord, at the host's tempo, on
-        the host's grid when there is one; never in the past."""
-        listening = self.listening
         start = self.band.last_time if self.band.last_time is not None else now
-        beats = float(self.codec.time.decode([token[DT]])[0])
-        position = listening.host_position(now)
-        step = grid_step(listening.settings.grid)
-        if position is None or step is None:
-            bpm = position.bpm if position is not None else listening.settings.tempo_bpm
-            return max(start + beats * 60.0 / bpm, now)
-        beat = position.beat + (start - now) * position.bpm / 60.0 + beats
-        snapped, _ = snap(np.array([beat]), np.array([step]), step, listening.settings.swing)
-        target = float(snapped[0])
-        while target < position.beat:  # a grid point already passed: the next one
-            target += step
-        return position.time_of(target, now)
+        time = self.voicing.planned_time(start, float(self.codec.time.decode([token[DT]])[0]), now)
+        voice = self.band.voices.get(int(token[INSTRUMENT]))  # not before the voice's own note has ended
+        repeat = REPEAT_GAP_S if voice is not None and voice.pitch == token[PITCH] else 0.0  # (a breath first)
+        return time if voice is None else max(time, voice.since + NO_FLAM_S, voice.ends_at + repeat)
 
     # --- playing -------------------------------------------------------------------------------------
-    def _sounding(self, token: np.ndarray, now: float) -> tuple[int, float]:
-        """The velocity and the duration (ms) a drawn note sounds with: on the host's grid when there is one."""
-        listening = self.listening
-        beats = float(self.codec.time.decode([token[DURATION]])[0])
-        step = grid_step(listening.settings.grid)
-        if step is not None and listening.host_position(now) is not None:
-            beats = max(round(beats / step), 1) * step
-        duration_ms = max(beats * 60_000.0 / listening.bpm(now), MIN_DURATION_MS)
-        velocity = int(min(127, max(1, round(int(self.codec.velocity.decode([token[VELOCITY]])[0])
-                                              * listening.settings.velocity_scale))))
-        return velocity, duration_ms
-
     def _sound(self, token: np.ndarray, chord_time: float, now: float) -> None:
         """Send a drawn note now and fold it into the context at ``chord_time``."""
         instrument, pitch = int(token[INSTRUMENT]), int(token[PITCH])
-        velocity, duration_ms = self._sounding(token, now)
+        velocity, duration_ms = self.voicing.sounding(token, now)
         channel = self.voicing.channel_of(instrument)
-        voice = self.band.voices.get(instrument)
-        self.output.start_note(pitch, velocity, duration_ms, channel, instrument)  # a repeat retriggers there
-        if voice is not None and voice.ends_at > now and (voice.pitch, voice.channel) != (pitch, channel):
+        voice, start = self.band.voices.get(instrument), now
+        if voice is not None and (voice.pitch, voice.channel) == (pitch, channel) \
+                and voice.ends_at > now - REPEAT_GAP_S:  # its pitch again: never a note-off and on at once
+            if voice.ends_at >= now + duration_ms / 1000.0 - REPEAT_GAP_S:
+                self._fold(token, chord_time)  # it holds its note on, long enough
+                return
+            if voice.ends_at > now:
+                self.output.end_note(pitch, channel)  # ends now, and strikes again a breath later
+            start, voice = min(now, voice.ends_at) + REPEAT_GAP_S, None
+            self.band.repeats.append(Repeat(start, pitch, velocity, duration_ms, channel, instrument))
+        else:
+            voice = voice if voice is not None and voice.ends_at > now else None  # still sounding
+            self.output.start_note(pitch, velocity, duration_ms, channel, instrument)
+        if voice is not None:
             self.output.end_note(voice.pitch, voice.channel)  # a voice sings one note at a time: after the
             # new note-on, which is what the ear waits for (and a mono synth glides instead of re-attacking)
-        self.band.voices[instrument] = Voice(pitch, channel, now + duration_ms / 1000.0)
+        self.band.voices[instrument] = Voice(pitch, channel, start + duration_ms / 1000.0, start)
         if self._recording is None:
             self.listening.counters.notes_out += 1
         self._fold(token, chord_time)
@@ -357,9 +357,7 @@ class Accompaniment(Policy):
         token[INTERVAL] = interval_token(int(token[PITCH]), None if previous is None else int(previous[PITCH]))
         if previous is None:
             token[DT] = 0
-        if token[DT] != 0 or self.band.last_time is None:
-            self.band.chord = set()
-        self.band.chord.add(int(token[INSTRUMENT]))
+        self.band.join_chord(int(token[INSTRUMENT]), int(token[PITCH]), token[DT] != 0 or self.band.last_time is None)
         self.band.last_time = onset if token[DT] != 0 or self.band.last_time is None else self.band.last_time
         stepped = next(self._script[0], None) if self._script is not None else None
         if stepped is not None and np.array_equal(stepped[0], token):
@@ -440,6 +438,8 @@ class Accompaniment(Policy):
         try:
             channel, velocity = self.performer_style
             now = band.last_time + float(self.codec.time.centres[dt]) * 60.0 / self.listening.bpm(band.last_time)
+            if band.struck_after(now - NO_FLAM_S):
+                return None, recording  # not used when it comes (see heard_note)
             self.heard_note(pitch, velocity, channel, now)
             recording.rng_state = rng.bit_generator.state
         finally:

@@ -24,7 +24,19 @@ class Voice:
     """What one of the daemon's instruments last played."""
     pitch: int
     channel: int
-    ends_at: float   # engine clock
+    ends_at: float   # engine clock: the end its note was announced with
+    since: float = 0.0  # engine clock of its note-on
+
+
+@dataclass
+class Repeat:
+    """A voice's note on the pitch it just ended, struck a breath (REPEAT_GAP_S) after the note-off."""
+    at: float         # engine clock
+    pitch: int
+    velocity: int
+    duration_ms: float
+    channel: int
+    instrument: int
 
 
 @dataclass
@@ -70,17 +82,35 @@ class Band:
     heard: set = field(default_factory=set)    # instruments the performer has played
     voices: dict = field(default_factory=dict)  # instrument -> Voice
     plan: Plan | None = None
+    repeats: list = field(default_factory=list)  # Repeat notes still to strike
     resting: bool = True
     performer_until: float = 0.0       # when the performer's last note is expected to end
     held: Held | None = None
     version: int = 0                   # bumped whenever the context changes: rehearsals then expire
+    # the voice leading's view (performer's voices too): instrument -> newest pitch, and the pitch it had
+    # at the chord before the current one
+    sounding: dict = field(default_factory=dict)
+    before_chord: dict = field(default_factory=dict)
+
+    def struck_after(self, time: float) -> set[int]:
+        """The daemon's voices whose note started after ``time`` (engine clock)."""
+        return {instrument for instrument, voice in self.voices.items() if voice.since > time}
+
+    def join_chord(self, instrument: int, pitch: int, new_chord: bool) -> None:
+        """A note folded in: it starts a new chord (what sounded becomes the chord before) or joins this one."""
+        if new_chord:
+            self.chord = set()
+            self.before_chord = dict(self.sounding)
+        self.chord.add(instrument)
+        self.sounding[instrument] = pitch
 
     def copy(self) -> Band:
         """A copy that the original's changes do not reach, for a rehearsal to change and drop. What the
         containers hold is replaced, never edited (a token, a voice); the shadow and the held note are
         edited only by :func:`bound_context`, which never runs inside a rehearsal."""
         return replace(self, tokens=list(self.tokens), chord=set(self.chord), heard=set(self.heard),
-                       voices=dict(self.voices))
+                       voices=dict(self.voices), sounding=dict(self.sounding), repeats=list(self.repeats),
+                       before_chord=dict(self.before_chord))
 
 
 def first_of_context(token: np.ndarray) -> np.ndarray:

@@ -11,6 +11,7 @@ from .policy import DEFAULT_MODE, POLICIES
 
 MODES = tuple(POLICIES)  # each mode is played by the policy the table names
 KEY_MODES = ("off", "auto")
+VOICE_LEADING_MODES = ("strict", "loose", "off")  # see djai_live.live.voicing
 
 
 class SettingError(ValueError):
@@ -43,6 +44,7 @@ class LiveSettings:
     clock_latency_ms: float = 0.0   # how late the host's clock reaches us: answers are placed this much earlier
     carry_on_beats: float = 0.0     # accompany: beats it goes on after the performer stops (0: it rests)
     wait_ms: float = 10.0           # accompany: how long a note planned for the next chord waits for the performer
+    voice_leading: str = "loose"    # accompany: the voices keep order, spacing, no parallels (strict: no unisons)
 
     # name -> (kind, low, high); kind is int, float, bool or a tuple of choices
     RANGES = {
@@ -55,7 +57,7 @@ class LiveSettings:
         "quantize_start": (QUANTIZE_STARTS, None, None), "grid": (GRIDS, None, None),
         "swing": (float, 0.5, 0.75), "beats_per_bar": (int, 1, 16),
         "clock_latency_ms": (float, -100.0, 250.0), "carry_on_beats": (float, 0.0, 32.0),
-        "wait_ms": (float, 0.0, 250.0),
+        "wait_ms": (float, 0.0, 250.0), "voice_leading": (VOICE_LEADING_MODES, None, None),
     }
 
     @classmethod

@@ -28,6 +28,8 @@ ACCEPTED_AT_PARSE = {
     "--dropout": {"0"}, "--validation-split": {"0"}, "--track": {"0", "99999"} - {"99999"},
     "--velocity-scale": {"0"}, "--channel-in": {"0"}, "--clock-latency-ms": {"-1", "0"},
     "--carry-on-beats": {"0"}, "--wait-ms": {"0"},  # accompaniment: rest at once, do not wait
+    "--voice": {"0", "99999"},  # harmonize: checked against the model's instruments when it is loaded
+    "--json": set(BAD_VALUES) - {"", "/nonexistent/folder/file.mid"},  # an output name, or - for stdout
     # on/off switches take 0 for off; hosts: "0" is 0.0.0.0 and "99999" an IPv4 number, as getaddrinfo reads them
     "--interrupt": {"0"}, "--prepare-answers": {"0"}, "--midi-feedback": {"0"},
     "--osc-host": {"0", "99999"}, "--reply-host": {"0", "99999"},
@@ -40,7 +42,7 @@ for _flag in ("--out", "--plot", "--wav", "--output", "--record"):  # (--record:
 REQUIRED = {
     "prepare": ["{dir}", "-o", "{dir}/cache"], "train": ["{dir}", "-o", "{dir}/m.keras"],
     "generate": ["--prompt", "{file}", "--out", "{dir}/o.mid"], "evaluate": ["{dir}"],
-    "serve": [], "ports": [], "patches": [],
+    "serve": [], "ports": [], "patches": [], "harmonize": ["{file}", "-o", "{dir}/o.mid"],
 }
 
 

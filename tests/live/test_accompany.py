@@ -234,8 +234,8 @@ def test_the_chorale_model_harmonizes_a_soprano_note_on_alto_tenor_and_bass():
         hear(accompanist, engine, clock, pitch)
         onsets.append(clock.now)
         end = clock.now + 0.5
-        while accompanist.band.plan is not None and accompanist.band.plan.time < end:
-            clock.now = accompanist.band.plan.time
+        while accompanist.next_deadline() is not None and accompanist.next_deadline() < end:
+            clock.now = accompanist.next_deadline()  # as the daemon does (a plan may wait wait_ms past its time)
             accompanist.due(clock.now)
         clock.now = end
         engine.note_off(pitch, 1, now=clock.now)
@@ -395,7 +395,9 @@ def test_the_context_is_what_priming_its_last_notes_gives_and_is_tidied_a_step_a
             for head, values in accompanist.band.logits.items():
                 np.testing.assert_allclose(values, expected[head], atol=2e-4, err_msg=head)
             checked += 1
-    assert swapped >= 2 and max(lengths) <= 2 * limit + 4 and min(lengths[len(lengths) // 2:]) >= limit
+    # a swap waits while the held note would leave the context: the notes the voices move under a note
+    # held 3 beats (up to a dozen) may come on top of 2L
+    assert swapped >= 2 and max(lengths) <= 2 * limit + 12 and min(lengths[len(lengths) // 2:]) >= limit
     assert checked >= 10
 
 
