@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 from collections.abc import Callable
 
@@ -58,7 +58,26 @@ def merge_unisons(notes: tuple[AnswerNote, ...]) -> tuple[AnswerNote, ...]:
             kept = merged[twin]
             merged[twin] = AnswerNote(kept.onset_ms, kept.pitch, max(kept.velocity, note.velocity),
                                       max(kept.duration_ms, note.duration_ms), kept.channel, kept.voice)
-    return tuple(merged)
+    return separate_repeats(tuple(merged))
+
+
+REPEAT_GAP_MS = 3.0  # a note-off and the next note-on of its pitch and channel: two instants, no audible gap
+
+
+def separate_repeats(notes: tuple[AnswerNote, ...]) -> tuple[AnswerNote, ...]:
+    """A note that lasts up to (or past) the next note of its pitch on its channel ends REPEAT_GAP_MS
+    before it: sent at one instant, a note-off and a note-on of one pitch can reach a synth in either order,
+    and the note-on first is a zero-length note. (Notes in onset order, as a phrase holds them.)"""
+    shortened = list(notes)
+    next_onset: dict[tuple[int, int], float] = {}
+    for i in range(len(notes) - 1, -1, -1):
+        note, key = notes[i], (notes[i].pitch, notes[i].channel)
+        following = next_onset.get(key)
+        if following is not None and note.onset_ms + note.duration_ms > following - REPEAT_GAP_MS:
+            duration = max(following - REPEAT_GAP_MS - note.onset_ms, min(note.duration_ms, 1.0))
+            shortened[i] = replace(note, duration_ms=duration)
+        next_onset[key] = note.onset_ms
+    return tuple(shortened)
 
 
 @dataclass(frozen=True)

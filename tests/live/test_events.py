@@ -60,3 +60,16 @@ def test_an_unsubscribed_subscriber_gets_nothing_more():
     stream.unsubscribe(subscription)
     stream.publish(ErrorRaised("after"))
     assert received == [ErrorRaised("before")]
+
+
+def test_a_note_ends_before_the_next_note_of_its_pitch_and_channel_begins():
+    from djai_live.live.events import REPEAT_GAP_MS, AnswerNote, merge_unisons
+
+    legato = AnswerNote(0.0, 60, 90, 250.0, 1)             # lasts exactly to the next 60
+    again = AnswerNote(250.0, 60, 90, 250.0, 1)
+    past = AnswerNote(500.0, 62, 90, 400.0, 1)              # lasts past the next 62
+    other_channel = AnswerNote(600.0, 62, 90, 100.0, 2)
+    short = AnswerNote(700.0, 62, 90, 50.0, 1)
+    notes = merge_unisons((legato, again, past, other_channel, short))
+    assert [n.duration_ms for n in notes] == [250.0 - REPEAT_GAP_MS, 250.0, 200.0 - REPEAT_GAP_MS, 100.0, 50.0]
+    assert [n.onset_ms for n in notes] == [0.0, 250.0, 500.0, 600.0, 700.0]
