@@ -1,7 +1,8 @@
 """`/djai/adapt [SECONDS]`: fine-tune the model playing on the recorded takes, in the background, and swap
 the result in between answers.
 
-The fine-tune is `djai-live train TAKES --from MODEL --max-minutes ...` as a process of its own, at the
+The fine-tune is `python -m djai_live.adapt_takes TAKES --from MODEL --max-minutes ...` (the takes cut into
+pieces, then `djai-live train` on them: see :mod:`djai_live.adapt_takes`) as a process of its own, at the
 lowest priority the machine has (``nice`` 19, and ``SCHED_IDLE`` where Linux grants it: it runs only on
 CPU time nothing else wants) and on one thread, so the daemon's notes keep their time while it runs. The
 takes' performer tracks are what it learns from (training leaves the daemon's answer tracks out). When it
@@ -21,6 +22,7 @@ from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
+from ..adapt_takes import ADAPTED_FOLDER, is_take
 from ..midi_files import scan_midi_files
 
 log = logging.getLogger(__name__)
@@ -28,7 +30,6 @@ log = logging.getLogger(__name__)
 MIN_SECONDS, MAX_SECONDS = 10.0, 3600.0
 DEFAULT_SECONDS = 60.0
 PROGRESS_EVERY_S = 2.0
-ADAPTED_FOLDER = "adapted"   # inside the takes folder: the models the takes made
 
 
 class AdaptError(RuntimeError):
@@ -78,7 +79,7 @@ class Adapter:
                              "wait for /djai/adapt done")
         if not MIN_SECONDS <= seconds <= MAX_SECONDS:
             raise AdaptError(f"seconds must be {MIN_SECONDS:g}-{MAX_SECONDS:g}, got {seconds:g}")
-        takes = [path for path in scan_midi_files(self.takes_dir) if Path(path).parent.name != ADAPTED_FOLDER] \
+        takes = [path for path in scan_midi_files(self.takes_dir) if is_take(Path(path), self.takes_dir)] \
             if self.takes_dir.is_dir() else []
         if not takes:
             raise AdaptError(f"no takes in {self.takes_dir} yet: play first (recording keeps each take there)")
@@ -88,8 +89,8 @@ class Adapter:
         folder = self.takes_dir / ADAPTED_FOLDER
         folder.mkdir(exist_ok=True)
         output = folder / f"{base.stem.split('-adapted-')[0]}-adapted-{time.strftime('%Y%m%d-%H%M%S')}.keras"
-        command = [self.python, "-m", "djai_live.cli", "train", str(self.takes_dir), "--from", str(base),
-                   "-o", str(output), "--max-minutes", f"{seconds / 60.0:.4f}", "--no-cache"]
+        command = [self.python, "-m", "djai_live.adapt_takes", str(self.takes_dir), "--from", str(base),
+                   "-o", str(output), "--max-minutes", f"{seconds / 60.0:.4f}"]
         env = {**os.environ, "OMP_NUM_THREADS": "1", "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1",
                "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""}
         log.info("adapting %s on %d take(s) for at most %.0f s: %s", base.name, len(takes), seconds, " ".join(command))

@@ -1,0 +1,88 @@
+"""The job `/djai/adapt` runs in a process of its own: the takes cut into pieces of SEGMENT_BEATS, then
+`djai-live train` on those pieces, from the model playing.
+
+Why pieces: a set is often one long take (the daemon's answers keep the silence that would end a take from
+coming), and training holds whole files out for validation. On one file it holds out nothing, so nothing
+stops it and a minute of training learns the take by heart (on 10 minutes of Palestrina played as one take,
+the held-out pitch NLL rose by 0.15 nats: scripts/bench_takes.py). Cut into pieces, a tenth of them
+validates and early stopping keeps the model that generalizes.
+
+    python -m djai_live.adapt_takes TAKES --from MODEL -o OUT.keras --max-minutes M
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from .midi_files import MidiReadError, read_midi_notes, scan_midi_files
+from .midi_out import write_midi
+
+log = logging.getLogger(__name__)
+
+SEGMENT_BEATS = 32.0   # eight bars of 4/4: long enough to hold phrases, short enough to give a validation set
+ADAPTED_FOLDER = "adapted"
+
+
+def is_take(path: Path, takes: Path) -> bool:
+    """A file of the takes folder, not one of what adapting made there (models, pieces: under adapted/)."""
+    return ADAPTED_FOLDER not in path.relative_to(takes).parts[:-1]
+
+
+def segment_takes(takes: Path, into: Path) -> tuple[int, int]:
+    """Each take's performer part cut at the first onset after every SEGMENT_BEATS, as MIDI files in
+    ``into``; returns (takes read, pieces written). Takes that cannot be read are skipped, and said."""
+    into.mkdir(parents=True, exist_ok=True)
+    read = written = 0
+    for path in scan_midi_files(takes):
+        if not is_take(Path(path), takes):
+            continue
+        try:
+            piece = read_midi_notes(path)
+        except MidiReadError as error:
+            log.warning("skipped %s", error)
+            continue
+        read += 1
+        notes = piece.merged_notes(1)
+        if not len(notes):
+            continue
+        starts = np.floor((notes["onset"] - notes["onset"][0]) / SEGMENT_BEATS)
+        for number, segment in enumerate(np.unique(starts)):
+            part = notes[starts == segment].copy()
+            part["onset"] -= part["onset"][0]
+            part["instrument"] = 0
+            write_midi([("performer", part)], into / f"{Path(path).stem}-{number:04d}.mid")
+            written += 1
+    return read, written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m djai_live.adapt_takes", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("takes", type=Path)
+    parser.add_argument("--from", dest="base", required=True)
+    parser.add_argument("-o", "--output", type=Path, required=True)
+    parser.add_argument("--max-minutes", type=float, required=True)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    pieces = args.output.with_name(args.output.stem + ".pieces")
+    try:
+        read, written = segment_takes(args.takes, pieces)
+        if not written:
+            print(f"no notes of the performer in the {read} take(s) of {args.takes}", file=sys.stderr)
+            return 1
+        log.info("%d take(s) cut into %d pieces of %g beats", read, written, SEGMENT_BEATS)
+        from .cli import main as djai_live
+
+        return djai_live(["train", str(pieces), "--from", args.base, "-o", str(args.output),
+                          "--max-minutes", f"{args.max_minutes:.4f}", "--no-cache"])
+    finally:
+        shutil.rmtree(pieces, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
