@@ -3,9 +3,10 @@
 
 1. `djai-live serve --record TAKES` (the default model, phrase mode) runs as its own process; a script plays
    about 10 minutes of music (at 120 BPM) in a style the model never saw into it over OSC: whole Palestrina
-   movements from the training masses (split by mass as scripts/bench_finetune.py does), on a keyboard (every
-   voice on channel 1), SPEED times faster than written with the daemon's `tempo_bpm` raised to match, so
-   the takes hold the music's own beats. The daemon answers between phrases as it always does.
+   movements from the training masses (split by mass as scripts/bench_finetune.py does), each voice on a
+   channel of its own (the bundled default model learns and is scored voice by voice), SPEED times faster
+   than written with the daemon's `tempo_bpm` raised to match, so the takes hold the music's own beats. The
+   daemon answers between phrases as it always does.
 2. `/djai/adapt SECONDS`, and while it runs (the fine-tune on the same 2 cores) the same two timings as
    before it, side by side, at an OSC receiver with kernel arrival stamps: each streamed `/djai/note`
    against its announced onset (phrase arrival + onset_ms), and the harmonizing latency of a second
@@ -50,17 +51,20 @@ def percentiles(values: list[float]) -> str:
 
 
 def play_piece(host: OscPeer, path: Path, speed: float, beats_left: float) -> float:
-    """Every note of the piece that starts in its first ``beats_left`` beats, on channel 1, ``speed`` times
-    faster than written; returns the beats played."""
+    """Every note of the piece that starts in its first ``beats_left`` beats, each voice on its own channel
+    (as a choir's singers, or a MIDI file's tracks, reach a host), ``speed`` times faster than written;
+    returns the beats played."""
     notes = np.concatenate([track.notes for track in read_midi_notes(path).tracks])
     notes = notes[notes["onset"] < beats_left]
     seconds_per_beat = 60.0 / WRITTEN_BPM / speed
-    events = sorted([(float(n["onset"]), 1, int(n["pitch"]), int(n["velocity"])) for n in notes]
-                    + [(float(n["onset"] + max(n["duration"], 0.05)) - 1e-3, 0, int(n["pitch"]), 0) for n in notes])
+    events = sorted([(float(n["onset"]), 1, int(n["pitch"]), int(n["velocity"]), int(n["instrument"]) % 16 + 1)
+                     for n in notes]
+                    + [(float(n["onset"] + max(n["duration"], 0.05)) - 1e-3, 0, int(n["pitch"]), 0,
+                        int(n["instrument"]) % 16 + 1) for n in notes])
     start = time.monotonic() + 0.05
-    for beat, _, pitch, velocity in events:
+    for beat, _, pitch, velocity, channel in events:
         time.sleep(max(0.0, start + beat * seconds_per_beat - time.monotonic()))
-        host.send("/djai/note", pitch, velocity)
+        host.send("/djai/note", pitch, velocity, channel)
     return min(beats_left, float((notes["onset"] + notes["duration"]).max())) if len(notes) else beats_left
 
 
