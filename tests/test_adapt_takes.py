@@ -1,0 +1,40 @@
+"""The job /djai/adapt runs: takes cut into pieces long enough to train on, chords whole, voices apart."""
+import numpy as np
+
+from djai_live.adapt_takes import ADAPTED_FOLDER, SEGMENT_NOTES, cut, segment_takes
+from djai_live.midi_files import read_midi_notes
+from djai_live.midi_out import write_midi
+from djai_live.notes import make_notes
+
+
+def chords(count: int, size: int = 3):
+    """``count`` chords of ``size`` notes, a beat apart."""
+    onsets = np.repeat(np.arange(count, dtype=float), size)
+    pitches = np.tile(np.arange(size) * 4 + 60, count)
+    return make_notes(pitches, np.full(len(onsets), 80), onsets, np.full(len(onsets), 1.0), np.zeros(len(onsets)))
+
+
+def test_pieces_hold_about_segment_notes_and_never_split_a_chord():
+    notes = chords(300)                                         # 900 notes
+    pieces = cut(notes)
+    assert sum(len(piece) for piece in pieces) == 900
+    assert all(SEGMENT_NOTES <= len(piece) < SEGMENT_NOTES + 3 for piece in pieces[:-1])
+    assert all(len(np.unique(piece["onset"])) * 3 == len(piece) for piece in pieces)   # whole chords only
+    assert len(pieces[-1]) >= SEGMENT_NOTES // 2                 # a short tail joins the piece before it
+    assert len(cut(chords(10))) == 1
+
+
+def test_each_take_becomes_pieces_with_its_voices_on_tracks_of_their_own(tmp_path):
+    takes, pieces = tmp_path / "takes", tmp_path / "pieces"
+    takes.mkdir()
+    low, high = chords(120, 1), chords(120, 1)
+    high["pitch"] += 12
+    write_midi([("performer 1", low), ("performer 2", high)], takes / "take-1.mid")
+    (takes / "broken.mid").write_bytes(b"MThd not really")
+    (takes / ADAPTED_FOLDER).mkdir()
+    write_midi([("x", chords(50))], takes / ADAPTED_FOLDER / "made-by-adapting.mid")
+    assert segment_takes(takes, pieces) == (1, 1)               # 240 notes: one piece; the rest skipped
+    [piece] = pieces.glob("*.mid")
+    tracks = read_midi_notes(piece).tracks
+    assert [len(track) for track in tracks] == [120, 120]
+    assert {int(track.notes["pitch"][0]) for track in tracks} == {60, 72}
