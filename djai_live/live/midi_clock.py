@@ -305,14 +305,20 @@ class MidiClock:
         if shift == 0 or abs(lowest - shift) > RECOUNT_TOLERANCE or steady > RECOUNT_STEADY:
             return
         miscounted = {int(i) for i, r in zip(window[:, 0], residuals) if abs(r - shift) < 0.5}
+        if self._count_again(miscounted, shift, "among lost and late ones"):
+            self._refit()
+
+    def _count_again(self, miscounted: set[int], shift: int, how: str) -> bool:
+        """Move the ticks ``miscounted`` (grid indices) by ``shift`` slots; False, nothing moved, when that
+        would put two ticks in one slot (the next check settles it)."""
         recounted = [(i + shift, t) if i in miscounted else (i, t) for i, t in self._ticks]
         if any(b[0] <= a[0] for a, b in zip(recounted, recounted[1:])):
-            return   # the recount would put two ticks in one slot: leave it to the next check
-        log.debug("MIDI clock: %+d tick(s) miscounted among lost and late ones; recounted", shift)
+            return False
+        log.debug("MIDI clock: %+d tick(s) miscounted %s; recounted", shift, how)
         self._ticks.clear()
         self._ticks.extend(recounted)
         self._next_tick = recounted[-1][0] + 1
-        self._refit()
+        return True
 
     def _check_start_gap(self) -> None:
         """A clock that started with Start: its first tick comes right after Start, or at most a tick period
@@ -398,15 +404,9 @@ class MidiClock:
         if abs(offset - shift) > JUMP_FRACTION:
             return   # neither the same phase nor whole ticks off: wait for a clearer stretch
         residuals = (ticks[:, 1] - (trusted_intercept + trusted_period * ticks[:, 0])) / trusted_period
-        recounted = [(int(i) + shift, t) if abs(r - shift) < 0.5 else (int(i), t)
-                     for (i, t), r in zip(ticks, residuals)]
-        if any(b[0] <= a[0] for a, b in zip(recounted, recounted[1:])):
-            return
-        log.debug("MIDI clock: %+d tick(s) miscounted, found against the trusted line; recounted", shift)
-        self._ticks.clear()
-        self._ticks.extend(recounted)
-        self._next_tick = recounted[-1][0] + 1
-        self._fit = robust_line(np.array(recounted, dtype=np.float64)) or self._fit
+        miscounted = {int(i) for i, r in zip(ticks[:, 0], residuals) if abs(r - shift) < 0.5}
+        if self._count_again(miscounted, shift, "(found against the trusted line)"):
+            self._fit = robust_line(np.array(self._ticks, dtype=np.float64)) or self._fit
 
     def position(self, now: float) -> Position | None:
         with self._lock:
