@@ -298,14 +298,14 @@ class TakeRecorder:
     def _note(self, take: Take, when: float, on: bool, pitch: int, velocity: int, channel: int,
               track: TrackKey) -> None:
         key = (track, channel, pitch)
+        if not on and take.sounding.pop(key, None) is None:
+            return   # a note-off for a note the take never saw start (and no track made for it)
         lane, tick = take.track(track), take.tempo.ticks(when)
         if on:
             if key in take.sounding:   # struck again while sounding: the old one ends here
                 lane.add(tick, note_bytes(False, pitch, 0, channel))
             take.sounding[key] = when
             take.note_ons += 1
-        elif take.sounding.pop(key, None) is None:
-            return   # a note-off for a note the take never saw start
         lane.add(tick, note_bytes(on, pitch, velocity, channel))
         take.events += 1
         take.last_activity = max(take.last_activity, when)
