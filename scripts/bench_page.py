@@ -29,7 +29,6 @@ import argparse
 import json
 import signal
 import socket
-import struct
 import sys
 import time
 from contextlib import ExitStack
@@ -41,10 +40,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from pythonosc.osc_packet import OscPacket
 from pythonosc.udp_client import SimpleUDPClient
 
-from tests.support.osc import SO_TIMESTAMPNS, free_udp_port, realtime_to_monotonic, running_daemon
+from tests.support.osc import KERNEL_STAMP, SO_TIMESTAMPNS, free_udp_port, running_daemon, wall_to_monotonic
 from tests.support.page import browser, free_tcp_port, open_page
 
-_STAMP = struct.Struct("ll")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_latency import answer_latencies  # (one answer-latency loop for both benches)
+
 # off: no page, no browser; browsers: the browsers drawing the page from a file (their CPU alone, --ui off);
 # pages: serve --ui with the browsers on it and a frozen reader
 KINDS = ("off", "browsers", "pages")
@@ -58,18 +59,18 @@ class StampedReceiver:
         self.socket.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
         self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
         self.socket.bind(("127.0.0.1", port))
-        self.to_monotonic = realtime_to_monotonic()
+        self.to_monotonic = wall_to_monotonic()
 
     def _receive(self, timeout: float) -> tuple[float, list] | None:
         self.socket.settimeout(max(timeout, 0.001))
         try:
-            data, ancillary, _, _ = self.socket.recvmsg(65536, socket.CMSG_SPACE(_STAMP.size))
+            data, ancillary, _, _ = self.socket.recvmsg(65536, socket.CMSG_SPACE(KERNEL_STAMP.size))
         except TimeoutError:
             return None
         stamp = time.monotonic()
         for level, kind, payload in ancillary:
             if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
-                seconds, nanoseconds = _STAMP.unpack(payload[:_STAMP.size])
+                seconds, nanoseconds = KERNEL_STAMP.unpack(payload[:KERNEL_STAMP.size])
                 stamp = seconds + nanoseconds * 1e-9 + self.to_monotonic
         return stamp, [(t.message.address, list(t.message.params)) for t in OscPacket(data).messages]
 
@@ -104,18 +105,6 @@ def play_prompt(client: SimpleUDPClient) -> None:
         time.sleep(0.02)
         client.send_message("/djai/note", [pitch, 0])
     time.sleep(0.2)
-
-
-def answers(client, receiver: StampedReceiver, count: int) -> list[float]:
-    latencies = []
-    for _ in range(count):
-        sent = time.monotonic()
-        client.send_message("/djai/generate", [])
-        arrived, _ = receiver.until("/djai/phrase")
-        latencies.append((arrived - sent) * 1000)
-        client.send_message("/djai/panic", [])
-        receiver.drain(0.02)
-    return latencies
 
 
 def streamed_lateness(client, receiver: StampedReceiver, phrases: int) -> tuple[list[float], int]:
@@ -261,10 +250,10 @@ def run(kind: str, args) -> dict:
                 driver.get(page_file)
                 drivers.append(driver)
         play_prompt(client)
-        answers(client, receiver, 20)  # warm up
+        answer_latencies(client, receiver, 20)  # warm up
         frames = [driver.execute_script("return djai.frames;") for driver in drivers]
         framed = time.monotonic()
-        result["answer"] = answers(client, receiver, args.answers)
+        result["answer"] = answer_latencies(client, receiver, args.answers)
         client.send_message("/djai/set", ["tempo_bpm", 120.0])
         result["streamed"], result["missing"] = streamed_lateness(client, receiver, args.phrases)
         if args.accompany_notes:

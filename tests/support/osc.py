@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import threading
@@ -16,6 +15,9 @@ from contextlib import contextmanager
 
 from pythonosc.osc_packet import OscPacket
 from pythonosc.udp_client import SimpleUDPClient
+
+# the daemon's own reading of kernel stamps: one piece of code for both sides
+from djai_live.live.osc import KERNEL_STAMP, SO_TIMESTAMPNS, wall_to_monotonic
 
 
 def assert_each_note_ends_once(events) -> None:
@@ -38,22 +40,6 @@ def free_udp_port() -> int:
         return probe.getsockname()[1]
 
 
-SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)  # Linux; Python's socket module does not name it
-_STAMP = struct.Struct("ll")
-
-
-def realtime_to_monotonic() -> float:
-    """What to add to a CLOCK_REALTIME stamp to get ``time.monotonic``: the tightest of a few paired reads."""
-    best = None
-    for _ in range(20):
-        before = time.monotonic()
-        real = time.clock_gettime(time.CLOCK_REALTIME)
-        after = time.monotonic()
-        if best is None or after - before < best[0]:
-            best = (after - before, (before + after) / 2 - real)
-    return best[1]
-
-
 class NoReply(AssertionError):
     """The daemon did not answer in time (a test failure; a benchmark may count it instead)."""
 
@@ -72,7 +58,7 @@ class OscPeer:
         self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
         self.socket.bind(("127.0.0.1", listen_port))
         self.socket.settimeout(0.05)
-        self._to_monotonic = realtime_to_monotonic()
+        self._to_monotonic = wall_to_monotonic()
         self.port = self.socket.getsockname()[1]
         self.client = SimpleUDPClient("127.0.0.1", daemon_port) if daemon_port is not None else None
         self.timeout = timeout
@@ -85,13 +71,13 @@ class OscPeer:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                data, ancillary, _, _ = self.socket.recvmsg(65536, socket.CMSG_SPACE(_STAMP.size))
+                data, ancillary, _, _ = self.socket.recvmsg(65536, socket.CMSG_SPACE(KERNEL_STAMP.size))
             except (TimeoutError, OSError):
                 continue
             now = time.monotonic()
             for level, kind, payload in ancillary:
                 if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
-                    seconds, nanoseconds = _STAMP.unpack(payload[:_STAMP.size])
+                    seconds, nanoseconds = KERNEL_STAMP.unpack(payload[:KERNEL_STAMP.size])
                     now = seconds + nanoseconds * 1e-9 + self._to_monotonic
             for timed in OscPacket(data).messages:
                 with self._lock:
