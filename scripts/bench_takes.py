@@ -2,10 +2,11 @@
 """Keeping takes and learning from them, unattended, as a performer would use it.
 
 1. `djai-live serve --record TAKES` (the default model, phrase mode) runs as its own process; a script plays
-   about 10 minutes of music (at 120 BPM) in a style the model never saw into it over OSC: whole Palestrina
-   movements from the training masses (split by mass as scripts/bench_finetune.py does), each voice on a
-   channel of its own (the bundled default model learns and is scored voice by voice), SPEED times faster
-   than written with the daemon's `tempo_bpm` raised to match, so the takes hold the music's own beats. The
+   MINUTES (10) of takes into it over OSC, in a style the model never saw: whole Palestrina movements from
+   the training masses (split by mass as scripts/bench_finetune.py does), each voice on a channel of its own
+   (the bundled default model learns and is scored voice by voice), SPEED (3) times faster than written
+   (120 BPM) with the daemon's `tempo_bpm` raised to match, so the takes hold the music's own beats: 10
+   minutes of takes hold 30 minutes of written music (`--speed 1`: in real time, 10 minutes of it). The
    daemon answers between phrases as it always does.
 2. `/djai/adapt SECONDS`, and while it runs (the fine-tune on the same 2 cores) the same two timings as
    before it, side by side, at an OSC receiver with kernel arrival stamps: each streamed `/djai/note`
@@ -16,7 +17,7 @@
 3. Pitch NLL (nats) and accuracy on movements of held-out masses: the model it started from against the one
    the adaptation swapped in.
 
-    python scripts/bench_takes.py --corpus ../shared/corpus      # about 8 minutes
+    python scripts/bench_takes.py --corpus ../shared/corpus      # about 14 minutes
 """
 from __future__ import annotations
 
@@ -121,7 +122,7 @@ def harmonizing_latency(host: OscPeer, notes: int, bpm: float = 100.0) -> list[f
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
-    parser.add_argument("--minutes", type=float, default=10.0, help="music to play, at its written 120 BPM")
+    parser.add_argument("--minutes", type=float, default=10.0, help="takes to play (wall-clock minutes)")
     parser.add_argument("--speed", type=float, default=3.0, help="how much faster than written it is played")
     parser.add_argument("--adapt-seconds", type=float, default=60.0)
     parser.add_argument("--evaluation", type=int, default=10, help="held-out movements scored")
@@ -155,7 +156,8 @@ def main() -> int:
                 before = streamed_lateness(host, 15), harmonizing_latency(soprano, BEFORE_SOPRANO)
                 print("playing the takes ...", flush=True)
                 host.send("/djai/set", "mode", "phrase")
-                beats_left, played, started = args.minutes * WRITTEN_BPM, [], time.monotonic()
+                beats_wanted = args.minutes * WRITTEN_BPM * args.speed
+                beats_left, played, started = beats_wanted, [], time.monotonic()
                 for path in pool:
                     if beats_left <= 0:
                         break
@@ -163,9 +165,11 @@ def main() -> int:
                     beats_left -= beats
                     played.append(path)
                     time.sleep(2.0)   # the silence that ends the take
-                print(f"played {len(played)} movements, {args.minutes * WRITTEN_BPM - beats_left:.0f} beats "
-                      f"({(args.minutes * WRITTEN_BPM - beats_left) / WRITTEN_BPM:.1f} min at 120 BPM) in "
-                      f"{time.monotonic() - started:.0f} s; {len(list(takes.glob('take-*.mid')))} takes kept")
+                beats_played = beats_wanted - beats_left
+                print(f"played {len(played)} movements, {beats_played:.0f} beats ({beats_played / WRITTEN_BPM:.1f} "
+                      f"min at the written 120 BPM, {beats_played / WRITTEN_BPM / args.speed:.1f} min of takes at "
+                      f"{args.speed:g}x) in {time.monotonic() - started:.0f} s; "
+                      f"{len(list(takes.glob('take-*.mid')))} takes kept")
                 host.send("/djai/set", "mode", "manual")
                 print("adapting, and timing meanwhile ...", flush=True)
                 host.send("/djai/adapt", args.adapt_seconds)
