@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, replace
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 from collections.abc import Callable
 
 from .clock import Placement
@@ -181,6 +182,7 @@ class Reply(NamedTuple):
 Event = (NoteStarted | NoteEnded | NoteHeard | NoteReleased | AllNotesOff | PhraseDrawn | NotePlanned
          | SettingChanged | KeyChanged | ErrorRaised | PortChanged | Reply)
 Handler = Callable[[Event], None]
+SubscriptionT = TypeVar("SubscriptionT", bound="Subscription")
 
 
 # --- the stream ---------------------------------------------------------------------------------------
@@ -226,6 +228,37 @@ class Subscription:
                 log.warning("event subscriber %s failed on %s: %s", self.name, type(event).__name__, error)
 
 
+BatchHandler = Callable[[list[Event]], None]
+
+
+class BatchSubscription(Subscription):
+    """A queued subscriber that takes what has queued up in one call, ``linger_s`` after the event that woke
+    it: the burst that event began (a melody note, then the notes the daemon answers it with) comes whole,
+    and the subscriber's work (taking the interpreter lock, then a socket call) comes after the notes it
+    shows, not while they are drawn (scripts/bench_page.py: harmonizing latency with pages open)."""
+
+    def __init__(self, handler: BatchHandler, capacity: int, name: str, linger_s: float) -> None:
+        self.batch_handler, self.linger_s = handler, linger_s
+        super().__init__(lambda event: handler([event]), capacity, name)
+
+    def _run(self) -> None:
+        while True:
+            with self._condition:
+                self._condition.wait_for(lambda: self._queue or not self._open)
+                if not self._queue:
+                    return
+                closing = not self._open
+            if not closing:
+                time.sleep(self.linger_s)
+            with self._condition:
+                events = list(self._queue)
+                self._queue.clear()
+            try:
+                self.batch_handler(events)
+            except Exception as error:
+                log.warning("event subscriber %s failed on %d events: %s", self.name, len(events), error)
+
+
 class EventStream:
     """Publishes each event to every subscriber; thread-safe. See the module docstring for the two kinds."""
 
@@ -241,7 +274,15 @@ class EventStream:
 
     def subscribe(self, handler: Handler, capacity: int = 1024, name: str = "subscriber") -> Subscription:
         """Any other subscriber: called on its own thread, at most ``capacity`` events behind."""
-        subscription = Subscription(handler, capacity, name)
+        return self._add(Subscription(handler, capacity, name))
+
+    def subscribe_batches(self, handler: BatchHandler, capacity: int = 1024, name: str = "subscriber",
+                          linger_s: float = 0.005) -> BatchSubscription:
+        """A queued subscriber called with every event queued ``linger_s`` after the one that woke it (see
+        :class:`BatchSubscription`), at most ``capacity`` events behind."""
+        return self._add(BatchSubscription(handler, capacity, name, linger_s))
+
+    def _add(self, subscription: SubscriptionT) -> SubscriptionT:
         with self._lock:
             self._queued = self._queued + (subscription,)
         return subscription

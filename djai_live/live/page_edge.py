@@ -40,6 +40,9 @@ from .realtime import request_realtime
 log = logging.getLogger(__name__)
 AUDIENCE = "page"  # the Reply audience of the pages' own asks: OSC does not hear them
 ASKS = ("status", "capabilities")  # what the page's server may ask for, answered to the pages alone
+# The forwarder waits this long after an event, then sends all that came in one write: the page's work comes
+# after the notes that event brings, not while they are drawn (see BatchSubscription).
+LINGER_S = 0.005
 
 
 def _json_value(value: object) -> object:
@@ -123,7 +126,7 @@ class PageEdge:
         log.info("live page on %s", self.url)
         self.listening.close()  # the child's now
         self._child_link.close()
-        self.subscription = self.stream.subscribe(self._forward, PAGE_QUEUE, name="page")
+        self.subscription = self.stream.subscribe_batches(self._forward, PAGE_QUEUE, name="page", linger_s=LINGER_S)
         self._reader.start()
         return self
 
@@ -143,16 +146,19 @@ class PageEdge:
         self.link.close()
         self.listening.close()
 
-    def _forward(self, event: Event) -> None:
-        """The subscriber's thread: each event the page shows, down the link (waits while the child is behind)."""
-        if not self._forwarding:  # the subscription's thread, on its first event
+    def _forward(self, events: list[Event]) -> None:
+        """The subscriber's thread: the events the page shows, down the link in one write (waits while the
+        child is behind)."""
+        if not self._forwarding:  # the subscription's thread, on its first events
             self._forwarding = True
             if self.realtime_priority is not None:
                 request_realtime(self.realtime_priority)
-        message = page_message(event, time.monotonic())
-        if message is not None:
+        now = time.monotonic()
+        lines = [json.dumps(message).encode() + b"\n" for message in (page_message(event, now) for event in events)
+                 if message is not None]
+        if lines:
             try:
-                self.link.sendall(json.dumps(message).encode() + b"\n")
+                self.link.sendall(b"".join(lines))
             except OSError:
                 pass  # the page's server is gone: nothing to tell
 

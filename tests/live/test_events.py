@@ -1,5 +1,6 @@
 """The event stream: every subscriber gets every event once; none can hold up the publisher."""
 import threading
+import time
 
 from djai_live.live.events import ErrorRaised, EventStream, NoteEnded, NoteStarted
 
@@ -60,6 +61,50 @@ def test_an_unsubscribed_subscriber_gets_nothing_more():
     stream.unsubscribe(subscription)
     stream.publish(ErrorRaised("after"))
     assert received == [ErrorRaised("before")]
+
+
+def test_a_batch_subscriber_takes_a_burst_in_one_call_after_its_linger_in_order():
+    stream, calls, woke = EventStream(), [], threading.Event()
+
+    def take(events):
+        calls.append((time.monotonic(), list(events)))
+        woke.set()
+
+    stream.subscribe_batches(take, name="page", linger_s=0.05)
+    first = time.monotonic()
+    burst = [NoteStarted(pitch, 90, 100.0, 1, 0) for pitch in range(60, 66)]
+    for event in burst:               # a melody note and the notes answering it, well within the linger
+        stream.publish(event)
+    assert woke.wait(10)
+    assert len(calls) == 1 and calls[0][1] == burst
+    assert calls[0][0] - first >= 0.05   # not before the linger: the burst's own work comes first
+    woke.clear()
+    stream.publish(NoteEnded(60, 1, 0))
+    assert woke.wait(10)
+    assert [events for _, events in calls] == [burst, [NoteEnded(60, 1, 0)]]
+    stream.close()
+
+
+def test_a_batch_subscriber_counts_what_it_drops_and_delivers_the_rest_on_close(caplog):
+    stream, received, taken, release = EventStream(), [], threading.Event(), threading.Event()
+
+    def slow(events):
+        taken.set()
+        assert release.wait(10)
+        received.extend(events)
+        if len(received) > 1:
+            raise OSError("the page's server went away")
+
+    subscription = stream.subscribe_batches(slow, capacity=4, name="page", linger_s=0.0)
+    stream.publish(NoteStarted(0, 90, 100.0, 1, 0))
+    assert taken.wait(10)
+    for pitch in range(1, 20):
+        stream.publish(NoteStarted(pitch, 90, 100.0, 1, 0))
+    assert subscription.dropped == 15
+    release.set()
+    stream.close()
+    assert [event.pitch for event in received] == [0, 16, 17, 18, 19]
+    assert "page failed on 4 events: the page's server went away" in caplog.text
 
 
 def test_a_note_ends_before_the_next_note_of_its_pitch_and_channel_begins():
