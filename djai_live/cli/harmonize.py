@@ -115,21 +115,33 @@ def first_tempo(path: Path) -> float | None:
 
 
 def _read_melody(args: argparse.Namespace):
-    """The melody of IN: a MIDI file's track or channel, or a JSON file's part (``--track``, default 0)."""
+    """The melody of IN (a MIDI file's track or channel, or a JSON file's part: ``--track``, default 0) and
+    where the music given ends when IN says so (a JSON ``end_beats``: the voices stop there)."""
     from ..harmonize import HarmonizeError, read_melody
     from ..notes_json import is_json_input, read_notes_json
 
     if not is_json_input(args.melody):
-        return read_melody(args.melody, args.track, args.channel)
+        return read_melody(args.melody, args.track, args.channel), None
     if args.channel is not None:
         raise CommandError("--channel is for a MIDI IN; a JSON IN gives the melody as a part (--track)")
-    parts = read_notes_json(args.melody).parts
+    document = read_notes_json(args.melody)
     index = args.track or 0
-    if index >= len(parts) or not len(parts[index]):
-        raise HarmonizeError(f"{args.melody}: no notes in part {index} (it has {len(parts)} parts)")
-    melody = parts[index].copy()
+    if index >= len(document.parts) or not len(document.parts[index]):
+        raise HarmonizeError(f"{args.melody}: no notes in part {index} (it has {len(document.parts)} parts)")
+    melody = document.parts[index].copy()
     melody["instrument"] = 0
-    return melody
+    return melody, document.end_beats
+
+
+def _cut_at(notes, end: float | None):
+    """A voice's notes up to ``end`` beats: later ones left out, one sounding there cut."""
+    import numpy as np
+
+    if end is None:
+        return notes
+    kept = notes[notes["onset"] < end - 1e-9].copy()
+    kept["duration"] = np.minimum(kept["duration"], end - kept["onset"])
+    return kept
 
 
 def run(args: argparse.Namespace) -> int:
@@ -167,16 +179,15 @@ def run(args: argparse.Namespace) -> int:
     except SettingError as error:
         raise CommandError(str(error)) from None
     try:
-        melody = _read_melody(args)
+        melody, end = _read_melody(args)
         harmony = harmonize(generator, melody, settings, args.voice, args.candidates, args.seed, args.beam)
     except HarmonizeError as error:
         raise CommandError(str(error)) from None
-    if step is not None:
-        for instrument in harmony.parts:
-            if instrument != args.voice:
-                harmony.parts[instrument] = snap_to_grid(harmony.parts[instrument], step)
-                if args.notation:
-                    harmony.parts[instrument] = written_values(harmony.parts[instrument], step)
+    for instrument in harmony.parts:
+        if instrument != args.voice:
+            voice = snap_to_grid(harmony.parts[instrument], step) if step is not None else harmony.parts[instrument]
+            voice = _cut_at(voice, end)
+            harmony.parts[instrument] = written_values(voice, step) if args.notation and step else voice
     names = [("melody" if i == args.voice else f"voice {i}") for i in range(config.num_instruments)]
     parts = []
     for instrument, notes in sorted(harmony.parts.items()):
