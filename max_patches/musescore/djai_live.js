@@ -288,9 +288,10 @@ function commandFailure(settings, action, result) {
 
 // -- the actions ----------------------------------------------------------------------------------------------
 
-function act(action, headless, settings) {
-    // Harmonize or continue the selection; returns a report line. Throws an Error with the message to show.
-    var started = Date.now();
+function act(action, headless, settings, started) {
+    // Harmonize or continue the selection; returns a report line (with the time since `started`, the menu's
+    // click). Throws an Error with the message to show.
+    started = started || Date.now();
     if (!curScore)
         throw new Error("Open a score first.");
     var range = selectedRange(headless);
@@ -423,7 +424,7 @@ function writeContinuation(document, range, origin, starts) {
 function run(fixedAction) {
     // What each plugin's onRun calls: with DJAI_LIVE_ACTION set (headless), act at once, print the outcome and
     // save to DJAI_LIVE_SAVE; in the program, act on the selection and show an error in a dialog.
-    var env = {}, headless = false;
+    var started = Date.now(), env = {}, headless = false;
     try {
         env = environment();
         var action = env.DJAI_LIVE_ACTION || "";
@@ -435,7 +436,7 @@ function run(fixedAction) {
         action = fixedAction || action;
         if (!action)
             return "";   // the settings dialog, opened from the menu
-        var report = act(action, headless, loadSettings(env));
+        var report = act(action, headless, loadSettings(env), started);
         console.log("djai_live: " + report);
         if (env.DJAI_LIVE_SAVE) {
             var name = env.DJAI_LIVE_SAVE.replace(/\.mscx$/, "");

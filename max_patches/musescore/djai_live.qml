@@ -32,9 +32,10 @@ MuseScore {
     }
 
     function actFromButton(action) {
+        var started = Date.now();
         try {
             DjaiLive.saveSettings(fields());
-            status.text = DjaiLive.act(action, false, DjaiLive.loadSettings(DjaiLive.environment()));
+            status.text = DjaiLive.act(action, false, DjaiLive.loadSettings(DjaiLive.environment()), started);
         } catch (error) {
             status.text = "";
             errorBox.text = error.message || String(error);
