@@ -48,10 +48,12 @@ def _pieces(ticks: int) -> list[int]:
 
 
 def write_score(path: Path, staves: list[list[tuple]], time_signature: tuple[int, int] = (4, 4),
-                measures: int | None = None, tempo_bpm: float = 100.0) -> Path:
+                measures: int | None = None, tempo_bpm: float = 100.0, sharps: int = 0,
+                clefs: list[str] | None = None) -> Path:
     """An .mscx of ``staves``, each a list of (pitch, a list of pitches, or None for a rest; ticks) one after another
     from tick 0: split at barlines and into note values, tied; every staff as long as the longest, or
-    ``measures`` bars, rests to the end."""
+    ``measures`` bars, rests to the end; ``sharps`` the key signature (negative: flats), ``clefs`` each staff's
+    (G, G8vb, F; default: F for the last of several staves, else G)."""
     bar = time_signature[0] * 4 * DIVISION // time_signature[1]
     length = max(sum(ticks for _, ticks in staff) for staff in staves)
     count = measures or max(1, -(-length // bar))
@@ -62,8 +64,9 @@ def write_score(path: Path, staves: list[list[tuple]], time_signature: tuple[int
         part = ET.SubElement(body, "Part")
         staff = ET.SubElement(part, "Staff", id=str(number))
         ET.SubElement(ET.SubElement(staff, "StaffType", group="pitched"), "name").text = "stdNormal"
-        if number == len(staves) and len(staves) > 1:
-            ET.SubElement(staff, "defaultClef").text = "F"
+        clef = clefs[number - 1] if clefs else "F" if number == len(staves) and len(staves) > 1 else "G"
+        if clef != "G":
+            ET.SubElement(staff, "defaultClef").text = clef
         ET.SubElement(part, "trackName").text = f"Voice {number}"
         instrument = ET.SubElement(part, "Instrument")
         ET.SubElement(instrument, "longName").text = f"Voice {number}"
@@ -92,6 +95,8 @@ def write_score(path: Path, staves: list[list[tuple]], time_signature: tuple[int
         for index, content in enumerate(by_measure):
             voice = ET.SubElement(ET.SubElement(staff, "Measure"), "voice")
             if index == 0:
+                if sharps:
+                    ET.SubElement(ET.SubElement(voice, "KeySig"), "accidental").text = str(sharps)
                 signature = ET.SubElement(voice, "TimeSig")
                 ET.SubElement(signature, "sigN").text = str(time_signature[0])
                 ET.SubElement(signature, "sigD").text = str(time_signature[1])
