@@ -335,32 +335,37 @@ function act(action, headless, settings, started) {
     if (action === "continue")
         args.push("--bars", String(settings.bars));
     var commandStarted = Date.now();
-    var result;
+    var result, text = null;
     try {
         result = runCommand(settings, args);
+        exchange.source = answer;
+        if (result.code === 0 && exchange.exists())
+            text = exchange.read();
     } finally {
-        exchange.source = input;
-        exchange.remove();
+        removeFiles([input, answer, midi]);
     }
     var commandMs = Date.now() - commandStarted;
-    exchange.source = answer;
-    if (result.code !== 0 || !exchange.exists())
+    if (text === null)
         throw new Error(commandFailure(settings, action, result));
     var document;
     try {
-        document = JSON.parse(exchange.read());
+        document = JSON.parse(text);
     } catch (error) {
         throw new Error("the answer of `" + settings.command + "` (" + answer + ") is not JSON: " + error.message);
-    } finally {
-        exchange.remove();
-        exchange.source = midi;
-        exchange.remove();
     }
     var written = action === "harmonize" ? writeHarmony(document, range, origin, selectionEnd)
                                          : writeContinuation(document, range, origin, starts);
     return action + ": " + written.notes + " notes written in " + written.staves + (written.skipped.length ?
            "; " + written.skipped.join("; ") : "") + " (" + (Date.now() - started) + " ms from the menu to the notes, "
            + commandMs + " ms of it the command)";
+}
+
+function removeFiles(paths) {
+    for (var i = 0; i < paths.length; i++) {
+        exchange.source = paths[i];
+        if (exchange.exists())
+            exchange.remove();
+    }
 }
 
 function targets(document, firstStaff, fromTick, toTick, melodyFirst) {

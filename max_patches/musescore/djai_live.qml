@@ -65,8 +65,8 @@ MuseScore {
     }
 
     onRun: {
-        if (DjaiLive.run("") !== "" || !plugin.visible)
-            return;
+        if (DjaiLive.run("") !== "")
+            return;   // acted at once (DJAI_LIVE_ACTION): nothing to show
         try {
             var settings = DjaiLive.loadSettings({});
             commandField.text = settings.command;

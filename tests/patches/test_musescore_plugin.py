@@ -181,3 +181,10 @@ def test_bad_input_is_a_clear_message(tmp_path, case):
     run = run_plugin(plugin, score, env, tmp_path)
     assert f"djai_live: error: {expected}" in run.output, run.output
     assert not (tmp_path / "record").exists() or case == "no djai-live"     # nothing ran for the score's faults
+
+
+def test_the_settings_plugin_opens_without_acting_or_any_qml_error(tmp_path):
+    score = write_score(tmp_path / "score.mscx", [[(67, DIVISION)] * 8, []])
+    run = run_plugin("djai_live.qml", score, {}, tmp_path)
+    assert run.returncode == 0, run.output
+    assert "djai_live:" not in run.output and "Error" not in run.output and ".qml:" not in run.output, run.output
