@@ -317,7 +317,7 @@ function act(action, headless, settings, started) {
         throw new Error("The selection has no notes in staff " + (range.firstStaff + 1) + " (only rests): select the "
                         + "bars of the melody.");
     var request = { parts: parts, end_beats: (selectionEnd - origin) / division,
-                    tempo_bpm: Math.min(Math.max(meter.tempo * 60, 20), 400) };
+                    tempo_bpm: meter.tempo > 0 ? Math.min(Math.max(meter.tempo * 60, 20), 400) : 120 };
     if (signature)
         request.time_signature = [signature.numerator, signature.denominator];
     var stamp = Date.now() + "_" + Math.floor(Math.random() * 1e6);
