@@ -4,6 +4,7 @@ real djai-live command answered (a wrapper keeps a copy of its JSON)."""
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -12,12 +13,15 @@ from djai_live.corpus import read_midi_notes
 from djai_live.generation import Generator
 from djai_live.notation import is_note_value
 from tests.peer import need_executables
-from tests.support.musescore import DIVISION, read_score, recording_command, run_plugin, write_score
+from tests.support.musescore import (DIVISION, export_score, key_signature_glyphs, read_score, recording_command,
+                                    run_plugin, write_score)
 
 need_executables("mscore3", install="apt-get install musescore3")
 
 DATA = Path(__file__).parents[1] / "data" / "corpus"
 GRID_TICKS = DIVISION // 4          # the plugin asks for a 1/16 grid
+D_MAJOR = 2                         # sharps: bwv133.6's key
+CHORALE_CLEFS = ["G", "G", "G8vb", "F"]
 
 
 def melody_events(path: Path) -> list[tuple]:
@@ -62,10 +66,10 @@ def chorale_ranges():
 
 @pytest.fixture(scope="module")
 def harmonized(tmp_path_factory):
-    """A 16-bar chorale melody (bwv133.6's soprano) over three empty staves, harmonized by the plugin."""
+    """A 16-bar chorale melody (bwv133.6's soprano, D major) over three empty staves, harmonized by the plugin."""
     folder = tmp_path_factory.mktemp("harmonized")
     melody = melody_events(DATA / "bach" / "bwv133.6.mid")
-    score = write_score(folder / "score.mscx", [melody, [], [], []])
+    score = write_score(folder / "score.mscx", [melody, [], [], []], sharps=D_MAJOR, clefs=CHORALE_CLEFS)
     saved = folder / "saved.mscx"
     run = run_plugin("djai_live.qml", score, {"DJAI_LIVE_ACTION": "harmonize", "DJAI_LIVE_SAVE": str(saved),
                                               "DJAI_LIVE_COMMAND": recording_command(folder / "record")}, folder)
@@ -94,6 +98,39 @@ def test_harmonize_writes_the_commands_voices_into_the_three_empty_staves_note_f
     # a voice held across a barline is written tied: the score reads it as one note longer than its first bar
     bar = 4 * DIVISION
     assert any(tick // bar != (tick + ticks - 1) // bar for part in voices for _, tick, ticks in answer_notes(part))
+
+
+def test_the_key_signature_stays_on_every_staff_of_every_system_and_the_melody_keeps_its_spelling(harmonized):
+    # what a reader of the harmonized score sees: MuseScore's own rendering and reading of the saved file
+    melody, _, saved, _ = harmonized
+    systems = key_signature_glyphs(export_score(saved, saved.parent / "rendered.svg"), staves=4)
+    assert len(systems) >= 2 and systems == [[D_MAJOR] * 4] * len(systems), systems
+    [exported] = export_score(saved, saved.parent / "exported.musicxml")
+    soprano = ET.parse(exported).getroot().find("part")
+    assert soprano is not None
+    assert [key.findtext("fifths") for key in soprano.iter("key")] == [str(D_MAJOR)]
+    spelled = {(note.findtext("pitch/step"), note.findtext("pitch/alter"), note.findtext("accidental"))
+               for note in soprano.iter("note") if note.find("pitch") is not None}
+    sharps_in_melody = {pitch % 12 for pitch, _, _ in as_notes(melody)} & {6, 1}
+    assert sharps_in_melody == {6, 1}                               # F sharp and C sharp, as the key says
+    # every F and C of the melody is sharp by the key alone: no natural, no accidental of its own
+    assert {spelling for spelling in spelled if spelling[0] in "FC"} == {("F", "1", None), ("C", "1", None)}, spelled
+
+
+def test_a_score_musescore_wrote_itself_is_harmonized_with_its_key_on_every_system(tmp_path):
+    # users' scores are MuseScore's own files (full header, style, tpcs), not the tests' hand-written ones
+    melody = melody_events(DATA / "bach" / "bwv133.6.mid")
+    written = write_score(tmp_path / "by_hand.mscx", [melody, [], [], []], sharps=D_MAJOR, clefs=CHORALE_CLEFS)
+    [score] = export_score(written, tmp_path / "by_musescore.mscx")
+    assert "<Style>" in score.read_text()
+    saved = tmp_path / "saved.mscx"
+    run = run_plugin("djai_live.qml", score, {"DJAI_LIVE_ACTION": "harmonize", "DJAI_LIVE_SAVE": str(saved),
+                                              "DJAI_LIVE_COMMAND": recording_command(tmp_path / "record")}, tmp_path)
+    assert run.returncode == 0 and "written in staves 2, 3, 4" in run.output, run.output
+    back = read_score(saved)
+    assert staff_notes(back, 0) == as_notes(melody) and all(back.staves[1:])
+    systems = key_signature_glyphs(export_score(saved, tmp_path / "rendered.svg"), staves=4)
+    assert len(systems) >= 2 and systems == [[D_MAJOR] * 4] * len(systems), systems
 
 
 def test_the_melody_sent_is_the_scores_and_the_request_says_its_meter_and_end(harmonized):

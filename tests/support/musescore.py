@@ -3,6 +3,7 @@ for note (tied notes joined into one, as a reader of the score hears them), and 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -222,14 +223,53 @@ class PluginRun:
 def run_plugin(plugin: str, score: Path, env: dict[str, str], home: Path, timeout: float = 180) -> PluginRun:
     """``QT_QPA_PLATFORM=offscreen mscore3 -p PLUGIN score`` with ``env`` added and HOME at ``home`` (the
     plugin's settings file is read from there: the user's own is never used)."""
-    full = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(home), "XDG_RUNTIME_DIR": str(home),
-            "PYTHONPATH": str(ROOT), **env}
+    full = {**_mscore_environment(home), "PYTHONPATH": str(ROOT), **env}
     for name in ("DJAI_LIVE_ACTION", "DJAI_LIVE_SAVE", "DJAI_LIVE_COMMAND"):
         if name not in env:
             full.pop(name, None)
     done = subprocess.run([shutil.which("mscore3") or "mscore3", "-p", str(PLUGINS / plugin), str(score)],
                           capture_output=True, text=True, timeout=timeout, env=full, cwd=home)
     return PluginRun(done.returncode, done.stdout + done.stderr)
+
+
+def _mscore_environment(home: Path) -> dict[str, str]:
+    return {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(home), "XDG_RUNTIME_DIR": str(home)}
+
+
+def export_score(score: Path, target: Path) -> list[Path]:
+    """``mscore3 -o target score``: MuseScore's own reading of a saved score, written as ``target``'s format;
+    the files made (a page-numbered file a page for .svg and .png, as mscore3 names them)."""
+    done = subprocess.run([shutil.which("mscore3") or "mscore3", "-o", str(target), str(score)], capture_output=True,
+                          text=True, timeout=120, env=_mscore_environment(target.parent), cwd=target.parent)
+    made = sorted(target.parent.glob(f"{target.stem}-*{target.suffix}"),
+                  key=lambda page: int(page.stem.rsplit("-", 1)[1])) or [target] * target.exists()
+    assert done.returncode == 0 and made, f"mscore3 -o {target} {score} failed:\n{done.stdout}{done.stderr}"
+    return made
+
+
+_POINT = re.compile(r"(-?[\d.]+),(-?[\d.]+)")
+
+
+def key_signature_glyphs(pages: list[Path], staves: int) -> list[list[int]]:
+    """Per system, per staff (top to bottom): how many key signature accidentals MuseScore drew on that staff, read
+    from its SVG rendering (each drawn element carries its kind as its class; a staff is its five lines)."""
+    systems = []
+    for page in pages:
+        text = page.read_text()
+        heights = sorted({float(found.group(1)) for found in
+                          re.finditer(r'class="StaffLines"[^>]*points="[-\d.]+,([-\d.]+)', text)})
+        assert len(heights) % (5 * staves) == 0, f"{page}: staff lines do not make systems of {staves} staves"
+        drawn = [heights[first:first + 5] for first in range(0, len(heights), 5)]
+        accidentals = []
+        for found in re.finditer(r'class="KeySig" d="([^"]*)"', text):
+            ys = [float(y) for _, y in _POINT.findall(found.group(1))]
+            accidentals.append((min(ys) + max(ys)) / 2)
+        counts = []
+        for lines in drawn:
+            margin = 2 * (lines[1] - lines[0])        # an accidental of the key sits within two spaces of it
+            counts.append(sum(lines[0] - margin <= y <= lines[-1] + margin for y in accidentals))
+        systems += [counts[first:first + staves] for first in range(0, len(counts), staves)]
+    return systems
 
 
 def recording_command(folder: Path) -> str:
