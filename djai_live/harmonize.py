@@ -29,6 +29,7 @@ from .live.instruments import InstrumentMap
 from .live.listening import ListeningState
 from .live.settings import LiveSettings
 from .notes import NOTE_DTYPE
+from .notes_json import notes_as_json
 
 START = 1000.0            # simulated engine clock of beat 0
 TAIL_BEATS = 8.0          # after the last melody note-off, time for the voices to end
@@ -55,9 +56,7 @@ class Harmony:
                 "instrument": instrument,
                 "name": names[instrument] if names and instrument < len(names) else f"instrument {instrument}",
                 "melody": instrument == self.melody_instrument,
-                "notes": [{"pitch": int(n["pitch"]), "velocity": int(n["velocity"]),
-                           "onset_beats": round(float(n["onset"]), 6), "duration_beats": round(float(n["duration"]), 6)}
-                          for n in notes]})
+                "notes": notes_as_json(notes)})
         return {"parts": parts, "score": self.score, "voice_leading_relaxed": self.relaxed}
 
 

@@ -13,12 +13,15 @@ from .files import atomic_path
 
 
 def write_midi(parts: Sequence[tuple[str, np.ndarray]], path: str | os.PathLike, tempo_bpm: float = 120.0,
-               program: int = 0) -> Path:
-    """Write named note arrays (times in beats) as tracks of one MIDI file, atomically."""
+               program: int = 0, time_signature: tuple[int, int] | None = None) -> Path:
+    """Write named note arrays (times in beats) as tracks of one MIDI file, atomically, with a time signature
+    when one is given."""
     import pretty_midi
 
     seconds_per_beat = 60.0 / tempo_bpm
     midi = pretty_midi.PrettyMIDI(initial_tempo=tempo_bpm)
+    if time_signature is not None:
+        midi.time_signature_changes.append(pretty_midi.TimeSignature(time_signature[0], time_signature[1], 0.0))
     for name, notes in parts:
         for instrument_id in np.unique(notes["instrument"]) if len(notes) else []:
             track = pretty_midi.Instrument(program=program,

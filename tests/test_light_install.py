@@ -1,6 +1,7 @@
-"""The light install (`pip install .`, no [train] extra): serve and generate work without TensorFlow or Keras;
-train and evaluate say in one line what to install. TensorFlow is installed here, so a meta-path finder stands
-in for its absence: any attempt to import it fails, exactly as it would where it is missing."""
+"""The light install (`pip install .`, no [train] extra): serve, generate, continue and harmonize work without
+TensorFlow or Keras; train and evaluate say in one line what to install. TensorFlow is installed here, so a
+meta-path finder stands in for its absence: any attempt to import it fails, exactly as it would where it is
+missing."""
 import os
 import signal
 import subprocess
@@ -35,6 +36,15 @@ def test_generate_writes_a_file_without_the_training_stack(tmp_path, chorale):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert out.stat().st_size > 0 and "5 notes" in result.stdout
+
+
+def test_continue_and_harmonize_the_musescore_plugins_commands_run_without_the_training_stack(tmp_path, chorale):
+    for command, extra in (("continue", ["--bars", 1]), ("harmonize", ["--candidates", 1])):
+        out, answer = tmp_path / f"{command}.mid", tmp_path / f"{command}.json"
+        result = subprocess.run(light(command, chorale, "-o", out, "--json", answer, "--grid", "1/16", "--notation",
+                                      *extra), capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        assert out.stat().st_size > 0 and answer.stat().st_size > 0
 
 
 def test_serve_answers_without_the_training_stack():

@@ -44,7 +44,8 @@ def _track(text: str) -> str:
     raise argparse.ArgumentTypeError(f"expected a track index (0, 1, ...) or 'all', got {text!r}")
 
 
-def _prompt_notes(prompt: Path, track: str | None, num_instruments: int, include_drums: bool):
+def prompt_notes(prompt: Path, track: str | None, num_instruments: int, include_drums: bool):
+    """The notes of ``track`` (an index, or 'all'; None: 0 for one instrument, else all) and words for which."""
     from ..corpus import read_midi_notes
 
     piece = read_midi_notes(prompt, include_drums)
@@ -81,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     single_threaded_blas()
     generator = Generator.from_file(args.model, args.average_transpositions)
     config = generator.config
-    notes, which = _prompt_notes(args.prompt, args.track, config.num_instruments, config.include_drums)
+    notes, which = prompt_notes(args.prompt, args.track, config.num_instruments, config.include_drums)
     check_prompt_length(len(notes), config, f"{args.prompt} ({which})")
     length = args.length or config.sequence_length_o
     seed = args.seed if args.seed is not None else int(np.random.default_rng().integers(2**31))

@@ -143,3 +143,26 @@ def test_a_file_that_is_not_midi_is_one_clear_error(tmp_path):
     bad.write_text("not a MIDI file")
     result = djai_live("harmonize", bad, "-o", tmp_path / "h.mid")
     assert result.returncode == 1 and "text.mid" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_json_melody_with_its_end_gives_voices_that_stop_there_in_note_values(tmp_path):
+    from djai_live.notation import is_note_value
+
+    soprano = read_midi_notes(CHORALES[1]).tracks[0].notes[:16]
+    end = float(np.ceil((soprano["onset"][-1] + soprano["duration"][-1]) / 4) * 4)
+    given = tmp_path / "melody.json"
+    given.write_text(json.dumps({"parts": [{"instrument": 0, "notes": [
+        {"pitch": int(n["pitch"]), "velocity": 80, "onset_beats": float(n["onset"]),
+         "duration_beats": float(n["duration"])} for n in soprano]}], "end_beats": end, "tempo_bpm": 90}))
+    as_json = tmp_path / "h.json"
+    result = djai_live("harmonize", given, "-o", tmp_path / "h.mid", "--json", as_json, "--grid", "1/16", "--notation")
+    assert result.returncode == 0, result.stderr
+    document = json.loads(as_json.read_text())
+    assert document["tempo_bpm"] == 90
+    melody, *voices = document["parts"]
+    assert [n["pitch"] for n in melody["notes"]] == soprano["pitch"].tolist()
+    for voice in voices:
+        assert voice["notes"] and all(n["onset_beats"] + n["duration_beats"] <= end + 1e-9 for n in voice["notes"])
+        assert all(is_note_value(n["duration_beats"]) for n in voice["notes"])
+    result = djai_live("harmonize", given, "-o", tmp_path / "h.mid", "--channel", "2")
+    assert result.returncode == 1 and "--channel is for a MIDI IN" in result.stderr

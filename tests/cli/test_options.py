@@ -17,7 +17,7 @@ ACCEPTED_AT_PARSE = {
     "--midi-control": set(BAD_VALUES), "--midi-map": set(BAD_VALUES),  # (tests/cli/test_serve_midi_map.py)
     "--config": set(BAD_VALUES), "--scale": set(BAD_VALUES), "--instrument-map": set(BAD_VALUES),
     "--output-map": set(BAD_VALUES), "--cache-dir": set(BAD_VALUES), "--copy-to": set(BAD_VALUES),
-    "--pd-to": set(BAD_VALUES),  # folders, made when they do not exist
+    "--pd-to": set(BAD_VALUES), "--musescore-to": set(BAD_VALUES),  # folders, made when they do not exist
     "--seed": {"-1", "0", "99999"}, "--max-leap": {"0", "99999"}, "--temperature": {"0", "99999"},
     "--transpose": {"0"}, "--average-transpositions": {"0"}, "--length": {"99999"}, "--epochs": {"99999"},
     "--layers": {"99999"}, "--units": {"99999"}, "--heads": {"99999"}, "--batch-size": {"99999"},
@@ -43,6 +43,7 @@ REQUIRED = {
     "prepare": ["{dir}", "-o", "{dir}/cache"], "train": ["{dir}", "-o", "{dir}/m.keras"],
     "generate": ["--prompt", "{file}", "--out", "{dir}/o.mid"], "evaluate": ["{dir}"],
     "serve": [], "ports": [], "patches": [], "harmonize": ["{file}", "-o", "{dir}/o.mid"],
+    "continue": ["{file}", "-o", "{dir}/o.mid"],
 }
 
 
