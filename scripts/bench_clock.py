@@ -123,6 +123,8 @@ def main() -> int:
     parser.add_argument("--jack-realtime", action="store_true",
                         help="run the JACK server with real-time scheduling, as a studio does (root or rtprio)")
     parser.add_argument("--no-realtime", action="store_true", help="the daemon without real-time scheduling")
+    parser.add_argument("--worst", type=int, default=0, metavar="N",
+                        help="also print the N largest signed errors of every note (+: late), first notes marked")
     parser.add_argument("--in-process", type=lambda text: text != "off", default=True, metavar="{on,off}",
                         help="also run the daemon inside this process, timed at its scheduler (default on)")
     args = parser.parse_args()
@@ -147,6 +149,10 @@ def main() -> int:
             for name, (firsts, every) in scored.items():
                 print(f"  {name + ':':<22} first notes vs their beats  {percentiles(firsts)}")
                 print(f"  {'':<22} every note vs its sixteenth {percentiles(every)}")
+                if args.worst and len(every):
+                    worst = every[np.argsort(-np.abs(every))[:args.worst]]
+                    print(f"  {'':<22} worst: " + ", ".join(
+                        f"{error:+.3f}{' (first)' if np.isclose(firsts, error).any() else ''}" for error in worst))
             if args.in_process:
                 run_in_process(seed, args.no_realtime)
         return 0
