@@ -168,6 +168,22 @@ def sounding_at_host(messages: list[tuple[float, str, list]], all_notes_off: boo
     return sounding
 
 
+class DrainedOutput:
+    """A child's output pipe read all along by a thread of its own, so that a daemon that logs a lot never
+    blocks on a full pipe (64 KiB: a long benchmark's log) and stops answering; ``read()`` gives all of it
+    once the child has closed it (it has exited), as the pipe's own ``read()`` would."""
+
+    def __init__(self, pipe) -> None:
+        self._chunks: list[str] = []
+        self._thread = threading.Thread(target=lambda: self._chunks.extend(iter(lambda: pipe.read(4096), "")),
+                                        name="daemon-stderr", daemon=True)
+        self._thread.start()
+
+    def read(self) -> str:
+        self._thread.join(10)
+        return "".join(self._chunks)
+
+
 @contextmanager
 def running_daemon(*extra: str, reply_port: int, model: str = "default", ready_timeout: float = 60.0):
     port = free_udp_port()
@@ -175,6 +191,7 @@ def running_daemon(*extra: str, reply_port: int, model: str = "default", ready_t
                "--reply-port", str(reply_port), *extra]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    process.stderr = DrainedOutput(process.stderr)  # type: ignore[assignment]
     try:
         deadline = time.monotonic() + ready_timeout
         line = ""
