@@ -190,8 +190,13 @@ class Subscription:
     """A queued subscriber: its own bounded queue and thread. ``dropped`` counts the events it lost by
     falling more than ``capacity`` behind."""
 
+    linger_s = 0.0  # how long the thread waits after the event that woke it before it takes what is queued
+
     def __init__(self, handler: Handler, capacity: int, name: str) -> None:
         self.handler = handler
+        self._start(capacity, name)
+
+    def _start(self, capacity: int, name: str) -> None:
         self.name = name
         self.dropped = 0
         self._queue: deque = deque(maxlen=capacity)
@@ -221,11 +226,23 @@ class Subscription:
                 self._condition.wait_for(lambda: self._queue or not self._open)
                 if not self._queue:
                     return
-                event = self._queue.popleft()
+                closing = not self._open
+            if self.linger_s and not closing:
+                time.sleep(self.linger_s)
+            with self._condition:
+                events = self._take()
             try:
-                self.handler(event)
+                self._deliver(events)
             except Exception as error:
-                log.warning("event subscriber %s failed on %s: %s", self.name, type(event).__name__, error)
+                log.warning("event subscriber %s failed on %s: %s", self.name,
+                            type(events[0]).__name__ if len(events) == 1 else f"{len(events)} events", error)
+
+    def _take(self) -> list[Event]:
+        """What one call of the handler gets, taken from the queue (under the condition's lock)."""
+        return [self._queue.popleft()]
+
+    def _deliver(self, events: list[Event]) -> None:
+        self.handler(events[0])
 
 
 BatchHandler = Callable[[list[Event]], None]
@@ -239,24 +256,15 @@ class BatchSubscription(Subscription):
 
     def __init__(self, handler: BatchHandler, capacity: int, name: str, linger_s: float) -> None:
         self.batch_handler, self.linger_s = handler, linger_s
-        super().__init__(lambda event: handler([event]), capacity, name)
+        self._start(capacity, name)
 
-    def _run(self) -> None:
-        while True:
-            with self._condition:
-                self._condition.wait_for(lambda: self._queue or not self._open)
-                if not self._queue:
-                    return
-                closing = not self._open
-            if not closing:
-                time.sleep(self.linger_s)
-            with self._condition:
-                events = list(self._queue)
-                self._queue.clear()
-            try:
-                self.batch_handler(events)
-            except Exception as error:
-                log.warning("event subscriber %s failed on %d events: %s", self.name, len(events), error)
+    def _take(self) -> list[Event]:
+        events = list(self._queue)
+        self._queue.clear()
+        return events
+
+    def _deliver(self, events: list[Event]) -> None:
+        self.batch_handler(events)
 
 
 class EventStream:
