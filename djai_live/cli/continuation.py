@@ -8,7 +8,7 @@ import sys
 from ..live.grid import GRIDS
 from .harmonize import first_tempo, json_target
 from .options import (CommandError, HelpFormatter, add_model_flag, existing_file, integer, non_negative,
-                      output_file, positive_int, probability)
+                      output_file, positive_int_up_to, probability)
 
 MAX_BARS = 256
 MAX_NOTES = 4096
@@ -30,8 +30,10 @@ def add_parser(commands, parents: list[argparse.ArgumentParser]) -> None:
                             help="also write the continuation as JSON (onsets and durations in beats); - for stdout")
     add_model_flag(continuing)
     length = continuing.add_mutually_exclusive_group()
-    length.add_argument("--bars", type=_bars, default=None, help="bars to continue (default 4)")
-    length.add_argument("--notes", type=_notes, default=None, help="instead: notes to continue, all instruments")
+    length.add_argument("--bars", type=positive_int_up_to(MAX_BARS), default=None,
+                        help="bars to continue (default 4)")
+    length.add_argument("--notes", type=positive_int_up_to(MAX_NOTES), default=None,
+                        help="instead: notes to continue, all instruments")
     continuing.add_argument("--grid", choices=tuple(g for g in GRIDS if g != "none"), default="1/16",
                             help="every onset and duration a whole number of these steps")
     continuing.add_argument("--notation", action="store_true",
@@ -44,20 +46,6 @@ def add_parser(commands, parents: list[argparse.ArgumentParser]) -> None:
     continuing.add_argument("--top-p", type=probability, default=0.95)
     continuing.add_argument("--seed", type=integer, default=0, help="same seed, same continuation")
     continuing.set_defaults(run=run)
-
-
-def _bars(text: str) -> int:
-    value = positive_int(text)
-    if value > MAX_BARS:
-        raise argparse.ArgumentTypeError(f"must be 1-{MAX_BARS}, got {text!r}")
-    return value
-
-
-def _notes(text: str) -> int:
-    value = positive_int(text)
-    if value > MAX_NOTES:
-        raise argparse.ArgumentTypeError(f"must be 1-{MAX_NOTES}, got {text!r}")
-    return value
 
 
 def _track(text: str) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..live.grid import GRIDS
 from .options import (CommandError, HelpFormatter, existing_file, integer, non_negative, non_negative_int,
-                      output_file, pitch, positive, positive_int, probability)
+                      output_file, pitch, positive, positive_int, positive_int_up_to, probability)
 
 MAX_CANDIDATES = 64
 
@@ -44,9 +44,9 @@ def add_parser(commands, parents: list[argparse.ArgumentParser]) -> None:
                            help="largest step of a voice, semitones (0: no limit)")
     harmonize.add_argument("--voice-leading", choices=("strict", "loose", "off"), default="strict",
                            help="the voice-leading rules kept, as serve's voice_leading (docs/harmonizer.md)")
-    harmonize.add_argument("--candidates", type=_candidates, default=8,
+    harmonize.add_argument("--candidates", type=positive_int_up_to(MAX_CANDIDATES), default=8,
                            help="draws of each stretch between melody notes, the best kept (1: as live)")
-    harmonize.add_argument("--beam", type=_candidates, default=1,
+    harmonize.add_argument("--beam", type=positive_int_up_to(MAX_CANDIDATES), default=1,
                            help="harmonizations kept after each stretch, each drawn --candidates times (1-64)")
     harmonize.add_argument("--grid", choices=GRIDS, default="none",
                            help="onsets and durations of the voices on this grid (1/8: eighth notes)")
@@ -70,13 +70,6 @@ def _track(text: str) -> int:
     value = non_negative_int(text)
     if value >= 1000:
         raise argparse.ArgumentTypeError(f"expected a track index (0, 1, ...), got {text!r}")
-    return value
-
-
-def _candidates(text: str) -> int:
-    value = positive_int(text)
-    if value > MAX_CANDIDATES:
-        raise argparse.ArgumentTypeError(f"must be 1-{MAX_CANDIDATES}, got {text!r}")
     return value
 
 

@@ -7,6 +7,7 @@ import json
 import math
 import os
 import socket
+from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
@@ -46,6 +47,16 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
     return value
+
+
+def positive_int_up_to(limit: int) -> Callable[[str], int]:
+    """An argparse type: a whole number 1-``limit``."""
+    def bounded(text: str) -> int:
+        value = positive_int(text)
+        if value > limit:
+            raise argparse.ArgumentTypeError(f"must be 1-{limit}, got {text!r}")
+        return value
+    return bounded
 
 
 def non_negative_int(text: str) -> int:
