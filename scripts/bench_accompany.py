@@ -135,6 +135,26 @@ class Performer:
         return not self.sounding()
 
 
+def perform_piece(performer: Performer, soprano: np.ndarray, bpm: float
+                  ) -> tuple[float, list[tuple[float, float | None, int]], int, list[float]]:
+    """One piece played to the daemon (see :func:`play`) on a fresh record, then the daemon reset: (start,
+    the notes sent, daemon notes still sounding when it should have fallen silent, ping round trips in ms).
+    ``performer.received`` keeps what the daemon sent while it played."""
+    performer.received.clear()
+    performer.pings.clear()
+    gc.collect()
+    gc.disable()  # the receiver's own collections are not the daemon's latency (a host has none)
+    try:
+        start, sent = play(performer, soprano, bpm)
+    finally:
+        gc.enable()
+    stuck = 0 if performer.wait_silent(SILENCE_TIMEOUT_S) else len(performer.sounding())
+    answers = [t for t, address, _ in performer.received if address == "/djai/pong"]
+    ping_ms = [(answer - ping) * 1000.0 for ping, answer in zip(performer.pings, answers)]
+    performer.send("/djai/reset")
+    return start, sent, stuck, ping_ms
+
+
 def play(performer: Performer, soprano: np.ndarray, bpm: float) -> tuple[float, list[tuple[float, float | None, int]]]:
     """The soprano's notes at their times; (time of beat 0, [(sent on, sent off, pitch)])."""
     seconds = 60.0 / bpm
@@ -311,19 +331,9 @@ def main() -> int:
     with running_daemon(*serve_args, reply_port=reply_port, model="chorale") as (process, port):
         performer = Performer(port, reply_port)
         for piece in pieces:
-            performer.received.clear()
-            performer.pings.clear()
-            gc.collect()
-            gc.disable()  # the receiver's own collections are not the daemon's latency (a host has none)
-            try:
-                start, sent = play(performer, piece.tracks[0].notes, args.bpm)
-            finally:
-                gc.enable()
-            if not performer.wait_silent(SILENCE_TIMEOUT_S):
-                stuck += len(performer.sounding())
-            answers = [t for t, address, _ in performer.received if address == "/djai/pong"]
-            pongs += [(answer - ping) * 1000.0 for ping, answer in zip(performer.pings, answers)]
-            performer.send("/djai/reset")
+            start, sent, left_sounding, ping_ms = perform_piece(performer, piece.tracks[0].notes, args.bpm)
+            stuck += left_sounding
+            pongs += ping_ms
             ons = [(t, int(a[0])) for t, address, a in performer.received if address == "/djai/note"]
             daemon_notes += len(ons)
             heard += len(sent)

@@ -20,7 +20,6 @@ or wall time (offline), stuck notes (UDP).
 from __future__ import annotations
 
 import argparse
-import gc
 import signal
 import subprocess
 import sys
@@ -33,8 +32,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
-from bench_accompany import (SILENCE_TIMEOUT_S, Performer, bach_baselines, consonance, offline,  # noqa: E402
-                             play, sounding_at, voice_notes)
+from bench_accompany import (Performer, bach_baselines, consonance, offline, perform_piece,  # noqa: E402
+                             sounding_at, voice_notes)
 
 from djai_live.voice_leading import VoiceLeadingCount, count_voice_leading  # noqa: E402
 from tests.support.osc import free_udp_port, running_daemon  # noqa: E402
@@ -108,19 +107,9 @@ def over_udp(pieces, bpm: float, voice_leading: str, seed: int, with_ms: float =
     with running_daemon(*serve_args, reply_port=reply_port, model="chorale") as (process, port):
         performer = Performer(port, reply_port)
         for piece in pieces:
-            performer.received.clear()
-            performer.pings.clear()
-            gc.collect()
-            gc.disable()
-            try:
-                start, sent = play(performer, piece.tracks[0].notes, bpm)
-            finally:
-                gc.enable()
-            if not performer.wait_silent(SILENCE_TIMEOUT_S):
-                stuck += len(performer.sounding())
-            answers = [t for t, address, _ in performer.received if address == "/djai/pong"]
-            pongs += [(answer - ping) * 1000.0 for ping, answer in zip(performer.pings, answers)]
-            performer.send("/djai/reset")
+            start, sent, left_sounding, ping_ms = perform_piece(performer, piece.tracks[0].notes, bpm)
+            stuck += left_sounding
+            pongs += ping_ms
             ons = [(t, int(a[0]), float(a[2]), int(a[3])) for t, address, a in performer.received
                    if address == "/djai/note"]
             offs = [(t, int(a[0]), int(a[1])) for t, address, a in performer.received if address == "/djai/note_off"]
