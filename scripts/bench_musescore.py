@@ -25,28 +25,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from tests.support.musescore import DIVISION, read_score, run_plugin, write_score  # noqa: E402
+from tests.support.musescore import melody_events, read_score, run_plugin, write_score  # noqa: E402
 
-from djai_live.corpus import read_midi_notes  # noqa: E402
 
 MELODY = ROOT / "tests" / "data" / "corpus" / "bach" / "bwv133.6.mid"
 GOAL_S = 5.0
 REPORT = re.compile(r"djai_live: (\w+): (\d+) notes written .*\((\d+) ms from the menu to the notes, (\d+) ms of it")
 
 
-def melody_events() -> list[tuple]:
-    events, tick = [], 0
-    for note in read_midi_notes(MELODY).tracks[0].notes:
-        onset, length = round(note["onset"] * DIVISION), round(note["duration"] * DIVISION)
-        if onset > tick:
-            events.append((None, onset - tick))
-        events.append((int(note["pitch"]), length))
-        tick = onset + length
-    return events
-
-
 def measure(folder: Path, action: str, staves: int, bars: int, runs: int) -> None:
-    melody = melody_events()
+    melody = melody_events(MELODY)
     score = write_score(folder / f"{action}.mscx", [melody] + [[] for _ in range(staves - 1)])
     (folder / ".djai_live_musescore.json").write_text(json.dumps({"bars": bars}))
     menu, command, whole, notes = [], [], [], 0

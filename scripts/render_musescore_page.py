@@ -16,8 +16,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench_musescore import melody_events  # noqa: E402
-from tests.support.musescore import run_plugin, write_score  # noqa: E402
+from bench_musescore import MELODY  # noqa: E402
+from tests.support.musescore import melody_events, run_plugin, write_score  # noqa: E402
 
 PICTURE = ROOT / "docs" / "musescore.png"
 D_MAJOR = 2      # sharps
@@ -27,7 +27,7 @@ OPAQUE_PNG = "[export]\npng\\useTransparency=false\n"   # MuseScore 3's preferen
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="render_musescore_") as name:
         folder = Path(name)
-        score = write_score(folder / "chorale.mscx", [melody_events(), [], [], []], sharps=D_MAJOR,
+        score = write_score(folder / "chorale.mscx", [melody_events(MELODY), [], [], []], sharps=D_MAJOR,
                             clefs=["G", "G", "G8vb", "F"])
         saved = folder / "harmonized.mscx"
         done = run_plugin("djai_live.qml", score, {"DJAI_LIVE_ACTION": "harmonize", "DJAI_LIVE_SAVE": str(saved),

@@ -9,12 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from djai_live.corpus import read_midi_notes
 from djai_live.generation import Generator
 from djai_live.notation import is_note_value
 from tests.peer import need_executables
-from tests.support.musescore import (DIVISION, export_score, key_signature_glyphs, read_score, recording_command,
-                                    run_plugin, write_score)
+from tests.support.musescore import (DIVISION, export_score, key_signature_glyphs, melody_events, read_score,
+                                     recording_command, run_plugin, write_score)
 
 need_executables("mscore3", install="apt-get install musescore3")
 
@@ -22,19 +21,6 @@ DATA = Path(__file__).parents[1] / "data" / "corpus"
 GRID_TICKS = DIVISION // 4          # the plugin asks for a 1/16 grid
 D_MAJOR = 2                         # sharps: bwv133.6's key
 CHORALE_CLEFS = ["G", "G", "G8vb", "F"]
-
-
-def melody_events(path: Path) -> list[tuple]:
-    """A corpus file's first track as (pitch or None, ticks) events: its notes and the rests between them."""
-    notes = read_midi_notes(path).tracks[0].notes
-    events, tick = [], 0
-    for note in notes:
-        onset, length = round(note["onset"] * DIVISION), round(note["duration"] * DIVISION)
-        if onset > tick:
-            events.append((None, onset - tick))
-        events.append((int(note["pitch"]), length))
-        tick = onset + length
-    return events
 
 
 def as_notes(events: list[tuple]) -> list[tuple[int, int, int]]:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
+from djai_live.corpus import read_midi_notes
+
 DIVISION = 480                      # ticks a quarter note, as MuseScore writes
 PLUGINS = Path(__file__).resolve().parents[2] / "max_patches" / "musescore"
 ROOT = Path(__file__).resolve().parents[2]
@@ -275,3 +277,16 @@ def key_signature_glyphs(pages: list[Path], staves: int) -> list[list[int]]:
 def recording_command(folder: Path) -> str:
     """A DJAI_LIVE_COMMAND that runs the real djai-live and keeps a copy of what the plugin sent and got back."""
     return f"{sys.executable} -m tests.support.record_djai_live {folder}"
+
+
+def melody_events(path: Path) -> list[tuple]:
+    """A corpus file's first track as (pitch or None, ticks) events: its notes and the rests between them."""
+    notes = read_midi_notes(path).tracks[0].notes
+    events, tick = [], 0
+    for note in notes:
+        onset, length = round(note["onset"] * DIVISION), round(note["duration"] * DIVISION)
+        if onset > tick:
+            events.append((None, onset - tick))
+        events.append((int(note["pitch"]), length))
+        tick = onset + length
+    return events
