@@ -34,10 +34,20 @@ def assert_each_note_ends_once(events) -> None:
     assert not sounding, f"stuck notes: {sounding}"
 
 
+_HANDED_OUT: set[int] = set()
+
+
 def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A UDP port nothing holds now and that this process has not handed out before: the probe socket is
+    closed before the caller binds the port, so two calls in a row could otherwise get the same one (a
+    daemon's OSC port equal to its host's reply port: "Address already in use")."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
 
 
 class NoReply(AssertionError):
@@ -202,6 +212,7 @@ def running_daemon(*extra: str, reply_port: int, model: str = "default", ready_t
         if "djai-live ready" not in line:
             said = process.stderr.read() if process.poll() is not None else line
             raise AssertionError(f"daemon did not start: {said}")
+        process.stdout = DrainedOutput(process.stdout)  # type: ignore[assignment]  # as stderr: never a full pipe
         yield process, port
     finally:
         if process.poll() is None:
