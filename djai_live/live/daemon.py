@@ -220,6 +220,10 @@ class Daemon:
         now = time.monotonic()
         if command.kind == "set":
             self._last_set = now  # (a float, written whole: read on the engine thread without a lock)
+        elif command.kind == "panic":
+            dropped = self.queue.drop_notes()  # silence now: the notes before it must not play after it
+            if dropped:
+                log.info("panic: %d performer note(s) still waiting in the queue dropped", dropped)
         self.queue.put((command, now if arrival is None else arrival), control=not command.is_note)
 
     def reject(self, message: str) -> None:

@@ -1,7 +1,9 @@
 """A bounded inbound queue: a flood drops the oldest notes (counted) instead of growing memory.
 
 Control messages (panic, generate, set, ...) travel in their own lane, served first, so a flood of notes
-can never push a panic out of the queue.
+can never push a panic out of the queue. Served first, a panic would overtake the notes that came before
+it, and they would start the music again after the silence; so a panic takes them with it
+(:meth:`DropOldestQueue.drop_notes`, called by the daemon as the panic is queued).
 """
 from __future__ import annotations
 
@@ -31,6 +33,13 @@ class DropOldestQueue:
             if not self._condition.wait_for(lambda: bool(self._control or self._notes), timeout):
                 return None
             return (self._control or self._notes).popleft()
+
+    def drop_notes(self) -> int:
+        """Forget every note waiting (they came before a panic); returns how many."""
+        with self._condition:
+            waiting = len(self._notes)
+            self._notes.clear()
+            return waiting
 
     def __len__(self) -> int:
         with self._condition:

@@ -446,3 +446,26 @@ def test_a_model_swapped_mid_phrase_drops_no_note_and_answers_next(tiny_model, t
                 peer.clear()
         finally:
             peer.close()
+
+
+def test_notes_waiting_behind_a_panic_are_dropped_with_it_and_do_not_play_after_the_silence(tiny_model):
+    """The control lane is served first, so a panic overtakes the notes that came before it; they go with it."""
+    from djai_live.generation import Generator
+    from djai_live.live.commands import Command
+    from djai_live.live.daemon import Daemon, ServeOptions
+    from djai_live.live.settings import LiveSettings
+
+    daemon = Daemon(ServeOptions(osc=False, seed=1), LiveSettings(mode="manual"), Generator.from_file(tiny_model))
+    for pitch in (60, 62, 64):            # queued while the engine is busy (not started yet, here)
+        daemon.submit(Command("note_on", (pitch, 90, 1)))
+    daemon.submit(Command("panic"))
+    daemon.submit(Command("note_on", (67, 90, 1)))   # played after the panic: kept
+    daemon.start()
+    try:
+        deadline = time.monotonic() + 5.0
+        while len(daemon.queue) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.05)
+    finally:
+        daemon.stop()
+    assert [note.pitch for note in daemon.listening.notes] == [67]

@@ -42,8 +42,8 @@ def wait_until_silent(peer: OscPeer, timeout: float = 5.0) -> None:
 
 
 def wait_heard(peer: OscPeer, count: int, timeout: float = 10.0) -> None:
-    """Until the daemon has taken ``count`` performer notes (control messages overtake queued notes, so
-    a panic sent right after them could be handled before them)."""
+    """Until the daemon has taken ``count`` performer notes (a panic drops the notes still queued before it,
+    so one sent right after them could find them unheard)."""
     deadline = time.monotonic() + timeout
     asked = len(peer.messages("/djai/status"))
     while time.monotonic() < deadline:
