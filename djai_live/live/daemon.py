@@ -220,11 +220,12 @@ class Daemon:
         now = time.monotonic()
         if command.kind == "set":
             self._last_set = now  # (a float, written whole: read on the engine thread without a lock)
-        elif command.kind == "panic":
-            dropped = self.queue.drop_notes()  # silence now: the notes before it must not play after it
-            if dropped:
-                log.info("panic: %d performer note(s) still waiting in the queue dropped", dropped)
-        self.queue.put((command, now if arrival is None else arrival), control=not command.is_note)
+        # A panic is silence now: served ahead of the notes waiting, it must take them with it, or they would
+        # play after it (in one step: a note queued between a drop and the panic would slip through).
+        superseded = self.queue.put((command, now if arrival is None else arrival), control=not command.is_note,
+                                    supersede_notes=command.kind == "panic")
+        if superseded:
+            log.info("panic: %d performer note(s) still waiting in the queue dropped", superseded)
 
     def reject(self, message: str) -> None:
         """What an edge could not parse: counted and said like any rejected command."""

@@ -3,7 +3,7 @@
 Control messages (panic, generate, set, ...) travel in their own lane, served first, so a flood of notes
 can never push a panic out of the queue. Served first, a panic would overtake the notes that came before
 it, and they would start the music again after the silence; so a panic takes them with it
-(:meth:`DropOldestQueue.drop_notes`, called by the daemon as the panic is queued).
+(``put(..., supersede_notes=True)``: the notes waiting go in the same step as the panic comes in).
 """
 from __future__ import annotations
 
@@ -19,13 +19,20 @@ class DropOldestQueue:
         self._condition = threading.Condition()
         self.dropped = 0
 
-    def put(self, item: Any, control: bool = False) -> None:
+    def put(self, item: Any, control: bool = False, supersede_notes: bool = False) -> int:
+        """Queue ``item``; with ``supersede_notes``, every note waiting is forgotten in the same step (they came
+        before it: a panic). Returns how many notes were forgotten so."""
         lane = self._control if control else self._notes
         with self._condition:
+            superseded = 0
+            if supersede_notes:
+                superseded = len(self._notes)
+                self._notes.clear()
             if len(lane) == lane.maxlen:
                 self.dropped += 1
             lane.append(item)
             self._condition.notify()
+            return superseded
 
     def get(self, timeout: float | None) -> Any | None:
         """The oldest control item, else the oldest note; None after ``timeout`` seconds with nothing."""
@@ -33,13 +40,6 @@ class DropOldestQueue:
             if not self._condition.wait_for(lambda: bool(self._control or self._notes), timeout):
                 return None
             return (self._control or self._notes).popleft()
-
-    def drop_notes(self) -> int:
-        """Forget every note waiting (they came before a panic); returns how many."""
-        with self._condition:
-            waiting = len(self._notes)
-            self._notes.clear()
-            return waiting
 
     def __len__(self) -> int:
         with self._condition:

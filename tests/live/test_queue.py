@@ -17,8 +17,7 @@ def test_dropping_the_notes_before_a_panic_keeps_the_control_lane_and_the_notes_
     for i in range(5):
         queue.put(("note", i))
     queue.put("set", control=True)
-    assert queue.drop_notes() == 5
-    queue.put("panic", control=True)
+    assert queue.put("panic", control=True, supersede_notes=True) == 5
     queue.put(("note", 5))
     assert [queue.get(0) for _ in range(3)] == ["set", "panic", ("note", 5)]
     assert queue.get(0.01) is None and queue.dropped == 0
