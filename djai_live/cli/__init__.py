@@ -1,5 +1,5 @@
 """The ``djai-live`` command line: one module per command (prepare, train, generate, continue (continuation),
-harmonize, evaluate, serve, ports, patches).
+harmonize, add_staves, evaluate, serve, ports, patches).
 
 Each command module has ``add_parser(commands, parents)``, which registers its options and sets ``run``.
 Every bad value is a one-line usage error at parse time (exit 2); every failure while running is a one-line
@@ -12,14 +12,14 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from . import continuation, evaluate, generate, harmonize, patches, ports, prepare, serve, train
+from . import add_staves, continuation, evaluate, generate, harmonize, patches, ports, prepare, serve, train
 from .config_file import expand_config_file
 from .logs import configure_logging
 from .options import CommandError, add_verbosity_flags
 
 __all__ = ["build_parser", "main", "CommandError"]
 log = logging.getLogger("djai_live")
-COMMAND_MODULES = (prepare, train, generate, continuation, harmonize, evaluate, serve, ports, patches)
+COMMAND_MODULES = (prepare, train, generate, continuation, harmonize, add_staves, evaluate, serve, ports, patches)
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -53,10 +53,11 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
     from ..live.midi import MidiPortError
     from ..midi_out import FluidSynthError, FluidSynthMissingError
     from ..model_files import ModelFileError
+    from ..musescore_staves import ScoreFileError
     from ..notes_json import NotesJsonError
 
     return (CommandError, MidiReadError, NoUsableDataError, PromptTooShortError, FluidSynthMissingError,
-            FluidSynthError, MidiPortError, ClockError, ModelFileError, NotesJsonError)
+            FluidSynthError, MidiPortError, ClockError, ModelFileError, NotesJsonError, ScoreFileError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,7 +1,7 @@
 // djai_live for MuseScore: the shared steps of "Harmonize selection" and "Continue selection".
 //
 // Imported (without .pragma library) by djai_live.qml, djai_live_harmonize.qml and djai_live_continue.qml, so it
-// sees the importing plugin's curScore, division, newCursor, removeElement, writeScore, Element and the ids
+// sees the importing plugin's curScore, division, newCursor, removeElement, writeScore, readScore, Element and the ids
 // `shell` (a QProcess), `exchange` (a FileIO) and `errorBox` (a MessageDialog).
 //
 // The melody goes to the command as JSON (FileIO writes text; a MIDI file would need binary writes that the
@@ -21,6 +21,7 @@ var DEFAULTS = {
 };
 var SETTINGS_FILE = ".djai_live_musescore.json";   // in the home folder; written by djai_live.qml's Save
 var PLACEHOLDER_PITCH = 60;                       // written to step over a rest, removed at once
+var score = null;   // the score acted on: the open one, or the copy with staves added (see withNewStaves)
 
 function environment() {
     // QML cannot read the environment: ask the system (env, or cmd's set), once.
@@ -72,9 +73,9 @@ function saveSettings(settings) {
 function measureStarts() {
     // The start tick of every measure, then the score's end tick.
     var starts = [];
-    for (var measure = curScore.firstMeasure; measure; measure = measure.nextMeasure)
+    for (var measure = score.firstMeasure; measure; measure = measure.nextMeasure)
         starts.push(measure.firstSegment.tick);
-    starts.push(curScore.lastSegment.tick);
+    starts.push(score.lastSegment.tick);
     return starts;
 }
 
@@ -104,18 +105,18 @@ function barAndBeat(tick) {
 
 function selectedRange(headless) {
     // The selection's staves and ticks; with none, the whole first staff when run headless.
-    var cursor = curScore.newCursor();
+    var cursor = score.newCursor();
     cursor.rewind(1);
     if (!cursor.segment) {
         if (!headless)
             throw new Error("Select the melody first: click its first bar, shift-click its last (one staff), then "
                             + "run the plugin again.");
-        return { firstStaff: 0, lastStaff: 0, startTick: 0, endTick: curScore.lastSegment.tick, whole: true };
+        return { firstStaff: 0, lastStaff: 0, startTick: 0, endTick: score.lastSegment.tick, whole: true };
     }
     var range = { firstStaff: cursor.staffIdx, startTick: cursor.tick, whole: false };
     cursor.rewind(2);
     range.lastStaff = cursor.staffIdx;
-    range.endTick = cursor.tick === 0 ? curScore.lastSegment.tick : cursor.tick;
+    range.endTick = cursor.tick === 0 ? score.lastSegment.tick : cursor.tick;
     return range;
 }
 
@@ -123,7 +124,7 @@ function selectedRange(headless) {
 
 function readStaff(staff, startTick, endTick, origin, refuseChords) {
     // The notes of a staff's first voice in [startTick, endTick) as JSON notes, beats from `origin`.
-    var cursor = curScore.newCursor();
+    var cursor = score.newCursor();
     cursor.staffIdx = staff;
     cursor.voice = 0;
     cursor.rewind(0);
@@ -152,7 +153,7 @@ function readStaff(staff, startTick, endTick, origin, refuseChords) {
 function staffIsEmpty(staff, fromTick, toTick) {
     // True when no voice of the staff has a note in [fromTick, toTick).
     for (var voice = 0; voice < 4; voice++) {
-        var cursor = curScore.newCursor();
+        var cursor = score.newCursor();
         cursor.staffIdx = staff;
         cursor.voice = voice;
         cursor.rewind(0);
@@ -201,7 +202,7 @@ function writeVoice(staff, fromTick, notes, origin) {
     // Write `notes` (JSON notes, beats from `origin`) into the empty first voice of `staff` from `fromTick` (a
     // measure start); rests between them are stepped over with placeholder notes removed afterwards (MuseScore
     // 3.2's cursor cannot move to a tick or add a rest). Returns the notes written.
-    var cursor = curScore.newCursor();
+    var cursor = score.newCursor();
     cursor.staffIdx = staff;
     cursor.voice = 0;
     cursor.rewind(0);
@@ -234,7 +235,7 @@ function writeVoice(staff, fromTick, notes, origin) {
 function removePlaceholders(staff, gaps) {
     if (!gaps.length)
         return;
-    var cursor = curScore.newCursor();
+    var cursor = score.newCursor();
     cursor.staffIdx = staff;
     cursor.voice = 0;
     cursor.rewind(0);
@@ -292,13 +293,14 @@ function act(action, headless, settings, started) {
     // Harmonize or continue the selection; returns a report line (with the time since `started`, the menu's
     // click). Throws an Error with the message to show.
     started = started || Date.now();
-    if (!curScore)
+    score = curScore;
+    if (!score)
         throw new Error("Open a score first.");
     var range = selectedRange(headless);
     var starts = measureStarts();
     var origin = measureStartAtOrBefore(starts, range.startTick);
     var selectionEnd = measureEndAtOrAfter(starts, range.endTick);
-    var meter = curScore.newCursor();
+    var meter = score.newCursor();
     meter.staffIdx = range.firstStaff;
     meter.rewind(0);
     while (meter.segment && meter.tick < origin)
@@ -353,8 +355,12 @@ function act(action, headless, settings, started) {
     } catch (error) {
         throw new Error("the answer of `" + settings.command + "` (" + answer + ") is not JSON: " + error.message);
     }
+    var copy = withNewStaves(settings, document, range, action === "harmonize", folder + "/djai_live_" + stamp);
     var written = action === "harmonize" ? writeHarmony(document, range, origin, selectionEnd)
                                          : writeContinuation(document, range, origin, starts);
+    if (copy)
+        written.staves += " of a copy of the score with " + copy.added + " staves added (" + copy.path + "; save it "
+                          + "where you like; your score is unchanged: MuseScore 3.2's plugins cannot add staves to it)";
     return action + ": " + written.notes + " notes written in " + written.staves + (written.skipped.length ?
            "; " + written.skipped.join("; ") : "") + " (" + (Date.now() - started) + " ms from the menu to the notes, "
            + commandMs + " ms of it the command)";
@@ -368,13 +374,58 @@ function removeFiles(paths) {
     }
 }
 
+function clefFor(notes) {
+    // The clef a voice reads best in, from its median pitch: treble, the tenor's treble an octave down, bass.
+    var pitches = notes.map(function (n) { return n.pitch; }).sort(function (a, b) { return a - b; });
+    var median = pitches.length ? pitches[Math.floor(pitches.length / 2)] : 60;
+    return median >= 62 ? "G" : median >= 53 ? "G8vb" : "F";
+}
+
+function withNewStaves(settings, document, range, melodyFirst, stem) {
+    // When voices of the answer have no staff (the score ends above them), save the score, add the staves they
+    // need below its last one with `djai-live add-staves`, open the result and act on it from here on (`score`).
+    // Returns {added, path} for the report, or null when every voice has a staff.
+    var voices = document.parts.filter(function (part) { return !part.melody; });
+    var staves = [];
+    for (var v = 0; v < voices.length; v++) {
+        var staff = range.firstStaff + (melodyFirst ? v + 1 : voices[v].instrument);
+        if (staff >= score.nstaves && voices[v].notes.length)
+            staves.push({ staff: staff, name: voices[v].name, clef: clefFor(voices[v].notes) });
+    }
+    if (!staves.length)
+        return null;
+    var needed = staves[staves.length - 1].staff + 1 - score.nstaves, args = [];
+    for (var s = score.nstaves; s < score.nstaves + needed; s++) {
+        var named = staves.filter(function (entry) { return entry.staff === s; });
+        var label = named.length ? named[0].name : "staff " + (s + 1);
+        args.push("--staff", label.charAt(0).toUpperCase() + label.substring(1) + ":" + (named.length ? named[0].clef : "G"));
+    }
+    var saved = stem + "_score", path = stem + (melodyFirst ? "_harmonized" : "_continued") + ".mscx";
+    if (!writeScore(score, saved, "mscx"))
+        throw new Error("cannot save a copy of the score to " + saved + ".mscx (to add the staves the voices need)");
+    var result;
+    try {
+        result = runCommand(settings, ["add-staves", saved + ".mscx", "-o", path, "--like",
+                                       String(range.firstStaff + 1)].concat(args));
+    } finally {
+        removeFiles([saved + ".mscx"]);
+    }
+    if (result.code !== 0)
+        throw new Error(commandFailure(settings, "add-staves", result));
+    var opened = readScore(path);
+    if (!opened || opened.nstaves !== score.nstaves + needed)
+        throw new Error("cannot open " + path + " (the score with the staves added) in MuseScore");
+    score = opened;
+    return { added: needed, path: path };
+}
+
 function targets(document, firstStaff, fromTick, toTick, melodyFirst) {
     // Which staff each part of the answer goes to, and why a part is left out.
     var chosen = [], skipped = [];
     var voices = document.parts.filter(function (part) { return !part.melody; });
     for (var v = 0; v < voices.length; v++) {
         var staff = firstStaff + (melodyFirst ? v + 1 : voices[v].instrument);
-        if (staff >= curScore.nstaves)
+        if (staff >= score.nstaves)
             skipped.push(voices[v].name + " not written: no staff " + (staff + 1) + " (add staves below the melody)");
         else if (!voices[v].notes.length)
             skipped.push(voices[v].name + ": no notes");
@@ -387,7 +438,7 @@ function targets(document, firstStaff, fromTick, toTick, melodyFirst) {
 }
 
 function writeParts(plan, fromTick, origin, prepare) {
-    curScore.startCmd();   // one undo step for everything written, added bars included
+    score.startCmd();   // one undo step for everything written, added bars included
     var notes = 0, staves = [];
     try {
         if (prepare)
@@ -397,7 +448,7 @@ function writeParts(plan, fromTick, origin, prepare) {
             staves.push(plan.chosen[i].staff + 1);
         }
     } finally {
-        curScore.endCmd();
+        score.endCmd();
     }
     return { notes: notes, staves: (staves.length > 1 ? "staves " : "staff ") + (staves.join(", ") || "none"),
              skipped: plan.skipped };
@@ -418,7 +469,7 @@ function writeContinuation(document, range, origin, starts) {
     function addBars() {
         if (to > scoreEnd) {
             var barTicks = Math.round(document.time_signature[0] * 4 * division / document.time_signature[1]);
-            curScore.appendMeasures(Math.ceil((to - scoreEnd) / barTicks));
+            score.appendMeasures(Math.ceil((to - scoreEnd) / barTicks));
         }
     }
     return writeParts(plan, from, origin, addBars);
@@ -445,7 +496,7 @@ function run(fixedAction) {
         console.log("djai_live: " + report);
         if (env.DJAI_LIVE_SAVE) {
             var name = env.DJAI_LIVE_SAVE.replace(/\.mscx$/, "");
-            if (!writeScore(curScore, name, "mscx"))
+            if (!writeScore(score, name, "mscx"))
                 throw new Error("cannot save the score to " + env.DJAI_LIVE_SAVE);
         }
         return report;

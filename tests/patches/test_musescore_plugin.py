@@ -146,6 +146,35 @@ def test_a_staff_with_the_users_notes_is_left_as_it_is(tmp_path):
     assert staff_notes(back, 1) == answer_notes(voices[0]) and staff_notes(back, 3) == answer_notes(voices[2])
 
 
+def staff_clefs(saved: Path) -> list[str]:
+    parts = ET.parse(saved).getroot().find("Score").findall("Part")
+    return [part.findtext("Staff/defaultClef") or "G" for part in parts]
+
+
+@pytest.mark.parametrize("given", [1, 2], ids=["melody-alone", "one-staff-below"])
+def test_voices_with_no_staff_get_new_staves_in_a_copy_of_the_score(tmp_path, given):
+    melody = melody_events(DATA / "bach" / "bwv133.6.mid")[:40]
+    score = write_score(tmp_path / "score.mscx", [melody] + [[]] * (given - 1), sharps=D_MAJOR,
+                        clefs=["G"] * given)
+    before = score.read_bytes()
+    saved = tmp_path / "saved.mscx"
+    run = run_plugin("djai_live.qml", score, {"DJAI_LIVE_ACTION": "harmonize", "DJAI_LIVE_SAVE": str(saved),
+                                              "DJAI_LIVE_COMMAND": recording_command(tmp_path / "record")}, tmp_path)
+    assert run.returncode == 0 and "written in staves 2, 3, 4 of a copy of the score with " \
+        f"{4 - given} staves added" in run.output, run.output
+    assert score.read_bytes() == before                              # the user's file untouched
+    back = read_score(saved)
+    assert len(back.staves) == 4 and len(set(back.measures)) == 1
+    assert staff_notes(back, 0) == as_notes(melody)
+    [answer] = recorded(tmp_path / "record", "answer")
+    voices = [part for part in answer["parts"] if not part["melody"]]
+    for staff, part in enumerate(voices, start=1):
+        assert staff_notes(back, staff) == answer_notes(part)        # note for note, in the new staves too
+    assert staff_clefs(saved) == ["G"] * given + CHORALE_CLEFS[given:]   # alto treble, tenor 8vb, bass F
+    systems = key_signature_glyphs(export_score(saved, tmp_path / "rendered.svg"), staves=4)
+    assert systems and systems == [[D_MAJOR] * 4] * len(systems), systems
+
+
 @pytest.mark.parametrize("source, meter", [("oneills/0001-0050_018.mid", (6, 8)),
                                            ("essen/altdeu10_019.mid", (3, 4))], ids=["6-8", "3-4"])
 def test_continue_adds_four_bars_in_the_meter_on_the_grid(tmp_path, source, meter):

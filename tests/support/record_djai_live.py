@@ -12,6 +12,8 @@ from djai_live.cli import main
 
 def record(folder: Path, args: list[str]) -> int:
     code = main(args)
+    if args[0] not in ("harmonize", "continue"):
+        return code   # add-staves: its score is read back from the saved copy
     folder.mkdir(parents=True, exist_ok=True)
     count = len(list(folder.glob("*_answer.json")))
     shutil.copyfile(args[1], folder / f"{count}_{args[0]}_request.json")
