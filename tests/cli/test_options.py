@@ -35,6 +35,8 @@ ACCEPTED_AT_PARSE = {
     "--osc-host": {"0", "99999"}, "--reply-host": {"0", "99999"},
     "--take-silence": {"99999"}, "--adapt-every": {"99999"},   # a long silence, a long set between adaptations
     "--ui-host": {"0", "99999"},
+    "--staff": set(BAD_VALUES) - {""},   # add-staves: a staff's name is free text (an empty one is refused)
+    "--like": {"99999"},                 # add-staves: checked against the score's staves when it is read
 }
 # Output names: any file name in an existing folder is fine ("x" is ./x); folders and missing folders are not.
 for _flag in ("--out", "--plot", "--wav", "--output", "--record"):  # (--record: a folder, made when missing)
@@ -43,7 +45,7 @@ REQUIRED = {
     "prepare": ["{dir}", "-o", "{dir}/cache"], "train": ["{dir}", "-o", "{dir}/m.keras"],
     "generate": ["--prompt", "{file}", "--out", "{dir}/o.mid"], "evaluate": ["{dir}"],
     "serve": [], "ports": [], "patches": [], "harmonize": ["{file}", "-o", "{dir}/o.mid"],
-    "continue": ["{file}", "-o", "{dir}/o.mid"],
+    "continue": ["{file}", "-o", "{dir}/o.mid"], "add-staves": ["{file}", "-o", "{dir}/o.mscx", "--staff", "A"],
 }
 
 
