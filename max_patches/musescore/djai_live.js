@@ -385,13 +385,11 @@ function withNewStaves(settings, document, range, melodyFirst, stem) {
     // When voices of the answer have no staff (the score ends above them), save the score, add the staves they
     // need below its last one with `djai-live add-staves`, open the result and act on it from here on (`score`).
     // Returns {added, path} for the report, or null when every voice has a staff.
-    var voices = document.parts.filter(function (part) { return !part.melody; });
-    var staves = [];
-    for (var v = 0; v < voices.length; v++) {
-        var staff = range.firstStaff + (melodyFirst ? v + 1 : voices[v].instrument);
-        if (staff >= score.nstaves && voices[v].notes.length)
-            staves.push({ staff: staff, name: voices[v].name, clef: clefFor(voices[v].notes) });
-    }
+    var staves = voiceStaves(document, range.firstStaff, melodyFirst).filter(function (entry) {
+        return entry.staff >= score.nstaves && entry.voice.notes.length;
+    }).map(function (entry) {
+        return { staff: entry.staff, name: entry.voice.name, clef: clefFor(entry.voice.notes) };
+    });
     if (!staves.length)
         return null;
     var needed = staves[staves.length - 1].staff + 1 - score.nstaves, args = [];
@@ -419,20 +417,29 @@ function withNewStaves(settings, document, range, melodyFirst, stem) {
     return { added: needed, path: path };
 }
 
+function voiceStaves(document, firstStaff, melodyFirst) {
+    // Each part of the answer but the melody, with the staff it goes to: harmonizing, the staves below the
+    // melody in order; continuing, the selection's staves by instrument.
+    var voices = document.parts.filter(function (part) { return !part.melody; });
+    return voices.map(function (voice, v) {
+        return { voice: voice, staff: firstStaff + (melodyFirst ? v + 1 : voice.instrument) };
+    });
+}
+
 function targets(document, firstStaff, fromTick, toTick, melodyFirst) {
     // Which staff each part of the answer goes to, and why a part is left out.
     var chosen = [], skipped = [];
-    var voices = document.parts.filter(function (part) { return !part.melody; });
-    for (var v = 0; v < voices.length; v++) {
-        var staff = firstStaff + (melodyFirst ? v + 1 : voices[v].instrument);
+    var voices = voiceStaves(document, firstStaff, melodyFirst);
+    for (var i = 0; i < voices.length; i++) {
+        var staff = voices[i].staff, voice = voices[i].voice;
         if (staff >= score.nstaves)
-            skipped.push(voices[v].name + " not written: no staff " + (staff + 1) + " (add staves below the melody)");
-        else if (!voices[v].notes.length)
-            skipped.push(voices[v].name + ": no notes");
+            skipped.push(voice.name + " not written: no staff " + (staff + 1) + " (add staves below the melody)");
+        else if (!voice.notes.length)
+            skipped.push(voice.name + ": no notes");
         else if (!staffIsEmpty(staff, fromTick, toTick))
             skipped.push("staff " + (staff + 1) + " has notes of yours there: left as it is");
         else
-            chosen.push({ staff: staff, notes: voices[v].notes });
+            chosen.push({ staff: staff, notes: voice.notes });
     }
     return { chosen: chosen, skipped: skipped };
 }
