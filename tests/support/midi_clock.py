@@ -72,6 +72,28 @@ def answer_onsets(messages: list[tuple[float, str, list]], after: float, before:
     return np.array(firsts), np.array(every)
 
 
+def answer_starts(messages: list[tuple[float, str, list]], after: float, before: float) -> np.ndarray:
+    """Where each answer was placed: for each of its notes heard in [after, before), the arrival less the
+    note's offset from the first in the /djai/phrase, and the median of those. One note held up on its way
+    (a loaded machine preempting the daemon) moves one estimate, not the median; a beat counted a tick late
+    moves every note of the answer, so it still shows."""
+    starts, pending, estimates = [], [], []
+    for when, address, args in sorted(messages, key=lambda message: message[0]):
+        if address == "/djai/phrase":
+            if estimates:
+                starts.append(float(np.median(estimates)))
+            notes = sorted((float(args[2 + 4 * i]), int(args[3 + 4 * i])) for i in range(int(args[1])))
+            pending = [(onset - notes[0][0], pitch) for onset, pitch in notes] if notes else []
+            estimates = []
+        elif address == "/djai/note" and float(args[1]) > 0 and after <= when < before:
+            match = next((i for i, (_, pitch) in enumerate(pending) if pitch == int(args[0])), None)
+            if match is not None:
+                estimates.append(when - pending.pop(match)[0] / 1000.0)
+    if estimates:
+        starts.append(float(np.median(estimates)))
+    return np.array(starts)
+
+
 def play(client: str, plan: list[tuple[float, int]], jitter_s: float, seed: int, start_gap_s: float, skip: int,
          sent_to: str | None) -> None:
     import rtmidi
