@@ -1,6 +1,7 @@
 """Continuing a sequence of notes with a trained model, one sampled note at a time."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -99,9 +100,11 @@ class Generator:
 
     def continue_from_state(self, logits: dict[str, np.ndarray], state, count: int, rng: np.random.Generator,
                             settings: SamplingSettings, previous_pitch: int | None, start_onset: float = 0.0,
-                            instrument: int | None = None) -> np.ndarray:
+                            instrument: int | None = None,
+                            between_steps: Callable[[], object] | None = None) -> np.ndarray:
         """Sample ``count`` notes after a primed state whose last note had ``previous_pitch``; onsets
-        accumulate from ``start_onset`` (beats)."""
+        accumulate from ``start_onset`` (beats). ``between_steps`` is called after each model step (the
+        daemon serves a knob's new value there, rather than after the whole answer)."""
         tokens = np.zeros((count, len(FEATURES)), np.int64)
         at_onset: set[tuple[int, int]] = set()   # (instrument, pitch) of the notes drawn at the current onset
         for i in range(count):
@@ -115,6 +118,8 @@ class Generator:
             previous_pitch = int(tokens[i, 0])
             if i + 1 < count:
                 logits, state = self.runtime.step(tokens[i], state)
+                if between_steps is not None:
+                    between_steps()
         return self.codec.decode({name: tokens[:, j] for j, name in enumerate(FEATURES)}, start_onset)
 
     def continue_notes(self, notes: np.ndarray, count: int, seed: int | None = None,

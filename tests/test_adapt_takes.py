@@ -38,3 +38,24 @@ def test_each_take_becomes_pieces_with_its_voices_on_tracks_of_their_own(tmp_pat
     tracks = read_midi_notes(piece).tracks
     assert [len(track) for track in tracks] == [120, 120]
     assert {int(track.notes["pitch"][0]) for track in tracks} == {60, 72}
+
+
+def test_for_a_model_that_reads_voices_apart_each_voice_is_cut_on_its_own_into_whole_windows(tmp_path):
+    from djai_live.adapt_takes import WINDOWS_A_PIECE, voice_piece_notes
+    from djai_live.config import DjaiConfig
+
+    takes, pieces = tmp_path / "takes", tmp_path / "pieces"
+    takes.mkdir()
+    low, high = chords(600, 1), chords(300, 1)
+    high["pitch"] += 12
+    write_midi([("performer 1", low), ("performer 2", high)], takes / "take-1.mid")
+    config = DjaiConfig(sequence_length_i=64)
+    per_voice = voice_piece_notes(config)
+    assert per_voice == WINDOWS_A_PIECE * 64 + 1
+    assert voice_piece_notes(config.replace(num_instruments=4)) is None   # one sequence of voices: cut together
+    assert segment_takes(takes, pieces, per_voice) == (1, 3)   # 600 notes: two pieces (a tail joins); 300: one
+    made = [read_midi_notes(path).tracks for path in sorted(pieces.glob("*.mid"))]
+    assert all(len(tracks) == 1 for tracks in made)              # one voice a piece
+    lengths = sorted((int(tracks[0].notes["pitch"][0]), len(tracks[0])) for tracks in made)
+    assert lengths == [(60, 257), (60, 343), (72, 300)]
+    assert all(float(tracks[0].notes["onset"][0]) == 0.0 for tracks in made)

@@ -207,7 +207,8 @@ class CallAndResponse(Policy):
         sampling = SamplingSettings(settings.temperature, settings.top_p, settings.pitch_min, settings.pitch_max,
                                     listening.sounding_scale(), settings.max_leap)
         return listening.generator.continue_from_state(logits, state, count, listening.rng, sampling,
-                                                       previous.pitch if previous is not None else None)
+                                                       previous.pitch if previous is not None else None,
+                                                       between_steps=listening.between_steps)
 
     def _to_phrase(self, generated: np.ndarray, now: float) -> Phrase:
         settings = self.listening.settings

@@ -57,6 +57,8 @@ class ListeningState:
     keeps its own context (the accompaniment) turns it off; the notes are still kept, and folded again in
     one priming when a policy that reads :attr:`state` asks (:meth:`refold`).
     ``key_changed``: called when key auto settles on another key (the daemon announces it).
+    ``between_steps``: called between the model steps of an answer being drawn (the daemon serves the
+    settings waiting there, so a knob turned meanwhile is acknowledged without waiting for the answer).
     """
 
     def __init__(self, generator: Generator, settings: LiveSettings | None = None,
@@ -71,6 +73,7 @@ class ListeningState:
         self.counters = Counters()
         self.key_estimate: Scale | None = None
         self.key_changed: Callable[[], None] = lambda: None
+        self.between_steps: Callable[[], object] | None = None
         self.folds_notes = True
         self.buffer_version = 0
         self.next_phrase_id = 1

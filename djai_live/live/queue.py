@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 
@@ -40,6 +41,16 @@ class DropOldestQueue:
             if not self._condition.wait_for(lambda: bool(self._control or self._notes), timeout):
                 return None
             return (self._control or self._notes).popleft()
+
+    def pop_control_if(self, wanted: Callable[[Any], bool]) -> Any | None:
+        """The oldest control item if ``wanted`` says so, else None (and it stays first): served out of
+        turn, between the steps of longer work, without overtaking the control items before it."""
+        if not self._control:  # (a lock-free look first: asked at every step of a draw)
+            return None
+        with self._condition:
+            if self._control and wanted(self._control[0]):
+                return self._control.popleft()
+            return None
 
     def __len__(self) -> int:
         with self._condition:

@@ -469,3 +469,39 @@ def test_notes_waiting_behind_a_panic_are_dropped_with_it_and_do_not_play_after_
     finally:
         daemon.stop()
     assert [note.pitch for note in daemon.listening.notes] == [67]
+
+
+def test_a_setting_waiting_behind_a_long_answer_is_served_between_its_steps_in_order(tiny_model):
+    """A knob turned while a 64-note answer is drawn is acknowledged before the answer is out, not after it;
+    the answer keeps the temperature it began with; a mode change (it replaces the policy the draw is using)
+    waits for the draw, and nothing queued after it overtakes it."""
+    from djai_live.generation import Generator
+    from djai_live.live.commands import Command
+    from djai_live.live.daemon import Daemon, ServeOptions
+    from djai_live.live.events import PhraseDrawn, SettingChanged
+    from djai_live.live.settings import LiveSettings
+
+    daemon = Daemon(ServeOptions(osc=False, seed=1, prepare_answers=False), LiveSettings(mode="manual", length=64),
+                    Generator.from_file(tiny_model))
+    events: list = []
+    daemon.stream.subscribe_inline(events.append)
+    drawn_with: list[float] = []
+    sample_token = daemon.generator.sample_token
+    daemon.generator.sample_token = lambda logits, rng, settings, *rest: (
+        drawn_with.append(settings.temperature), sample_token(logits, rng, settings, *rest))[1]
+    now = time.monotonic()
+    for pitch in (60, 62, 64, 65):   # the engine thread is not started: the test takes its place
+        daemon.conductor.dispatch(Command("note_on", (pitch, 90, 1)), now)
+        daemon.conductor.dispatch(Command("note_off", (pitch, 1)), now)
+    for command in (Command("generate"), Command("set", ("temperature", 1.3)), Command("set", ("mode", "phrase")),
+                    Command("set", ("top_p", 0.8))):
+        daemon.submit(command)
+    daemon.conductor.dispatch(*daemon.queue.get(0))   # the answer: the temperature is served between its steps
+    order = [(type(e).__name__, getattr(e, "name", None)) for e in events
+             if isinstance(e, (PhraseDrawn, SettingChanged))]
+    assert order == [("SettingChanged", "temperature"), ("PhraseDrawn", None)]
+    assert daemon.settings.temperature == 1.3 and set(drawn_with) == {1.0} and len(drawn_with) >= 64
+    assert len(daemon.queue) == 2 and daemon.settings.mode == "manual"   # the mode, and top_p behind it, wait
+    while (item := daemon.queue.get(0)) is not None:
+        daemon.conductor.dispatch(*item)
+    assert [e.name for e in events if isinstance(e, SettingChanged)] == ["temperature", "mode", "top_p"]
