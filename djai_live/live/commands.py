@@ -32,6 +32,7 @@ KINDS = {
     "learned": "name cc channel: the control change learn bound (from the MIDI edge)",
 }
 NOTE_KINDS = ("note_on", "note_off")  # the rest are control commands: their own lane, served first
+DRAW_BOUND_SETTINGS = ("mode", "clock")  # they replace the policy or the clock an answer being drawn is using
 
 
 @dataclass(frozen=True)
@@ -42,3 +43,10 @@ class Command:
     @property
     def is_note(self) -> bool:
         return self.kind in NOTE_KINDS
+
+    @property
+    def served_mid_draw(self) -> bool:
+        """Whether it may be served between the model steps of an answer being drawn (a knob turned meanwhile
+        is acknowledged at once): a set of anything but DRAW_BOUND_SETTINGS. The answer keeps the sampling
+        settings it began with; the next one has the new values."""
+        return self.kind == "set" and bool(self.args) and self.args[0] not in DRAW_BOUND_SETTINGS

@@ -29,6 +29,7 @@ from .steering import Steering
 
 if TYPE_CHECKING:
     from .controls import MidiControls
+    from .queue import DropOldestQueue
 from .adapt import DEFAULT_SECONDS, AdaptError, Adapter
 from .takes import TakeRecorder
 
@@ -100,6 +101,16 @@ class Conductor:
             self.reject(f"unknown command {command.kind!r}")
             return
         handler(command.args, arrival)
+
+    def serve_mid_draw(self, queue: DropOldestQueue) -> None:
+        """Between the model steps of an answer being drawn: the settings at the head of the control lane are
+        served now, not after the answer (64 notes are ~20 ms of steps; a knob turned meanwhile would wait
+        that long). Only the head's: nothing overtakes a command before it. See Command.served_mid_draw."""
+        while (item := queue.pop_control_if(lambda item: item[0].served_mid_draw)) is not None:
+            try:
+                self.dispatch(*item)
+            except Exception:  # the draw must go on: a failing set is that set's problem
+                log.exception("error while handling %r between the steps of an answer; carrying on", item)
 
     def reject(self, message: str) -> None:
         """A command that cannot be carried out: counted, logged and said on the event stream."""

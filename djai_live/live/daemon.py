@@ -49,9 +49,6 @@ HELPER_PRIORITY = DEFAULT_PRIORITY - 1  # the engine and OSC threads, when real-
 TRANSPORT_MESSAGES = {"stop": "pause", "start": "start", "continue": "continue"}  # MIDI realtime -> transport
 SETTLE_S = 0.05  # work ahead waits until no setting has changed for this long: a knob being turned
 IDLE_TIMEOUT_S = 0.25        # the engine thread looks up at least this often (a stop, a clock's notes)
-# Settings a set of which must wait for the answer being drawn to end: they replace the policy or the clock
-# that the draw is using. Every other setting is served between the draw's steps (see _serve_waiting_settings).
-DRAW_BOUND_SETTINGS = ("mode", "clock")
 
 
 class Daemon:
@@ -63,7 +60,6 @@ class Daemon:
         generator = generator or Generator.from_file(options.model, options.average_transpositions)
         settings = settings or LiveSettings(length=generator.config.sequence_length_o)
         self.listening = ListeningState(generator, settings, seed=options.seed)
-        self.listening.between_steps = self._serve_waiting_settings
         self.listening.instruments = options.instruments
         self.listening.host_clock = make_clock(settings.clock, lambda: settings.beats_per_bar, settings.tempo_bpm)
         self.settings = settings
@@ -103,6 +99,7 @@ class Daemon:
                                    self.stream.publish, self.loader.request, self._edge_facts,
                                    options.prepare_answers, self.controls,
                                    keeping.recorder if keeping else None, keeping.adapter if keeping else None)
+        self.listening.between_steps = lambda: self.conductor.serve_mid_draw(self.queue)
         self._thread = threading.Thread(target=self._conduct, name="djai-engine", daemon=True)
 
     @property
@@ -303,18 +300,6 @@ class Daemon:
             except Exception:  # never let one bad event end the concert
                 log.exception("error while handling %r; carrying on", item)
 
-    def _serve_waiting_settings(self) -> None:
-        """Between the steps of an answer being drawn (the engine thread): the settings that wait first in the
-        control lane are applied and acknowledged now, not after the answer (a 64-note answer is ~20 ms of
-        steps; a knob turned meanwhile would wait that long). The answer keeps the sampling settings it began
-        with; the next one has the new values. Only sets at the head of the lane: nothing overtakes a command
-        that came before it."""
-        while (item := self.queue.pop_control_if(_servable_mid_draw)) is not None:
-            try:
-                self.conductor.dispatch(*item)
-            except Exception:  # the draw must go on: a failing set is that set's problem
-                log.exception("error while handling %r between the steps of an answer; carrying on", item)
-
     def _timeout(self) -> float:
         """How long the engine thread may wait for a command before something else is due."""
         policy, now = self.conductor.policy, time.monotonic()
@@ -338,11 +323,6 @@ class Daemon:
             for note in clock.take_notes():
                 log.warning("%s", note)
                 self.stream.publish(ErrorRaised(note))
-
-
-def _servable_mid_draw(item: tuple[Command, float]) -> bool:
-    command = item[0]
-    return command.kind == "set" and bool(command.args) and command.args[0] not in DRAW_BOUND_SETTINGS
 
 
 def serve(options: ServeOptions, settings: LiveSettings) -> int:
