@@ -24,12 +24,18 @@ def test_pieces_hold_about_segment_notes_and_never_split_a_chord():
     assert len(cut(chords(10))) == 1
 
 
-def test_each_take_becomes_pieces_with_its_voices_on_tracks_of_their_own(tmp_path):
-    takes, pieces = tmp_path / "takes", tmp_path / "pieces"
-    takes.mkdir()
-    low, high = chords(120, 1), chords(120, 1)
+def two_voice_take(folder, low_notes: int, high_notes: int):
+    """``folder``/take-1.mid: a voice of ``low_notes`` from pitch 60 and one of ``high_notes`` from 72, a
+    track each; returns the folder."""
+    folder.mkdir()
+    low, high = chords(low_notes, 1), chords(high_notes, 1)
     high["pitch"] += 12
-    write_midi([("performer 1", low), ("performer 2", high)], takes / "take-1.mid")
+    write_midi([("performer 1", low), ("performer 2", high)], folder / "take-1.mid")
+    return folder
+
+
+def test_each_take_becomes_pieces_with_its_voices_on_tracks_of_their_own(tmp_path):
+    takes, pieces = two_voice_take(tmp_path / "takes", 120, 120), tmp_path / "pieces"
     (takes / "broken.mid").write_bytes(b"MThd not really")
     (takes / ADAPTED_FOLDER).mkdir()
     write_midi([("x", chords(50))], takes / ADAPTED_FOLDER / "made-by-adapting.mid")
@@ -44,11 +50,7 @@ def test_for_a_model_that_reads_voices_apart_each_voice_is_cut_on_its_own_into_w
     from djai_live.adapt_takes import WINDOWS_A_PIECE, voice_piece_notes
     from djai_live.config import DjaiConfig
 
-    takes, pieces = tmp_path / "takes", tmp_path / "pieces"
-    takes.mkdir()
-    low, high = chords(600, 1), chords(300, 1)
-    high["pitch"] += 12
-    write_midi([("performer 1", low), ("performer 2", high)], takes / "take-1.mid")
+    takes, pieces = two_voice_take(tmp_path / "takes", 600, 300), tmp_path / "pieces"
     config = DjaiConfig(sequence_length_i=64)
     per_voice = voice_piece_notes(config)
     assert per_voice == WINDOWS_A_PIECE * 64 + 1
